@@ -1,0 +1,564 @@
+//! The attempt log (`attempts.csv` or `attempts.parquet`), read with polars' streaming engine in
+//! batches and folded straight into the compact [`ResponseMatrix`]: string columns never stay in
+//! memory beyond one batch.
+//!
+//! Line numbers in messages are CSV lines (header = line 1), assuming no field holds a line break;
+//! for Parquet they are 1-based row numbers.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+use super::config::ColumnsConfig;
+use super::diagnostics::{Diagnostics, Location};
+use super::items::{Item, ItemType, OptionSet};
+use super::forms::Form;
+use crate::matrix::{encode, ResponseMatrix, StringArena};
+
+pub(crate) const REQUIRED: [&str; 5] = ["attempt_id", "candidate_id", "form_id", "item_id", "response"];
+pub(crate) const OPTIONAL: [&str; 2] = ["seconds", "submitted_at"];
+const ROW_INDEX: &str = "__qbank_row";
+const NO_FORM: u16 = u16::MAX;
+
+/// Which kind of attempt file, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Csv,
+    Parquet,
+}
+
+impl LogFormat {
+    pub fn of(path: &Path) -> LogFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq") => {
+                LogFormat::Parquet
+            }
+            _ => LogFormat::Csv,
+        }
+    }
+}
+
+/// What the exam tells the reader about items and forms.
+pub struct ExamIndex<'a> {
+    pub items: &'a [Item],
+    pub item_index: &'a HashMap<String, usize>,
+    pub forms: &'a [Form],
+}
+
+/// Reads the attempt log at `path` into a response matrix, reporting every problem in `diags`.
+/// Rows with errors are left out of the matrix. Returns `None` only when the file cannot be read.
+pub fn read_attempts(
+    path: &Path,
+    file: &str,
+    exam: &ExamIndex<'_>,
+    mapping: &ColumnsConfig,
+    diags: &mut Diagnostics,
+) -> Option<ResponseMatrix> {
+    let format = LogFormat::of(path);
+    let lf = match scan(path, format) {
+        Ok(lf) => lf,
+        Err(e) => {
+            diags.error(Location::file(file), format!("cannot read: {e}"));
+            return None;
+        }
+    };
+    let mut lf = lf;
+    let schema = match lf.collect_schema() {
+        Ok(s) => s,
+        Err(e) => {
+            diags.error(Location::file(file), format!("cannot read the header: {e}"));
+            return None;
+        }
+    };
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let mut select = Vec::new();
+    let mut missing = false;
+    for canonical in REQUIRED.iter().chain(OPTIONAL.iter()) {
+        let source = mapping.source_name(canonical);
+        if names.iter().any(|n| n == source) {
+            select.push(col(source).alias(*canonical));
+        } else if REQUIRED.contains(canonical) {
+            diags.error(
+                Location::file(file).line(1).column(source),
+                format!("missing column '{source}'; the header has: {}", names.join(", ")),
+            );
+            missing = true;
+        }
+    }
+    let known: Vec<&str> = REQUIRED
+        .iter()
+        .chain(OPTIONAL.iter())
+        .map(|c| mapping.source_name(c))
+        .collect();
+    for n in &names {
+        if !known.contains(&n.as_str()) && !mapping.ignore.contains(n) {
+            diags.error(
+                Location::file(file).line(1).column(n.as_str()),
+                format!("unexpected column '{n}'; map it with [columns] or list it in [columns] ignore"),
+            );
+        }
+    }
+    if missing {
+        return None;
+    }
+    select.push(col(ROW_INDEX));
+    let builder = Arc::new(Mutex::new(Builder::new(exam, file, format, diags.limit())));
+    let sink = Arc::clone(&builder);
+    let plan = lf
+        .with_row_index(ROW_INDEX, None)
+        .select(select)
+        .sink_batches(
+            PlanCallback::new(move |df: DataFrame| {
+                let mut b = sink.lock().map_err(|_| polars_err!(ComputeError: "poisoned"))?;
+                b.batch(&df)?;
+                Ok(false)
+            }),
+            true,
+            None,
+        );
+    let run = plan.and_then(|p| p.collect_with_engine(Engine::Streaming));
+    let builder = match Arc::try_unwrap(builder) {
+        Ok(m) => m.into_inner().ok()?,
+        Err(_) => {
+            diags.error(Location::file(file), "internal error: reader still running");
+            return None;
+        }
+    };
+    diags.merge(&builder.diags);
+    if let Err(e) = run {
+        diags.error(Location::file(file), format!("cannot parse: {}", clean_polars_error(&e)));
+        return None;
+    }
+    Some(builder.finish(exam, diags))
+}
+
+fn clean_polars_error(e: &PolarsError) -> String {
+    e.to_string().lines().next().unwrap_or("").to_string()
+}
+
+fn scan(path: &Path, format: LogFormat) -> PolarsResult<LazyFrame> {
+    let p = PlRefPath::try_from_path(path)?;
+    match format {
+        LogFormat::Csv => LazyCsvReader::new(p)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish(),
+        LogFormat::Parquet => LazyFrame::scan_parquet(p, ScanArgsParquet::default()),
+    }
+}
+
+/// Per-attempt facts gathered while reading.
+struct AttemptInfo {
+    candidate: u32,
+    form: u16,
+    first_line: u64,
+}
+
+/// Accumulates rows batch by batch.
+struct Builder {
+    file: String,
+    format: LogFormat,
+    diags: Diagnostics,
+    form_index: HashMap<String, u16>,
+    /// Per form, per item: 0 absent, 1 pretest, 2 scored.
+    form_role: Vec<Vec<u8>>,
+    keys: Vec<(OptionSet, u8, ItemType)>,
+    attempt_index: HashMap<Box<str>, u32>,
+    attempts: Vec<AttemptInfo>,
+    attempt_ids: StringArena,
+    submitted_at: StringArena,
+    candidate_index: HashMap<Box<str>, u32>,
+    candidate_ids: Vec<String>,
+    // per response, in file order
+    row_attempt: Vec<u32>,
+    items: Vec<u16>,
+    codes: Vec<u16>,
+    seconds: Vec<f32>,
+    /// Rows of one attempt are contiguous so far (then no sort is needed).
+    grouped: bool,
+    last_attempt: Option<u32>,
+    /// `stamp[item]` = 1 + the attempt that last presented it (duplicate check in grouped logs).
+    stamp: Vec<u32>,
+    item_index: HashMap<String, usize>,
+}
+
+impl Builder {
+    fn new(exam: &ExamIndex<'_>, file: &str, format: LogFormat, limit: usize) -> Builder {
+        let n_items = exam.items.len();
+        let mut form_index = HashMap::new();
+        let mut form_role = Vec::new();
+        for (f, form) in exam.forms.iter().enumerate() {
+            form_index.insert(form.id.clone(), f as u16);
+            let mut role = vec![0u8; n_items];
+            for fi in &form.items {
+                role[fi.item] = if fi.scored { 2 } else { 1 };
+            }
+            form_role.push(role);
+        }
+        Builder {
+            file: file.to_string(),
+            format,
+            diags: Diagnostics::with_limit(limit),
+            form_index,
+            form_role,
+            keys: exam
+                .items
+                .iter()
+                .map(|it| (it.key, it.options, it.item_type))
+                .collect(),
+            attempt_index: HashMap::new(),
+            attempts: Vec::new(),
+            attempt_ids: StringArena::default(),
+            submitted_at: StringArena::default(),
+            candidate_index: HashMap::new(),
+            candidate_ids: Vec::new(),
+            row_attempt: Vec::new(),
+            items: Vec::new(),
+            codes: Vec::new(),
+            seconds: Vec::new(),
+            grouped: true,
+            last_attempt: None,
+            stamp: vec![0; n_items],
+            item_index: exam.item_index.clone(),
+        }
+    }
+
+    fn line_of(&self, row: u64) -> u64 {
+        match self.format {
+            LogFormat::Csv => row + 2,
+            LogFormat::Parquet => row + 1,
+        }
+    }
+
+    fn loc(&self, row: u64, column: &str) -> Location {
+        Location::file(&self.file).line(self.line_of(row)).column(column)
+    }
+
+    fn batch(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let n = df.height();
+        let as_str = |name: &str| -> PolarsResult<Option<StringChunked>> {
+            match df.column(name) {
+                Ok(c) => Ok(Some(c.cast(&DataType::String)?.str()?.clone())),
+                Err(_) => Ok(None),
+            }
+        };
+        let attempt = as_str("attempt_id")?.expect("selected");
+        let candidate = as_str("candidate_id")?.expect("selected");
+        let form = as_str("form_id")?.expect("selected");
+        let item = as_str("item_id")?.expect("selected");
+        let response = as_str("response")?.expect("selected");
+        let submitted = as_str("submitted_at")?;
+        let seconds_col = df.column("seconds").ok();
+        let seconds_num = match seconds_col {
+            Some(c) if c.dtype().is_primitive_numeric() => Some(c.cast(&DataType::Float64)?.f64()?.clone()),
+            _ => None,
+        };
+        let seconds_str = match (seconds_col, &seconds_num) {
+            (Some(c), None) => Some(c.cast(&DataType::String)?.str()?.clone()),
+            _ => None,
+        };
+        let rows = df.column(ROW_INDEX)?.cast(&DataType::UInt64)?;
+        let rows = rows.u64()?;
+        for i in 0..n {
+            let row = rows.get(i).unwrap_or(0);
+            let attempt_id = attempt.get(i).unwrap_or("").trim();
+            let candidate_id = candidate.get(i).unwrap_or("").trim();
+            let form_id = form.get(i).unwrap_or("").trim();
+            let item_id = item.get(i).unwrap_or("").trim();
+            let response_text = response.get(i).unwrap_or("");
+            let sub = submitted.as_ref().and_then(|s| s.get(i)).unwrap_or("").trim();
+            let secs = match (&seconds_num, &seconds_str) {
+                (Some(ca), _) => ca.get(i),
+                (None, Some(ca)) => {
+                    let t = ca.get(i).unwrap_or("").trim();
+                    if t.is_empty() {
+                        None
+                    } else {
+                        match t.parse::<f64>() {
+                            Ok(v) => Some(v),
+                            Err(_) => {
+                                self.diags.error(
+                                    self.loc(row, "seconds"),
+                                    format!("seconds '{t}' is not a number"),
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                }
+                (None, None) => None,
+            };
+            self.row(row, attempt_id, candidate_id, form_id, item_id, response_text, secs, sub);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        row: u64,
+        attempt_id: &str,
+        candidate_id: &str,
+        form_id: &str,
+        item_id: &str,
+        response_text: &str,
+        secs: Option<f64>,
+        submitted: &str,
+    ) {
+        if attempt_id.is_empty() {
+            self.diags.error(self.loc(row, "attempt_id"), "empty attempt_id");
+            return;
+        }
+        if candidate_id.is_empty() {
+            self.diags.error(self.loc(row, "candidate_id"), "empty candidate_id");
+            return;
+        }
+        if let Some(s) = secs {
+            if !(s.is_finite() && s >= 0.0) {
+                self.diags.error(
+                    self.loc(row, "seconds"),
+                    format!("seconds {s} is negative or not finite; expected a time >= 0"),
+                );
+                return;
+            }
+        }
+        let Some(attempt) = self.attempt(row, attempt_id, candidate_id, form_id, submitted) else {
+            return;
+        };
+        let form = self.attempts[attempt as usize].form;
+        if form == NO_FORM {
+            return; // reported once for the attempt
+        }
+        let Some(&item) = self.item_index.get(item_id) else {
+            self.diags.error(
+                self.loc(row, "item_id").item(item_id),
+                format!("unknown item '{item_id}': not in the item bank"),
+            );
+            return;
+        };
+        if self.form_role[form as usize][item] == 0 {
+            self.diags.error(
+                self.loc(row, "item_id").item(item_id),
+                format!("item '{item_id}' is not on form '{form_id}' of attempt '{attempt_id}'"),
+            );
+            return;
+        }
+        let (key, options, item_type) = self.keys[item];
+        let chosen = match OptionSet::parse(response_text, options) {
+            Ok(c) => c,
+            Err(msg) => {
+                self.diags.error(
+                    self.loc(row, "response").item(item_id),
+                    format!("response is not one of the item's options: {msg}"),
+                );
+                return;
+            }
+        };
+        if item_type == ItemType::Single && chosen.len() > 1 {
+            self.diags.error(
+                self.loc(row, "response").item(item_id),
+                format!(
+                    "response '{}' chooses {} options; item '{item_id}' is single-response (one option allowed)",
+                    response_text.trim(),
+                    chosen.len()
+                ),
+            );
+            return;
+        }
+        // Duplicate check while the attempt's rows are contiguous; otherwise after sorting.
+        if self.last_attempt == Some(attempt) && self.stamp[item] == attempt + 1 {
+            self.diags.error(
+                self.loc(row, "item_id").item(item_id),
+                format!("attempt '{attempt_id}' has item '{item_id}' more than once"),
+            );
+            return;
+        }
+        if self.last_attempt != Some(attempt) {
+            if self.last_attempt.is_some() && (attempt as usize) < self.attempts.len() - 1 {
+                self.grouped = false;
+            }
+            self.last_attempt = Some(attempt);
+        }
+        self.stamp[item] = attempt + 1;
+        let right = !chosen.is_empty() && chosen == key;
+        self.row_attempt.push(attempt);
+        self.items.push(item as u16);
+        self.codes.push(encode(chosen, right));
+        self.seconds.push(secs.map(|s| s as f32).unwrap_or(f32::NAN));
+    }
+
+    /// Finds or registers the attempt of a row, checking it keeps one candidate and one form.
+    fn attempt(
+        &mut self,
+        row: u64,
+        attempt_id: &str,
+        candidate_id: &str,
+        form_id: &str,
+        submitted: &str,
+    ) -> Option<u32> {
+        if let Some(&a) = self.attempt_index.get(attempt_id) {
+            let info = &self.attempts[a as usize];
+            let cand = &self.candidate_ids[info.candidate as usize];
+            if cand != candidate_id {
+                self.diags.error(
+                    self.loc(row, "candidate_id"),
+                    format!(
+                        "attempt '{attempt_id}' belongs to candidate '{cand}' (line {}), not '{candidate_id}'",
+                        info.first_line
+                    ),
+                );
+                return None;
+            }
+            if info.form != NO_FORM && self.form_index.get(form_id) != Some(&info.form) {
+                self.diags.error(
+                    self.loc(row, "form_id"),
+                    format!(
+                        "attempt '{attempt_id}' was on another form (line {}), not '{form_id}'",
+                        info.first_line
+                    ),
+                );
+                return None;
+            }
+            return Some(a);
+        }
+        let form = match self.form_index.get(form_id) {
+            Some(&f) => f,
+            None => {
+                let mut known: Vec<&str> = self.form_index.keys().map(String::as_str).collect();
+                known.sort_unstable();
+                self.diags.error(
+                    self.loc(row, "form_id"),
+                    format!(
+                        "attempt '{attempt_id}' of candidate '{candidate_id}' is on unknown form '{form_id}'; forms.csv defines: {}",
+                        known.join(", ")
+                    ),
+                );
+                NO_FORM
+            }
+        };
+        let candidate = match self.candidate_index.get(candidate_id) {
+            Some(&c) => c,
+            None => {
+                let c = self.candidate_ids.len() as u32;
+                self.candidate_index.insert(candidate_id.into(), c);
+                self.candidate_ids.push(candidate_id.to_string());
+                c
+            }
+        };
+        let a = self.attempts.len() as u32;
+        self.attempt_index.insert(attempt_id.into(), a);
+        self.attempt_ids.push(attempt_id);
+        self.submitted_at.push(submitted);
+        self.attempts.push(AttemptInfo {
+            candidate,
+            form,
+            first_line: self.line_of(row),
+        });
+        Some(a)
+    }
+
+    /// Groups responses by attempt (stable counting sort if the log was not grouped), drops
+    /// attempts on unknown forms, checks duplicates and builds the matrix.
+    fn finish(self, exam: &ExamIndex<'_>, diags: &mut Diagnostics) -> ResponseMatrix {
+        let Builder {
+            file,
+            attempts,
+            attempt_ids,
+            submitted_at,
+            candidate_ids,
+            mut row_attempt,
+            mut items,
+            mut codes,
+            mut seconds,
+            grouped,
+            form_role,
+            ..
+        } = self;
+        let n_att = attempts.len();
+        if !grouped {
+            let mut counts = vec![0u64; n_att + 1];
+            for &a in &row_attempt {
+                counts[a as usize + 1] += 1;
+            }
+            for k in 0..n_att {
+                counts[k + 1] += counts[k];
+            }
+            let mut dest = vec![0u32; row_attempt.len()];
+            for (r, &a) in row_attempt.iter().enumerate() {
+                dest[r] = counts[a as usize] as u32;
+                counts[a as usize] += 1;
+            }
+            fn scatter<T: Copy + Default>(v: &mut Vec<T>, dest: &[u32]) {
+                let mut out = vec![T::default(); v.len()];
+                for (r, &d) in dest.iter().enumerate() {
+                    out[d as usize] = v[r];
+                }
+                *v = out;
+            }
+            scatter(&mut row_attempt, &dest);
+            scatter(&mut items, &dest);
+            scatter(&mut codes, &dest);
+            scatter(&mut seconds, &dest);
+        }
+        // Keep attempts with a known form and at least one valid response, in first-seen order.
+        let mut offsets = vec![0u64];
+        let mut keep_order: Vec<u32> = Vec::new();
+        let mut out_items = Vec::with_capacity(items.len());
+        let mut out_codes = Vec::with_capacity(codes.len());
+        let mut out_secs = Vec::with_capacity(seconds.len());
+        let mut stamp = vec![u32::MAX; exam.items.len()];
+        let mut r = 0usize;
+        for (a, info) in attempts.iter().enumerate() {
+            let start = r;
+            while r < row_attempt.len() && row_attempt[r] as usize == a {
+                r += 1;
+            }
+            if info.form == NO_FORM || start == r {
+                continue;
+            }
+            let new_a = keep_order.len() as u32;
+            for k in start..r {
+                let item = items[k] as usize;
+                if stamp[item] == new_a {
+                    diags.error(
+                        Location::file(&file).column("item_id").item(exam.items[item].id.as_str()),
+                        format!(
+                            "attempt '{}' has item '{}' more than once",
+                            attempt_ids.get(a),
+                            exam.items[item].id
+                        ),
+                    );
+                    continue;
+                }
+                stamp[item] = new_a;
+                out_items.push(items[k]);
+                out_codes.push(codes[k]);
+                out_secs.push(seconds[k]);
+            }
+            keep_order.push(a as u32);
+            offsets.push(out_items.len() as u64);
+        }
+        drop((items, codes, seconds, row_attempt));
+        let attempt_candidate = keep_order.iter().map(|&a| attempts[a as usize].candidate).collect();
+        let attempt_form = keep_order.iter().map(|&a| attempts[a as usize].form).collect();
+        let mut m = ResponseMatrix {
+            attempt_ids: attempt_ids.permuted(&keep_order),
+            submitted_at: submitted_at.permuted(&keep_order),
+            attempt_candidate,
+            attempt_form,
+            offsets,
+            items: out_items,
+            codes: out_codes,
+            seconds: out_secs,
+            candidate_ids,
+            form_role,
+            item_domain: exam.items.iter().map(|it| it.domain as u16).collect(),
+        };
+        m.items.shrink_to_fit();
+        m.codes.shrink_to_fit();
+        m.seconds.shrink_to_fit();
+        m
+    }
+}

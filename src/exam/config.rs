@@ -1,0 +1,248 @@
+//! `qbank.toml`: the exam's name, blueprint domains, reporting scale, base form, readiness targets,
+//! file paths and column-name mapping.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use super::diagnostics::{Diagnostics, Location};
+
+/// The exam definition read from `qbank.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub name: String,
+    /// The form whose raw scale anchors the reporting scale.
+    pub base_form: String,
+    pub domains: Vec<Domain>,
+    pub scale: ScaleConfig,
+    #[serde(default)]
+    pub readiness: ReadinessConfig,
+    #[serde(default)]
+    pub files: FilesConfig,
+    #[serde(default)]
+    pub columns: ColumnsConfig,
+}
+
+/// A blueprint domain; `weight` is its percentage of the exam (all weights sum to 100).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    pub id: String,
+    pub name: String,
+    pub weight: f64,
+}
+
+/// The reporting scale (e.g. 100..1000 with the cut at 700) and how the cut is anchored on the base
+/// form: by a theta cut (`theta_cut`) or by a raw cut score from standard setting (`raw_cut`).
+/// `slope` is scaled points per theta unit; alternatively a second anchor point
+/// (`theta_anchor`, `scaled_anchor`) fixes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleConfig {
+    #[serde(default = "default_min")]
+    pub min: f64,
+    #[serde(default = "default_max")]
+    pub max: f64,
+    #[serde(default = "default_cut")]
+    pub cut: f64,
+    pub theta_cut: Option<f64>,
+    pub raw_cut: Option<f64>,
+    pub slope: Option<f64>,
+    pub theta_anchor: Option<f64>,
+    pub scaled_anchor: Option<f64>,
+}
+
+fn default_min() -> f64 {
+    100.0
+}
+fn default_max() -> f64 {
+    1000.0
+}
+fn default_cut() -> f64 {
+    700.0
+}
+
+/// Practice-readiness settings: the scaled score a candidate should reach, and over how many recent
+/// full-length attempts consistency is judged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessConfig {
+    #[serde(default = "default_target")]
+    pub target: f64,
+    #[serde(default = "default_consistency")]
+    pub consistency_attempts: usize,
+}
+
+fn default_target() -> f64 {
+    750.0
+}
+fn default_consistency() -> usize {
+    5
+}
+
+impl Default for ReadinessConfig {
+    fn default() -> Self {
+        ReadinessConfig {
+            target: default_target(),
+            consistency_attempts: default_consistency(),
+        }
+    }
+}
+
+/// Paths of the data files, relative to the data-set folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    #[serde(default = "default_items")]
+    pub items: String,
+    #[serde(default = "default_forms")]
+    pub forms: String,
+    /// Attempt log; when not given, `attempts.parquet` is used if present, else `attempts.csv`.
+    pub attempts: Option<String>,
+    #[serde(default = "default_candidates")]
+    pub candidates: String,
+}
+
+fn default_items() -> String {
+    "items.csv".into()
+}
+fn default_forms() -> String {
+    "forms.csv".into()
+}
+fn default_candidates() -> String {
+    "candidates.csv".into()
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            items: default_items(),
+            forms: default_forms(),
+            attempts: None,
+            candidates: default_candidates(),
+        }
+    }
+}
+
+/// Maps the column names found in real files onto qbank's names: `[columns] item_id = "QuestionID"`.
+/// `ignore` lists extra columns that are allowed and skipped.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ColumnsConfig {
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(flatten)]
+    pub rename: BTreeMap<String, String>,
+}
+
+impl ColumnsConfig {
+    /// The name to look for in the file for qbank's column `canonical`.
+    pub fn source_name<'a>(&'a self, canonical: &'a str) -> &'a str {
+        self.rename
+            .get(canonical)
+            .map(String::as_str)
+            .unwrap_or(canonical)
+    }
+}
+
+impl Config {
+    /// Parses `qbank.toml` text; syntax and type errors name the line and column.
+    pub fn parse(text: &str, file: &str, diags: &mut Diagnostics) -> Option<Config> {
+        match toml::from_str::<Config>(text) {
+            Ok(cfg) => {
+                cfg.check(file, diags);
+                Some(cfg)
+            }
+            Err(e) => {
+                let mut loc = Location::file(file);
+                if let Some(span) = e.span() {
+                    loc = loc.line(1 + text[..span.start.min(text.len())].matches('\n').count() as u64);
+                }
+                diags.error(loc, e.message().trim().to_string());
+                None
+            }
+        }
+    }
+
+    /// Semantic checks: weights sum to 100, scale ordered, cut anchored exactly one way.
+    fn check(&self, file: &str, diags: &mut Diagnostics) {
+        let loc = || Location::file(file);
+        if self.domains.is_empty() {
+            diags.error(loc().column("domains"), "at least one [[domains]] entry is required");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for d in &self.domains {
+            if d.id.trim().is_empty() {
+                diags.error(loc().column("domains"), "a domain has an empty id");
+            }
+            if !seen.insert(d.id.as_str()) {
+                diags.error(loc().column("domains"), format!("domain id '{}' appears twice", d.id));
+            }
+            if !(d.weight.is_finite() && d.weight >= 0.0) {
+                diags.error(
+                    loc().column("domains"),
+                    format!("domain '{}' has weight {}; expected a percentage >= 0", d.id, d.weight),
+                );
+            }
+        }
+        let total: f64 = self.domains.iter().map(|d| d.weight).sum();
+        if !self.domains.is_empty() && (total - 100.0).abs() > 1e-6 {
+            diags.error(
+                loc().column("domains"),
+                format!("blueprint weights sum to {total}; expected 100"),
+            );
+        }
+        let s = &self.scale;
+        if !(s.min < s.cut && s.cut < s.max) {
+            diags.error(
+                loc().column("scale"),
+                format!(
+                    "scale must satisfy min < cut < max; got min {}, cut {}, max {}",
+                    s.min, s.cut, s.max
+                ),
+            );
+        }
+        match (s.theta_cut, s.raw_cut) {
+            (Some(_), Some(_)) => diags.error(
+                loc().column("scale"),
+                "give either theta_cut or raw_cut to anchor the cut, not both",
+            ),
+            (None, None) => diags.error(
+                loc().column("scale"),
+                "the cut must be anchored: give theta_cut (a theta) or raw_cut (a raw score on the base form)",
+            ),
+            _ => {}
+        }
+        let second_anchor = s.theta_anchor.is_some() || s.scaled_anchor.is_some();
+        if second_anchor && (s.theta_anchor.is_none() || s.scaled_anchor.is_none()) {
+            diags.error(
+                loc().column("scale"),
+                "a second anchor point needs both theta_anchor and scaled_anchor",
+            );
+        }
+        match (s.slope, second_anchor) {
+            (Some(_), true) => diags.error(
+                loc().column("scale"),
+                "give either slope or a second anchor point (theta_anchor, scaled_anchor), not both",
+            ),
+            (None, false) => diags.error(
+                loc().column("scale"),
+                "the scale needs a slope (scaled points per theta) or a second anchor point",
+            ),
+            (Some(slope), false) if !(slope.is_finite() && slope > 0.0) => diags.error(
+                loc().column("scale"),
+                format!("slope {slope} must be a positive number"),
+            ),
+            _ => {}
+        }
+        if self.readiness.consistency_attempts == 0 {
+            diags.error(
+                loc().column("readiness"),
+                "consistency_attempts must be at least 1",
+            );
+        }
+    }
+
+    pub fn domain_index(&self, id: &str) -> Option<usize> {
+        self.domains.iter().position(|d| d.id == id)
+    }
+}

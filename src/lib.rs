@@ -1,0 +1,10 @@
+//! qbank: certification-exam question banks from attempt logs to score tables.
+//!
+//! Data flows one way: files -> [`exam::Exam`] -> [`matrix::ResponseMatrix`] -> analyses ->
+//! result structs -> writers ([`output`]).
+
+pub mod exam;
+pub mod matrix;
+pub mod output;
+pub mod run;
+pub mod simulate;

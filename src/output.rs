@@ -1,0 +1,62 @@
+//! Writing outputs atomically: every file is written to a temporary file in its target folder and
+//! renamed into place only when complete, so a failed run never leaves a half-written file.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+/// Writes `path` through `fill`; the file appears only if `fill` succeeds.
+pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".qbank-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        fill(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes a CSV file atomically from a header and rows of already formatted fields.
+pub fn write_csv<I, R, S>(path: &Path, header: &[&str], rows: I) -> io::Result<()>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = S>,
+    S: AsRef<[u8]>,
+{
+    write_atomic(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record(header)?;
+        for row in rows {
+            csv.write_record(row)?;
+        }
+        csv.flush()?;
+        Ok(())
+    })
+}
+
+/// Formats a float for CSV output with a fixed number of decimals; NaN and infinities as empty.
+pub fn fmt_f(x: f64, decimals: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        String::new()
+    }
+}
