@@ -4,6 +4,7 @@
 //! result structs -> writers ([`output`]).
 
 pub mod exam;
+pub mod irt;
 pub mod matrix;
 pub mod output;
 pub mod run;

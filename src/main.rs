@@ -9,7 +9,11 @@ use qbank::run::RunError;
 use qbank::simulate::SimConfig;
 
 #[derive(Parser)]
-#[command(name = "qbank", version, about = "Certification-exam question banks: validate, analyse, calibrate, equate, report")]
+#[command(
+    name = "qbank",
+    version,
+    about = "Certification-exam question banks: validate, analyse, calibrate, equate, report"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -108,7 +112,9 @@ fn main() -> ExitCode {
                 diagnostic_share: a.diagnostic_share,
                 ..SimConfig::default()
             };
-            if !(0.0..=1.0).contains(&cfg.repeat_share) || !(0.0..=1.0).contains(&cfg.diagnostic_share) {
+            if !(0.0..=1.0).contains(&cfg.repeat_share)
+                || !(0.0..=1.0).contains(&cfg.diagnostic_share)
+            {
                 eprintln!("error: shares must lie between 0 and 1");
                 return ExitCode::from(2);
             }

@@ -55,7 +55,9 @@ impl Overview {
             per_form[f].0 += 1;
             per_form[f].1 += m.raw_score(a) as u64;
         }
-        let dates = (0..m.n_attempts()).map(|a| m.submitted_at(a)).filter(|s| !s.is_empty());
+        let dates = (0..m.n_attempts())
+            .map(|a| m.submitted_at(a))
+            .filter(|s| !s.is_empty());
         let first = dates.clone().min().unwrap_or("").to_string();
         let last = dates.max().unwrap_or("").to_string();
         Overview {
@@ -72,7 +74,11 @@ impl Overview {
                     scored_items: f.n_scored(),
                     pretest_items: f.items.len() - f.n_scored(),
                     attempts: n,
-                    mean_raw_score: if n > 0 { total as f64 / n as f64 } else { f64::NAN },
+                    mean_raw_score: if n > 0 {
+                        total as f64 / n as f64
+                    } else {
+                        f64::NAN
+                    },
                 })
                 .collect(),
             attempts: m.n_attempts(),
@@ -125,8 +131,16 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
 pub fn run(dir: &Path, out: &Path) -> Result<Overview, RunError> {
     let (ds, diags) = load(dir)?;
     let overview = Overview::of(&ds, diags.warning_count());
-    let w = |path: PathBuf, r: std::io::Result<()>| r.map_err(|source| RunError::Write { path, source });
-    w(out.join("validation.csv"), write_validation(&out.join("validation.csv"), &diags))?;
-    w(out.join("overview.json"), write_json(&out.join("overview.json"), &overview))?;
+    let w = |path: PathBuf, r: std::io::Result<()>| {
+        r.map_err(|source| RunError::Write { path, source })
+    };
+    w(
+        out.join("validation.csv"),
+        write_validation(&out.join("validation.csv"), &diags),
+    )?;
+    w(
+        out.join("overview.json"),
+        write_json(&out.join("overview.json"), &overview),
+    )?;
     Ok(overview)
 }

@@ -96,7 +96,9 @@ pub fn apportion(n: usize, weights: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..weights.len()).collect();
     order.sort_by(|&i, &j| {
         let (ri, rj) = (exact[i] - counts[i] as f64, exact[j] - counts[j] as f64);
-        rj.partial_cmp(&ri).unwrap_or(std::cmp::Ordering::Equal).then(i.cmp(&j))
+        rj.partial_cmp(&ri)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(i.cmp(&j))
     });
     let short = n - counts.iter().sum::<usize>();
     for &i in order.iter().take(short) {
@@ -196,7 +198,12 @@ fn timestamp(day: f64) -> String {
     let secs = ((day - day.floor()) * 86_400.0).round() as i64;
     let (y, m, d) = civil_from_days(20_458 + whole + secs / 86_400);
     let s = secs % 86_400;
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 fn sample_mask(rng: &mut ChaCha8Rng, options: u8, size: usize, not: u16) -> u16 {
@@ -213,7 +220,10 @@ fn sample_mask(rng: &mut ChaCha8Rng, options: u8, size: usize, not: u16) -> u16 
 /// Writes a complete data set with its truth into `out`. Fails with a message when the sizes do
 /// not fit together (for example a pool too small for the forms).
 pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
-    let unique = cfg.scored.checked_sub(cfg.anchors).ok_or("anchors must not exceed scored")?;
+    let unique = cfg
+        .scored
+        .checked_sub(cfg.anchors)
+        .ok_or("anchors must not exceed scored")?;
     let needed = cfg.anchors + cfg.forms * (unique + cfg.pretest);
     if cfg.forms == 0 || cfg.candidates == 0 || cfg.scored == 0 {
         return Err("forms, candidates and scored must be at least 1".into());
@@ -246,7 +256,11 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
             let lure = (0..options)
                 .map(|_| (rng.gen_range(-1.0..1.0), -rng.gen_range(0.2..0.9)))
                 .collect();
-            let c = if multiple { c_multi.sample(&mut rng) } else { c_single.sample(&mut rng) };
+            let c = if multiple {
+                c_multi.sample(&mut rng)
+            } else {
+                c_single.sample(&mut rng)
+            };
             items.push(SimItem {
                 id: String::new(),
                 domain: d,
@@ -261,7 +275,8 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
                 planted: "",
                 dif: 0.0,
                 lure,
-                log_seconds: (40.0 + 40.0 * rng.gen::<f64>()).ln() + if multiple { 0.3 } else { 0.0 },
+                log_seconds: (40.0 + 40.0 * rng.gen::<f64>()).ln()
+                    + if multiple { 0.3 } else { 0.0 },
             });
         }
     }
@@ -273,23 +288,24 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
     for (i, it) in items.iter().enumerate() {
         free[it.domain].push(i);
     }
-    let mut take = |role: Role, counts: &[usize], items: &mut Vec<SimItem>| -> Result<Vec<usize>, String> {
-        let mut chosen = Vec::new();
-        for (d, &k) in counts.iter().enumerate() {
-            if free[d].len() < k {
-                return Err(format!(
+    let mut take =
+        |role: Role, counts: &[usize], items: &mut Vec<SimItem>| -> Result<Vec<usize>, String> {
+            let mut chosen = Vec::new();
+            for (d, &k) in counts.iter().enumerate() {
+                if free[d].len() < k {
+                    return Err(format!(
                     "the pool has too few items in domain {} for the forms; use a larger --pool",
                     DOMAINS[d].0
                 ));
+                }
+                for _ in 0..k {
+                    let i = free[d].pop().expect("checked");
+                    items[i].role = role;
+                    chosen.push(i);
+                }
             }
-            for _ in 0..k {
-                let i = free[d].pop().expect("checked");
-                items[i].role = role;
-                chosen.push(i);
-            }
-        }
-        Ok(chosen)
-    };
+            Ok(chosen)
+        };
     let scored_counts = apportion(cfg.scored, &weights);
     let anchor_counts = apportion(cfg.anchors, &weights);
     let anchors = take(Role::Anchor, &anchor_counts, &mut items)?;
@@ -313,7 +329,10 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
             .chain(pretest.into_iter().map(|i| (i, false)))
             .collect();
         list.shuffle(&mut rng);
-        forms.push(SimForm { id: format!("F{}", f + 1), items: list });
+        forms.push(SimForm {
+            id: format!("F{}", f + 1),
+            items: list,
+        });
     }
     // The diagnostic: scored-pool items following the blueprint.
     let diag_counts = apportion(cfg.diagnostic, &weights);
@@ -329,7 +348,10 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
         cands.shuffle(&mut rng);
         diag.extend(cands.into_iter().take(k).map(|i| (i, true)));
     }
-    forms.push(SimForm { id: DIAGNOSTIC_FORM.into(), items: diag });
+    forms.push(SimForm {
+        id: DIAGNOSTIC_FORM.into(),
+        items: diag,
+    });
     // Planted problems on pretest items: a miskey on form 1, DIF on the last full form.
     let single_pretest = |f: &SimForm, items: &[SimItem], skip: Option<usize>| {
         f.items
@@ -337,11 +359,13 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
             .find(|(i, s)| !s && !items[*i].multiple && Some(*i) != skip)
             .map(|(i, _)| *i)
     };
-    let miskey = single_pretest(&forms[0], &items, None).ok_or("no single-response pretest item to miskey")?;
+    let miskey = single_pretest(&forms[0], &items, None)
+        .ok_or("no single-response pretest item to miskey")?;
     let wrong = sample_mask(&mut rng, items[miskey].options, 1, items[miskey].key);
     items[miskey].listed_key = wrong;
     items[miskey].planted = "miskey";
-    let dif_item = single_pretest(&forms[cfg.forms - 1], &items, Some(miskey)).ok_or("no pretest item for DIF")?;
+    let dif_item = single_pretest(&forms[cfg.forms - 1], &items, Some(miskey))
+        .ok_or("no pretest item for DIF")?;
     items[dif_item].planted = "dif";
     items[dif_item].dif = cfg.dif_shift;
 
@@ -359,7 +383,13 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
         let mut number = 0;
         if rng.gen_bool(cfg.diagnostic_share) {
             number += 1;
-            attempts.push(SimAttempt { candidate: cand, form: cfg.forms, number, theta, day });
+            attempts.push(SimAttempt {
+                candidate: cand,
+                form: cfg.forms,
+                number,
+                theta,
+                day,
+            });
             day += rng.gen_range(1.0..7.0);
         }
         let n_full = if cfg.max_attempts > 1 && rng.gen_bool(cfg.repeat_share) {
@@ -377,11 +407,25 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
                 }
             }
             number += 1;
-            attempts.push(SimAttempt { candidate: cand, form, number, theta, day });
+            attempts.push(SimAttempt {
+                candidate: cand,
+                form,
+                number,
+                theta,
+                day,
+            });
         }
-        candidates.push(SimCandidate { focal, weak_domain, theta_final: theta });
+        candidates.push(SimCandidate {
+            focal,
+            weak_domain,
+            theta_final: theta,
+        });
     }
-    attempts.sort_by(|x, y| x.day.partial_cmp(&y.day).unwrap_or(std::cmp::Ordering::Equal));
+    attempts.sort_by(|x, y| {
+        x.day
+            .partial_cmp(&y.day)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
 
     // --- files
     std::fs::create_dir_all(out.join("truth")).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -415,7 +459,12 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
         &["form_id", "position", "item_id", "scored"],
         forms.iter().flat_map(|f| {
             f.items.iter().enumerate().map(|(p, (i, s))| {
-                vec![f.id.clone(), (p + 1).to_string(), items[*i].id.clone(), s.to_string()]
+                vec![
+                    f.id.clone(),
+                    (p + 1).to_string(),
+                    items[*i].id.clone(),
+                    s.to_string(),
+                ]
             })
         }),
     )
@@ -430,22 +479,50 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
     }
     write_csv(
         &out.join("candidates.csv"),
-        &["candidate_id", GROUP_COLUMN, "official_passed", "official_scaled"],
-        candidates.iter().zip(&official).enumerate().map(|(k, (c, off))| {
-            let (passed, scaled) = match off {
-                Some(t) => {
-                    let s = (700.0 + SLOPE * (t - THETA_CUT)).round().clamp(100.0, 1000.0);
-                    ((s >= 700.0).to_string(), format!("{s}"))
-                }
-                None => (String::new(), String::new()),
-            };
-            vec![cand_id(k), if c.focal { FOCAL } else { REFERENCE }.to_string(), passed, scaled]
-        }),
+        &[
+            "candidate_id",
+            GROUP_COLUMN,
+            "official_passed",
+            "official_scaled",
+        ],
+        candidates
+            .iter()
+            .zip(&official)
+            .enumerate()
+            .map(|(k, (c, off))| {
+                let (passed, scaled) = match off {
+                    Some(t) => {
+                        let s = (700.0 + SLOPE * (t - THETA_CUT))
+                            .round()
+                            .clamp(100.0, 1000.0);
+                        ((s >= 700.0).to_string(), format!("{s}"))
+                    }
+                    None => (String::new(), String::new()),
+                };
+                vec![
+                    cand_id(k),
+                    if c.focal { FOCAL } else { REFERENCE }.to_string(),
+                    passed,
+                    scaled,
+                ]
+            }),
     )
     .map_err(io)?;
     write_csv(
         &out.join("truth/items.csv"),
-        &["item_id", "domain", "type", "true_key", "listed_key", "a", "b", "c", "role", "planted", "dif_shift"],
+        &[
+            "item_id",
+            "domain",
+            "type",
+            "true_key",
+            "listed_key",
+            "a",
+            "b",
+            "c",
+            "role",
+            "planted",
+            "dif_shift",
+        ],
         items.iter().map(|it| {
             vec![
                 it.id.clone(),
@@ -465,7 +542,15 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
     .map_err(io)?;
     write_csv(
         &out.join("truth/candidates.csv"),
-        &["attempt_id", "candidate_id", "form_id", "attempt_number", "theta", "weak_domain", GROUP_COLUMN],
+        &[
+            "attempt_id",
+            "candidate_id",
+            "form_id",
+            "attempt_number",
+            "theta",
+            "weak_domain",
+            GROUP_COLUMN,
+        ],
         attempts.iter().enumerate().map(|(k, at)| {
             let c = &candidates[at.candidate];
             vec![
@@ -485,7 +570,15 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
     let weak_shift = cfg.weak_domain_shift;
     write_atomic(&out.join("attempts.csv"), |w| {
         let mut csv = csv::Writer::from_writer(w);
-        csv.write_record(["attempt_id", "candidate_id", "form_id", "item_id", "response", "seconds", "submitted_at"])?;
+        csv.write_record([
+            "attempt_id",
+            "candidate_id",
+            "form_id",
+            "item_id",
+            "response",
+            "seconds",
+            "submitted_at",
+        ])?;
         for (k, at) in attempts.iter().enumerate() {
             let c = &candidates[at.candidate];
             let aid = att_id(k);
@@ -494,7 +587,12 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
             let form = &forms[at.form];
             for (i, _) in &form.items {
                 let it = &items[*i];
-                let theta = at.theta - if it.domain == c.weak_domain { weak_shift } else { 0.0 };
+                let theta = at.theta
+                    - if it.domain == c.weak_domain {
+                        weak_shift
+                    } else {
+                        0.0
+                    };
                 let b = it.b + if c.focal { it.dif } else { 0.0 };
                 let p = it.c + (1.0 - it.c) / (1.0 + (-it.a * (theta - b)).exp());
                 let response = if rng.gen_bool(omit) {
@@ -532,7 +630,8 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
                     }
                     1 << pick
                 };
-                let secs = (it.log_seconds - 0.1 * theta + 0.35 * theta_noise.sample(&mut rng)).exp();
+                let secs =
+                    (it.log_seconds - 0.1 * theta + 0.35 * theta_noise.sample(&mut rng)).exp();
                 csv.write_record([
                     aid.as_str(),
                     cid.as_str(),
@@ -569,13 +668,23 @@ pub struct SimSummary {
 }
 
 fn write_toml(w: &mut dyn Write, cfg: &SimConfig) -> io::Result<()> {
-    writeln!(w, "# Simulated by qbank (seed {}); truth in truth/.", cfg.seed)?;
+    writeln!(
+        w,
+        "# Simulated by qbank (seed {}); truth in truth/.",
+        cfg.seed
+    )?;
     writeln!(w, "name = \"CLF-C02 practice (simulated)\"")?;
     writeln!(w, "base_form = \"F1\"")?;
     for (id, name, weight) in DOMAINS {
-        writeln!(w, "\n[[domains]]\nid = \"{id}\"\nname = \"{name}\"\nweight = {weight}")?;
+        writeln!(
+            w,
+            "\n[[domains]]\nid = \"{id}\"\nname = \"{name}\"\nweight = {weight}"
+        )?;
     }
-    writeln!(w, "\n[scale]\nmin = 100\nmax = 1000\ncut = 700\ntheta_cut = {THETA_CUT}\nslope = {SLOPE}")?;
+    writeln!(
+        w,
+        "\n[scale]\nmin = 100\nmax = 1000\ncut = 700\ntheta_cut = {THETA_CUT}\nslope = {SLOPE}"
+    )?;
     writeln!(w, "\n[readiness]\ntarget = 750\nconsistency_attempts = 5")?;
     Ok(())
 }
@@ -586,7 +695,10 @@ mod tests {
 
     #[test]
     fn apportion_follows_the_blueprint() {
-        assert_eq!(apportion(50, &[24.0, 30.0, 34.0, 12.0]), vec![12, 15, 17, 6]);
+        assert_eq!(
+            apportion(50, &[24.0, 30.0, 34.0, 12.0]),
+            vec![12, 15, 17, 6]
+        );
         assert_eq!(apportion(15, &[24.0, 30.0, 34.0, 12.0]), vec![4, 4, 5, 2]);
         assert_eq!(apportion(10, &[24.0, 30.0, 34.0, 12.0]), vec![2, 3, 4, 1]);
     }

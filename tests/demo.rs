@@ -40,15 +40,22 @@ fn the_demo_is_reproduced_byte_for_byte() {
     let mut args = demo_command();
     let pos = args.iter().position(|a| a == "--out").unwrap();
     args[pos + 1] = out.to_str().unwrap().to_string();
-    let o = Command::new(env!("CARGO_BIN_EXE_qbank")).args(&args).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
+        .args(&args)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let demo = root().join("data/demo");
     let made = files_under(&out);
     assert!(made.len() >= 7, "{made:?}");
     for f in made {
         let rel = f.strip_prefix(&out).unwrap();
-        let committed = fs::read(demo.join(rel)).unwrap_or_else(|_| panic!("data/demo lacks {rel:?}"));
-        assert!(fs::read(&f).unwrap() == committed, "{rel:?} differs from the committed demo");
+        let committed =
+            fs::read(demo.join(rel)).unwrap_or_else(|_| panic!("data/demo lacks {rel:?}"));
+        assert!(
+            fs::read(&f).unwrap() == committed,
+            "{rel:?} differs from the committed demo"
+        );
     }
 }
 
@@ -87,7 +94,10 @@ fn the_demo_runs_end_to_end() {
         serde_json::from_slice(&fs::read(out.join("overview.json")).unwrap()).unwrap();
     // Counts of the demo as the simulator wrote them (truth/candidates.csv has one row per attempt).
     let truth = fs::read_to_string(root().join("data/demo/truth/candidates.csv")).unwrap();
-    assert_eq!(overview["attempts"].as_u64().unwrap() as usize, truth.lines().count() - 1);
+    assert_eq!(
+        overview["attempts"].as_u64().unwrap() as usize,
+        truth.lines().count() - 1
+    );
     assert_eq!(overview["candidates"], 2000);
     assert_eq!(overview["forms"].as_array().unwrap().len(), 5);
     assert!(out.join("validation.csv").exists());

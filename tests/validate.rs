@@ -53,7 +53,9 @@ T2,C2,F2,I3,A,7,2026-01-02T10:00:00Z
 
 /// A fresh copy of the fixture with `edits` (file name, new content) applied.
 fn fixture(name: &str, edits: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("validate").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("validate")
+        .join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     for (file, text) in [
@@ -81,15 +83,18 @@ fn expect_error(name: &str, edits: &[(&str, &str)], fragments: &[&str]) -> Strin
     let dir = fixture(name, edits);
     let (ds, d) = load(&dir);
     let text = d.render();
-    assert!(ds.is_none(), "{name}: expected the data set to be rejected\n{text}");
-    let hit = d
-        .iter()
-        .filter(|x| x.severity == Severity::Error)
-        .any(|x| {
-            let line = x.to_string();
-            fragments.iter().all(|f| line.contains(f))
-        });
-    assert!(hit, "{name}: no error contains all of {fragments:?}; got:\n{text}");
+    assert!(
+        ds.is_none(),
+        "{name}: expected the data set to be rejected\n{text}"
+    );
+    let hit = d.iter().filter(|x| x.severity == Severity::Error).any(|x| {
+        let line = x.to_string();
+        fragments.iter().all(|f| line.contains(f))
+    });
+    assert!(
+        hit,
+        "{name}: no error contains all of {fragments:?}; got:\n{text}"
+    );
     text
 }
 
@@ -127,7 +132,11 @@ fn missing_column() {
             f.join(",") + "\n"
         })
         .collect();
-    expect_error("missing_column", &[("attempts.csv", &dropped)], &["attempts.csv:1", "missing column 'response'"]);
+    expect_error(
+        "missing_column",
+        &[("attempts.csv", &dropped)],
+        &["attempts.csv:1", "missing column 'response'"],
+    );
 }
 
 #[test]
@@ -138,7 +147,11 @@ fn extra_column_in_items() {
         .enumerate()
         .map(|(i, l)| format!("{l},{}\n", if i == 0 { "stem" } else { "x" }))
         .collect();
-    expect_error("extra_column", &[("items.csv", &items)], &["items.csv:1", "column 'stem'", "unexpected column"]);
+    expect_error(
+        "extra_column",
+        &[("items.csv", &items)],
+        &["items.csv:1", "column 'stem'", "unexpected column"],
+    );
 }
 
 #[test]
@@ -152,7 +165,12 @@ fn columns_can_be_mapped_and_ignored() {
     let forms = FORMS.replacen("item_id", "QuestionID", 1);
     let dir = fixture(
         "mapped",
-        &[("qbank.toml", &toml), ("attempts.csv", &attempts), ("items.csv", &items), ("forms.csv", &forms)],
+        &[
+            ("qbank.toml", &toml),
+            ("attempts.csv", &attempts),
+            ("items.csv", &items),
+            ("forms.csv", &forms),
+        ],
     );
     let (ds, d) = load(&dir);
     assert!(ds.is_some(), "{}", d.render());
@@ -161,25 +179,49 @@ fn columns_can_be_mapped_and_ignored() {
 #[test]
 fn unknown_item() {
     let a = replace(ATTEMPTS, "T1,C1,F1,I2,", "T1,C1,F1,X9,");
-    expect_error("unknown_item", &[("attempts.csv", &a)], &["attempts.csv:3", "column 'item_id'", "unknown item 'X9'"]);
+    expect_error(
+        "unknown_item",
+        &[("attempts.csv", &a)],
+        &["attempts.csv:3", "column 'item_id'", "unknown item 'X9'"],
+    );
 }
 
 #[test]
 fn unknown_form() {
     let a = ATTEMPTS.replace("T2,C2,F2", "T2,C2,F9");
-    expect_error("unknown_form", &[("attempts.csv", &a)], &["attempts.csv:5", "column 'form_id'", "candidate 'C2'", "unknown form 'F9'"]);
+    expect_error(
+        "unknown_form",
+        &[("attempts.csv", &a)],
+        &[
+            "attempts.csv:5",
+            "column 'form_id'",
+            "candidate 'C2'",
+            "unknown form 'F9'",
+        ],
+    );
 }
 
 #[test]
 fn item_not_on_the_form() {
     let a = replace(ATTEMPTS, "T1,C1,F1,I2,C|A", "T1,C1,F1,I4,D");
-    expect_error("not_on_form", &[("attempts.csv", &a)], &["attempts.csv:3", "item 'I4' is not on form 'F1'"]);
+    expect_error(
+        "not_on_form",
+        &[("attempts.csv", &a)],
+        &["attempts.csv:3", "item 'I4' is not on form 'F1'"],
+    );
 }
 
 #[test]
 fn duplicate_attempt_item_rows() {
     let a = replace(ATTEMPTS, "T1,C1,F1,I3,,5", "T1,C1,F1,I1,B,5");
-    expect_error("duplicate", &[("attempts.csv", &a)], &["attempts.csv:4", "attempt 'T1' has item 'I1' more than once"]);
+    expect_error(
+        "duplicate",
+        &[("attempts.csv", &a)],
+        &[
+            "attempts.csv:4",
+            "attempt 'T1' has item 'I1' more than once",
+        ],
+    );
 }
 
 #[test]
@@ -192,7 +234,11 @@ T1,C1,F1,I2,A|C,12.5,
 T2,C2,F2,I4,D,9,
 T1,C1,F1,I1,C,5,
 ";
-    expect_error("duplicate_ungrouped", &[("attempts.csv", a)], &["attempt 'T1' has item 'I1' more than once"]);
+    expect_error(
+        "duplicate_ungrouped",
+        &[("attempts.csv", a)],
+        &["attempt 'T1' has item 'I1' more than once"],
+    );
 }
 
 #[test]
@@ -216,47 +262,109 @@ T2,C2,F2,I3,A,7,
 #[test]
 fn response_not_an_option() {
     let a = replace(ATTEMPTS, "T2,C2,F2,I4,D", "T2,C2,F2,I4,E");
-    expect_error("bad_response", &[("attempts.csv", &a)], &["attempts.csv:6", "column 'response'", "item 'I4'", "option 'E'", "4 options"]);
+    expect_error(
+        "bad_response",
+        &[("attempts.csv", &a)],
+        &[
+            "attempts.csv:6",
+            "column 'response'",
+            "item 'I4'",
+            "option 'E'",
+            "4 options",
+        ],
+    );
 }
 
 #[test]
 fn too_many_options_chosen() {
     let a = replace(ATTEMPTS, "T2,C2,F2,I4,D", "T2,C2,F2,I4,A|D");
-    expect_error("too_many", &[("attempts.csv", &a)], &["attempts.csv:6", "single-response"]);
+    expect_error(
+        "too_many",
+        &[("attempts.csv", &a)],
+        &["attempts.csv:6", "single-response"],
+    );
 }
 
 #[test]
 fn malformed_keys() {
     for (name, from, to, msg) in [
-        ("key_letter", "I1,D1,single,B,4", "I1,D1,single,Z,4", "option 'Z'"),
-        ("key_twice", "I2,D2,multiple,A|C,5", "I2,D2,multiple,A|A,5", "appears twice"),
-        ("key_single_set", "I1,D1,single,B,4", "I1,D1,single,A|B,4", "expected one option letter"),
-        ("key_empty", "I1,D1,single,B,4", "I1,D1,single,,4", "key is empty"),
-        ("key_word", "I1,D1,single,B,4", "I1,D1,single,BC,4", "not a set of option letters"),
+        (
+            "key_letter",
+            "I1,D1,single,B,4",
+            "I1,D1,single,Z,4",
+            "option 'Z'",
+        ),
+        (
+            "key_twice",
+            "I2,D2,multiple,A|C,5",
+            "I2,D2,multiple,A|A,5",
+            "appears twice",
+        ),
+        (
+            "key_single_set",
+            "I1,D1,single,B,4",
+            "I1,D1,single,A|B,4",
+            "expected one option letter",
+        ),
+        (
+            "key_empty",
+            "I1,D1,single,B,4",
+            "I1,D1,single,,4",
+            "key is empty",
+        ),
+        (
+            "key_word",
+            "I1,D1,single,B,4",
+            "I1,D1,single,BC,4",
+            "not a set of option letters",
+        ),
     ] {
         let items = replace(ITEMS, from, to);
-        expect_error(name, &[("items.csv", &items)], &["items.csv:", "column 'key'", msg]);
+        expect_error(
+            name,
+            &[("items.csv", &items)],
+            &["items.csv:", "column 'key'", msg],
+        );
     }
 }
 
 #[test]
 fn bad_seconds() {
     let a = replace(ATTEMPTS, "I2,C|A,12.5", "I2,C|A,-3");
-    expect_error("neg_seconds", &[("attempts.csv", &a)], &["attempts.csv:3", "column 'seconds'", "negative"]);
+    expect_error(
+        "neg_seconds",
+        &[("attempts.csv", &a)],
+        &["attempts.csv:3", "column 'seconds'", "negative"],
+    );
     let a = replace(ATTEMPTS, "I2,C|A,12.5", "I2,C|A,twelve");
-    expect_error("text_seconds", &[("attempts.csv", &a)], &["attempts.csv:3", "seconds 'twelve' is not a number"]);
+    expect_error(
+        "text_seconds",
+        &[("attempts.csv", &a)],
+        &["attempts.csv:3", "seconds 'twelve' is not a number"],
+    );
 }
 
 #[test]
 fn form_without_scored_items() {
-    let forms = FORMS.replace("F2,1,I1,true", "F2,1,I1,false").replace("F2,2,I4,true", "F2,2,I4,false").replace("F2,3,I3,true", "F2,3,I3,false");
-    expect_error("no_scored", &[("forms.csv", &forms)], &["forms.csv", "form 'F2' has no scored items"]);
+    let forms = FORMS
+        .replace("F2,1,I1,true", "F2,1,I1,false")
+        .replace("F2,2,I4,true", "F2,2,I4,false")
+        .replace("F2,3,I3,true", "F2,3,I3,false");
+    expect_error(
+        "no_scored",
+        &[("forms.csv", &forms)],
+        &["forms.csv", "form 'F2' has no scored items"],
+    );
 }
 
 #[test]
 fn weights_must_sum_to_100() {
     let toml = TOML.replace("weight = 40", "weight = 30");
-    expect_error("weights", &[("qbank.toml", &toml)], &["qbank.toml", "sum to 90; expected 100"]);
+    expect_error(
+        "weights",
+        &[("qbank.toml", &toml)],
+        &["qbank.toml", "sum to 90; expected 100"],
+    );
 }
 
 #[test]
@@ -267,30 +375,77 @@ fn toml_syntax_error_names_the_line() {
 
 #[test]
 fn bank_parameters_out_of_range() {
-    let items = replace(ITEMS, "I1,D1,single,B,4,1.0,0.0,0.2", "I1,D1,single,B,4,0,0.0,0.2");
-    expect_error("a_zero", &[("items.csv", &items)], &["items.csv:2", "column 'a'", "item 'I1'", "expected a > 0"]);
-    let items = replace(ITEMS, "I1,D1,single,B,4,1.0,0.0,0.2", "I1,D1,single,B,4,1.0,0.0,1");
-    expect_error("c_one", &[("items.csv", &items)], &["items.csv:2", "column 'c'", "0 <= c < 1"]);
-    let items = replace(ITEMS, "I1,D1,single,B,4,1.0,0.0,0.2", "I1,D1,single,B,4,1.0,,0.2");
-    expect_error("b_missing", &[("items.csv", &items)], &["items.csv:2", "column 'b'", "expected a number"]);
+    let items = replace(
+        ITEMS,
+        "I1,D1,single,B,4,1.0,0.0,0.2",
+        "I1,D1,single,B,4,0,0.0,0.2",
+    );
+    expect_error(
+        "a_zero",
+        &[("items.csv", &items)],
+        &["items.csv:2", "column 'a'", "item 'I1'", "expected a > 0"],
+    );
+    let items = replace(
+        ITEMS,
+        "I1,D1,single,B,4,1.0,0.0,0.2",
+        "I1,D1,single,B,4,1.0,0.0,1",
+    );
+    expect_error(
+        "c_one",
+        &[("items.csv", &items)],
+        &["items.csv:2", "column 'c'", "0 <= c < 1"],
+    );
+    let items = replace(
+        ITEMS,
+        "I1,D1,single,B,4,1.0,0.0,0.2",
+        "I1,D1,single,B,4,1.0,,0.2",
+    );
+    expect_error(
+        "b_missing",
+        &[("items.csv", &items)],
+        &["items.csv:2", "column 'b'", "expected a number"],
+    );
 }
 
 #[test]
 fn items_unknown_domain_duplicate_id_and_bad_options() {
     let items = replace(ITEMS, "I3,D1,", "I3,D7,");
-    expect_error("domain", &[("items.csv", &items)], &["items.csv:4", "unknown domain 'D7'"]);
+    expect_error(
+        "domain",
+        &[("items.csv", &items)],
+        &["items.csv:4", "unknown domain 'D7'"],
+    );
     let items = replace(ITEMS, "I4,D2,", "I1,D2,");
-    expect_error("dup_item", &[("items.csv", &items)], &["items.csv:5", "item 'I1' is defined twice (first on line 2)"]);
+    expect_error(
+        "dup_item",
+        &[("items.csv", &items)],
+        &[
+            "items.csv:5",
+            "item 'I1' is defined twice (first on line 2)",
+        ],
+    );
     let items = replace(ITEMS, "I3,D1,single,A,4", "I3,D1,single,A,99");
-    expect_error("options", &[("items.csv", &items)], &["items.csv:4", "column 'options'"]);
+    expect_error(
+        "options",
+        &[("items.csv", &items)],
+        &["items.csv:4", "column 'options'"],
+    );
     let items = replace(ITEMS, "I3,D1,single", "I3,D1,essay");
-    expect_error("type", &[("items.csv", &items)], &["items.csv:4", "type 'essay'"]);
+    expect_error(
+        "type",
+        &[("items.csv", &items)],
+        &["items.csv:4", "type 'essay'"],
+    );
 }
 
 #[test]
 fn forms_with_unknown_items_and_missing_base_form() {
     let forms = replace(FORMS, "F2,2,I4,true", "F2,2,I8,true");
-    expect_error("form_item", &[("forms.csv", &forms)], &["forms.csv:6", "item 'I8'", "not in the item bank"]);
+    expect_error(
+        "form_item",
+        &[("forms.csv", &forms)],
+        &["forms.csv:6", "item 'I8'", "not in the item bank"],
+    );
     let toml = TOML.replace("base_form = \"F1\"", "base_form = \"F7\"");
     expect_error("base_form", &[("qbank.toml", &toml)], &["base form 'F7'"]);
 }
@@ -298,7 +453,11 @@ fn forms_with_unknown_items_and_missing_base_form() {
 #[test]
 fn an_attempt_switching_candidate_or_form() {
     let a = replace(ATTEMPTS, "T1,C1,F1,I2", "T1,C5,F1,I2");
-    expect_error("switch_candidate", &[("attempts.csv", &a)], &["attempts.csv:3", "belongs to candidate 'C1'"]);
+    expect_error(
+        "switch_candidate",
+        &[("attempts.csv", &a)],
+        &["attempts.csv:3", "belongs to candidate 'C1'"],
+    );
 }
 
 #[test]
@@ -314,9 +473,17 @@ fn every_problem_is_reported_not_just_the_first() {
 
 #[test]
 fn warnings_for_suspicious_but_valid_data() {
-    let a = ATTEMPTS.replace("T2,C2,F2,I1,A", "T2,C2,F2,I1,").replace("T2,C2,F2,I4,D", "T2,C2,F2,I4,").replace("T2,C2,F2,I3,A", "T2,C2,F2,I3,");
-    let forms = FORMS.replace("F2,2,I4,true", "F2,2,I3,true").replace("F2,3,I3,true", "F2,3,I4,true");
-    let (ds, d) = load(&fixture("warn", &[("attempts.csv", &a), ("forms.csv", &forms)]));
+    let a = ATTEMPTS
+        .replace("T2,C2,F2,I1,A", "T2,C2,F2,I1,")
+        .replace("T2,C2,F2,I4,D", "T2,C2,F2,I4,")
+        .replace("T2,C2,F2,I3,A", "T2,C2,F2,I3,");
+    let forms = FORMS
+        .replace("F2,2,I4,true", "F2,2,I3,true")
+        .replace("F2,3,I3,true", "F2,3,I4,true");
+    let (ds, d) = load(&fixture(
+        "warn",
+        &[("attempts.csv", &a), ("forms.csv", &forms)],
+    ));
     assert!(ds.is_some(), "{}", d.render());
     let text = d.render();
     assert!(text.contains("attempt 'T2' omitted every item"), "{text}");
@@ -324,7 +491,12 @@ fn warnings_for_suspicious_but_valid_data() {
     // F2 covers both domains; a form missing one is warned about.
     let forms = FORMS.replace("F2,2,I4,true", "F2,2,I4,false");
     let (_, d) = load(&fixture("warn_domain", &[("forms.csv", &forms)]));
-    assert!(d.render().contains("form 'F2' has no scored item in domain 'D2'"), "{}", d.render());
+    assert!(
+        d.render()
+            .contains("form 'F2' has no scored item in domain 'D2'"),
+        "{}",
+        d.render()
+    );
 }
 
 #[test]
@@ -368,13 +540,28 @@ fn cli_exits_2_and_writes_nothing_on_bad_input() {
     let dir = fixture("cli_bad", &[("attempts.csv", &a)]);
     let out = dir.join("out");
     let bin = env!("CARGO_BIN_EXE_qbank");
-    for args in [vec!["validate"], vec!["run", "--out", out.to_str().unwrap()]] {
+    for args in [
+        vec!["validate"],
+        vec!["run", "--out", out.to_str().unwrap()],
+    ] {
         let o = Command::new(bin).args(&args).arg(&dir).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("attempts.csv:3 column 'item_id' item 'X9': unknown item 'X9'"), "{err}");
+        assert!(
+            err.contains("attempts.csv:3 column 'item_id' item 'X9': unknown item 'X9'"),
+            "{err}"
+        );
     }
     assert!(!out.exists(), "a failed run must not write outputs");
-    let o = Command::new(bin).args(["validate"]).arg(fixture("cli_ok", &[])).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(bin)
+        .args(["validate"])
+        .arg(fixture("cli_ok", &[]))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -13,11 +13,17 @@ use polars::prelude::*;
 
 use super::config::ColumnsConfig;
 use super::diagnostics::{Diagnostics, Location};
-use super::items::{Item, ItemType, OptionSet};
 use super::forms::Form;
+use super::items::{Item, ItemType, OptionSet};
 use crate::matrix::{encode, ResponseMatrix, StringArena};
 
-pub(crate) const REQUIRED: [&str; 5] = ["attempt_id", "candidate_id", "form_id", "item_id", "response"];
+pub(crate) const REQUIRED: [&str; 5] = [
+    "attempt_id",
+    "candidate_id",
+    "form_id",
+    "item_id",
+    "response",
+];
 pub(crate) const OPTIONAL: [&str; 2] = ["seconds", "submitted_at"];
 const ROW_INDEX: &str = "__qbank_row";
 const NO_FORM: u16 = u16::MAX;
@@ -82,7 +88,10 @@ pub fn read_attempts(
         } else if REQUIRED.contains(canonical) {
             diags.error(
                 Location::file(file).line(1).column(source),
-                format!("missing column '{source}'; the header has: {}", names.join(", ")),
+                format!(
+                    "missing column '{source}'; the header has: {}",
+                    names.join(", ")
+                ),
             );
             missing = true;
         }
@@ -96,7 +105,9 @@ pub fn read_attempts(
         if !known.contains(&n.as_str()) && !mapping.ignore.contains(n) {
             diags.error(
                 Location::file(file).line(1).column(n.as_str()),
-                format!("unexpected column '{n}'; map it with [columns] or list it in [columns] ignore"),
+                format!(
+                    "unexpected column '{n}'; map it with [columns] or list it in [columns] ignore"
+                ),
             );
         }
     }
@@ -111,7 +122,9 @@ pub fn read_attempts(
         .select(select)
         .sink_batches(
             PlanCallback::new(move |df: DataFrame| {
-                let mut b = sink.lock().map_err(|_| polars_err!(ComputeError: "poisoned"))?;
+                let mut b = sink
+                    .lock()
+                    .map_err(|_| polars_err!(ComputeError: "poisoned"))?;
                 b.batch(&df)?;
                 Ok(false)
             }),
@@ -128,7 +141,10 @@ pub fn read_attempts(
     };
     diags.merge(&builder.diags);
     if let Err(e) = run {
-        diags.error(Location::file(file), format!("cannot parse: {}", clean_polars_error(&e)));
+        diags.error(
+            Location::file(file),
+            format!("cannot parse: {}", clean_polars_error(&e)),
+        );
         return None;
     }
     Some(builder.finish(exam, diags))
@@ -233,7 +249,9 @@ impl Builder {
     }
 
     fn loc(&self, row: u64, column: &str) -> Location {
-        Location::file(&self.file).line(self.line_of(row)).column(column)
+        Location::file(&self.file)
+            .line(self.line_of(row))
+            .column(column)
     }
 
     fn batch(&mut self, df: &DataFrame) -> PolarsResult<()> {
@@ -252,7 +270,9 @@ impl Builder {
         let submitted = as_str("submitted_at")?;
         let seconds_col = df.column("seconds").ok();
         let seconds_num = match seconds_col {
-            Some(c) if c.dtype().is_primitive_numeric() => Some(c.cast(&DataType::Float64)?.f64()?.clone()),
+            Some(c) if c.dtype().is_primitive_numeric() => {
+                Some(c.cast(&DataType::Float64)?.f64()?.clone())
+            }
             _ => None,
         };
         let seconds_str = match (seconds_col, &seconds_num) {
@@ -268,7 +288,11 @@ impl Builder {
             let form_id = form.get(i).unwrap_or("").trim();
             let item_id = item.get(i).unwrap_or("").trim();
             let response_text = response.get(i).unwrap_or("");
-            let sub = submitted.as_ref().and_then(|s| s.get(i)).unwrap_or("").trim();
+            let sub = submitted
+                .as_ref()
+                .and_then(|s| s.get(i))
+                .unwrap_or("")
+                .trim();
             let secs = match (&seconds_num, &seconds_str) {
                 (Some(ca), _) => ca.get(i),
                 (None, Some(ca)) => {
@@ -290,7 +314,16 @@ impl Builder {
                 }
                 (None, None) => None,
             };
-            self.row(row, attempt_id, candidate_id, form_id, item_id, response_text, secs, sub);
+            self.row(
+                row,
+                attempt_id,
+                candidate_id,
+                form_id,
+                item_id,
+                response_text,
+                secs,
+                sub,
+            );
         }
         Ok(())
     }
@@ -308,11 +341,13 @@ impl Builder {
         submitted: &str,
     ) {
         if attempt_id.is_empty() {
-            self.diags.error(self.loc(row, "attempt_id"), "empty attempt_id");
+            self.diags
+                .error(self.loc(row, "attempt_id"), "empty attempt_id");
             return;
         }
         if candidate_id.is_empty() {
-            self.diags.error(self.loc(row, "candidate_id"), "empty candidate_id");
+            self.diags
+                .error(self.loc(row, "candidate_id"), "empty candidate_id");
             return;
         }
         if let Some(s) = secs {
@@ -386,7 +421,8 @@ impl Builder {
         self.row_attempt.push(attempt);
         self.items.push(item as u16);
         self.codes.push(encode(chosen, right));
-        self.seconds.push(secs.map(|s| s as f32).unwrap_or(f32::NAN));
+        self.seconds
+            .push(secs.map(|s| s as f32).unwrap_or(f32::NAN));
     }
 
     /// Finds or registers the attempt of a row, checking it keeps one candidate and one form.
@@ -523,7 +559,9 @@ impl Builder {
                 let item = items[k] as usize;
                 if stamp[item] == new_a {
                     diags.error(
-                        Location::file(&file).column("item_id").item(exam.items[item].id.as_str()),
+                        Location::file(&file)
+                            .column("item_id")
+                            .item(exam.items[item].id.as_str()),
                         format!(
                             "attempt '{}' has item '{}' more than once",
                             attempt_ids.get(a),
@@ -541,8 +579,14 @@ impl Builder {
             offsets.push(out_items.len() as u64);
         }
         drop((items, codes, seconds, row_attempt));
-        let attempt_candidate = keep_order.iter().map(|&a| attempts[a as usize].candidate).collect();
-        let attempt_form = keep_order.iter().map(|&a| attempts[a as usize].form).collect();
+        let attempt_candidate = keep_order
+            .iter()
+            .map(|&a| attempts[a as usize].candidate)
+            .collect();
+        let attempt_form = keep_order
+            .iter()
+            .map(|&a| attempts[a as usize].form)
+            .collect();
         let mut m = ResponseMatrix {
             attempt_ids: attempt_ids.permuted(&keep_order),
             submitted_at: submitted_at.permuted(&keep_order),

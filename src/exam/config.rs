@@ -155,7 +155,8 @@ impl Config {
             Err(e) => {
                 let mut loc = Location::file(file);
                 if let Some(span) = e.span() {
-                    loc = loc.line(1 + text[..span.start.min(text.len())].matches('\n').count() as u64);
+                    loc = loc
+                        .line(1 + text[..span.start.min(text.len())].matches('\n').count() as u64);
                 }
                 diags.error(loc, e.message().trim().to_string());
                 None
@@ -167,7 +168,10 @@ impl Config {
     fn check(&self, file: &str, diags: &mut Diagnostics) {
         let loc = || Location::file(file);
         if self.domains.is_empty() {
-            diags.error(loc().column("domains"), "at least one [[domains]] entry is required");
+            diags.error(
+                loc().column("domains"),
+                "at least one [[domains]] entry is required",
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for d in &self.domains {
@@ -175,12 +179,18 @@ impl Config {
                 diags.error(loc().column("domains"), "a domain has an empty id");
             }
             if !seen.insert(d.id.as_str()) {
-                diags.error(loc().column("domains"), format!("domain id '{}' appears twice", d.id));
+                diags.error(
+                    loc().column("domains"),
+                    format!("domain id '{}' appears twice", d.id),
+                );
             }
             if !(d.weight.is_finite() && d.weight >= 0.0) {
                 diags.error(
                     loc().column("domains"),
-                    format!("domain '{}' has weight {}; expected a percentage >= 0", d.id, d.weight),
+                    format!(
+                        "domain '{}' has weight {}; expected a percentage >= 0",
+                        d.id, d.weight
+                    ),
                 );
             }
         }

@@ -81,10 +81,14 @@ pub fn read_forms(
         if !by_form.contains_key(form_id) {
             order.push(form_id.to_string());
         }
-        by_form
-            .entry(form_id.to_string())
-            .or_default()
-            .push((row.line, FormItem { item, position, scored }));
+        by_form.entry(form_id.to_string()).or_default().push((
+            row.line,
+            FormItem {
+                item,
+                position,
+                scored,
+            },
+        ));
     }
     let mut forms = Vec::new();
     for id in order {
@@ -96,13 +100,22 @@ pub fn read_forms(
             let item_id = &items[fi.item].id;
             if let Some(first) = positions.insert(fi.position, *line) {
                 diags.error(
-                    Location::file(&table.file).line(*line).column("position").item(item_id),
-                    format!("form '{id}' has two items at position {} (also line {first})", fi.position),
+                    Location::file(&table.file)
+                        .line(*line)
+                        .column("position")
+                        .item(item_id),
+                    format!(
+                        "form '{id}' has two items at position {} (also line {first})",
+                        fi.position
+                    ),
                 );
             }
             if let Some(first) = seen_items.insert(fi.item, *line) {
                 diags.error(
-                    Location::file(&table.file).line(*line).column("item_id").item(item_id),
+                    Location::file(&table.file)
+                        .line(*line)
+                        .column("item_id")
+                        .item(item_id),
                     format!("form '{id}' lists item '{item_id}' twice (also line {first})"),
                 );
             }

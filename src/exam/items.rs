@@ -139,7 +139,9 @@ pub fn read_items(table: &Table, config: &Config, diags: &mut Diagnostics) -> Ve
     let mut items: Vec<Item> = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for row in table.rows() {
-        let Some(id) = row.get("item_id") else { continue };
+        let Some(id) = row.get("item_id") else {
+            continue;
+        };
         if id.is_empty() {
             diags.error(row.location("item_id"), "empty item_id");
             continue;

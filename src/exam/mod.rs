@@ -92,7 +92,11 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
     if items.len() > u16::MAX as usize {
         diags.error(
             Location::file(display(&items_path)),
-            format!("the bank has {} items; qbank handles up to {}", items.len(), u16::MAX),
+            format!(
+                "the bank has {} items; qbank handles up to {}",
+                items.len(),
+                u16::MAX
+            ),
         );
         return None;
     }
@@ -138,13 +142,8 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
         item_index: &item_index,
         forms: &forms,
     };
-    let matrix = attempts::read_attempts(
-        &attempts_path,
-        &display(&attempts_path),
-        &index,
-        map,
-        diags,
-    )?;
+    let matrix =
+        attempts::read_attempts(&attempts_path, &display(&attempts_path), &index, map, diags)?;
     let exam = Exam {
         dir: dir.to_path_buf(),
         config,
@@ -185,12 +184,18 @@ fn data_warnings(exam: &Exam, m: &ResponseMatrix, diags: &mut Diagnostics) {
         if n[i] > 0 && right[i] == 0 {
             diags.warning(
                 Location::file(&file).item(it.id.as_str()),
-                format!("nobody answered item '{}' right ({} responses): check its key", it.id, n[i]),
+                format!(
+                    "nobody answered item '{}' right ({} responses): check its key",
+                    it.id, n[i]
+                ),
             );
         } else if n[i] > 0 && right[i] == n[i] {
             diags.warning(
                 Location::file(&file).item(it.id.as_str()),
-                format!("everybody answered item '{}' right ({} responses)", it.id, n[i]),
+                format!(
+                    "everybody answered item '{}' right ({} responses)",
+                    it.id, n[i]
+                ),
             );
         }
     }

@@ -63,7 +63,10 @@ impl Table {
         let header = match reader.headers() {
             Ok(h) => h.clone(),
             Err(e) => {
-                diags.error(Location::file(file).line(1), format!("cannot read the header: {e}"));
+                diags.error(
+                    Location::file(file).line(1),
+                    format!("cannot read the header: {e}"),
+                );
                 return None;
             }
         };
@@ -104,7 +107,10 @@ impl Table {
                     if rec.len() != ncols {
                         diags.error(
                             Location::file(file).line(line),
-                            format!("expected {ncols} fields as in the header, found {}", rec.len()),
+                            format!(
+                                "expected {ncols} fields as in the header, found {}",
+                                rec.len()
+                            ),
                         );
                         continue;
                     }
@@ -115,7 +121,10 @@ impl Table {
                 }
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    diags.error(Location::file(file).line(line), format!("malformed CSV: {e}"));
+                    diags.error(
+                        Location::file(file).line(line),
+                        format!("malformed CSV: {e}"),
+                    );
                 }
             }
         }

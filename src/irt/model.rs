@@ -1,0 +1,414 @@
+//! Item response models behind one trait.
+//!
+//! The EM engine, scoring, linking and plots see an item only through [`ItemModel`]: category
+//! probabilities at a theta, and the log-likelihood of expected category counts over quadrature
+//! points with its gradient and Hessian in the model's own (free) parameters. A new model (GRM,
+//! GPCM) is one more implementation.
+//!
+//! [`Logistic`] is the dichotomous 1PL/2PL/3PL in slope-intercept form (as mirt):
+//! P(right | theta) = c + (1 - c) / (1 + exp(-(D a theta + d))), with b = -d / a, and the guessing
+//! parameter estimated on the logit scale g = ln(c / (1 - c)), so the optimiser never hits a bound.
+
+/// The models qbank estimates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// One-parameter logistic with the slope fixed (a = 1 by default); the latent SD is free.
+    Rasch,
+    #[serde(rename = "2pl")]
+    TwoPL,
+    #[serde(rename = "3pl")]
+    ThreePL,
+}
+
+impl ModelKind {
+    pub fn parse(s: &str) -> Option<ModelKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "rasch" | "1pl" => Some(ModelKind::Rasch),
+            "2pl" => Some(ModelKind::TwoPL),
+            "3pl" => Some(ModelKind::ThreePL),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Rasch => "rasch",
+            ModelKind::TwoPL => "2pl",
+            ModelKind::ThreePL => "3pl",
+        }
+    }
+}
+
+/// Priors for Bayes modal estimation (all optional).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Priors {
+    /// ln a ~ N(mean, sd): a lognormal prior on the slope.
+    pub log_a: Option<(f64, f64)>,
+    /// b ~ N(mean, sd).
+    pub b: Option<(f64, f64)>,
+    /// c ~ Beta(alpha, beta); the default for 3PL is Beta(5, 17) (BILOG-MG's).
+    pub c: Option<(f64, f64)>,
+}
+
+impl Priors {
+    pub const DEFAULT_C: (f64, f64) = (5.0, 17.0);
+}
+
+/// What the engine needs from an item model.
+pub trait ItemModel: Send + Sync {
+    /// Number of response categories (2 for right/wrong).
+    fn n_categories(&self) -> usize;
+    /// Probabilities of each category at `theta`, written into `out` (length `n_categories`).
+    fn probs(&self, theta: f64, out: &mut [f64]);
+    /// The free parameters, in the internal parameterisation the optimiser works in.
+    fn free_params(&self) -> Vec<f64>;
+    fn set_free_params(&mut self, p: &[f64]);
+    /// Log-likelihood of expected counts `counts[k][q]` of category k at quadrature point
+    /// `theta[q]`, plus the log prior; its gradient and Hessian (row-major, n x n) in the free
+    /// parameters are written into `grad` and `hess`.
+    fn log_lik(&self, theta: &[f64], counts: &[&[f64]], grad: &mut [f64], hess: &mut [f64]) -> f64;
+    /// Per-quadrature-point score of one category: d ln P_k(theta) / d free params.
+    fn score(&self, theta: f64, category: usize, out: &mut [f64]);
+}
+
+/// Dichotomous logistic item: Rasch (slope fixed), 2PL or 3PL (or 2PL/3PL with a fixed slope).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Logistic {
+    pub kind: ModelKind,
+    /// Slope a (in the D-metric: the logit is D a theta + d).
+    pub a: f64,
+    /// Intercept d = -D a b.
+    pub d: f64,
+    /// Lower asymptote c (0 unless 3PL).
+    pub c: f64,
+    /// Scaling constant D: 1 (logistic metric, default) or 1.702 (normal metric).
+    pub scale_d: f64,
+    pub priors: Priors,
+}
+
+/// Derivatives of P with respect to (z, g) where z = D a theta + d and c = logistic(g).
+struct Pd {
+    p: f64,
+    pz: f64,
+    pzz: f64,
+    pg: f64,
+    pzg: f64,
+    pgg: f64,
+}
+
+fn logistic(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Keeps probabilities away from 0 and 1 so that logs stay finite.
+pub const P_EPS: f64 = 1e-12;
+
+impl Logistic {
+    pub fn new(kind: ModelKind, a: f64, b: f64, c: f64, scale_d: f64) -> Logistic {
+        let c = if kind == ModelKind::ThreePL { c } else { 0.0 };
+        Logistic {
+            kind,
+            a,
+            d: -scale_d * a * b,
+            c,
+            scale_d,
+            priors: Priors::default(),
+        }
+    }
+    /// Difficulty b = -d / (D a).
+    pub fn b(&self) -> f64 {
+        -self.d / (self.scale_d * self.a)
+    }
+    pub fn p(&self, theta: f64) -> f64 {
+        let psi = logistic(self.scale_d * self.a * theta + self.d);
+        (self.c + (1.0 - self.c) * psi).clamp(P_EPS, 1.0 - P_EPS)
+    }
+    /// Fisher information of the item at theta: (dP/dtheta)^2 / (P (1 - P)).
+    pub fn information(&self, theta: f64) -> f64 {
+        let psi = logistic(self.scale_d * self.a * theta + self.d);
+        let p = self.p(theta);
+        let dp = (1.0 - self.c) * psi * (1.0 - psi) * self.scale_d * self.a;
+        dp * dp / (p * (1.0 - p))
+    }
+    fn n_free(&self) -> usize {
+        match self.kind {
+            ModelKind::Rasch => 1,
+            ModelKind::TwoPL => 2,
+            ModelKind::ThreePL => 3,
+        }
+    }
+    fn derivs(&self, theta: f64) -> Pd {
+        let psi = logistic(self.scale_d * self.a * theta + self.d);
+        let c = self.c;
+        let s = psi * (1.0 - psi);
+        let cc = c * (1.0 - c);
+        Pd {
+            p: (c + (1.0 - c) * psi).clamp(P_EPS, 1.0 - P_EPS),
+            pz: (1.0 - c) * s,
+            pzz: (1.0 - c) * s * (1.0 - 2.0 * psi),
+            pg: (1.0 - psi) * cc,
+            pzg: -s * cc,
+            pgg: (1.0 - psi) * cc * (1.0 - 2.0 * c),
+        }
+    }
+    /// Chain rule from (z, g) to the free parameters: returns dP/dparam and d2P/dparam2.
+    fn param_derivs(&self, theta: f64, dp: &mut [f64; 3], d2p: &mut [[f64; 3]; 3]) -> f64 {
+        let t = self.scale_d * theta;
+        let pd = self.derivs(theta);
+        match self.kind {
+            ModelKind::Rasch => {
+                dp[0] = pd.pz;
+                d2p[0][0] = pd.pzz;
+            }
+            ModelKind::TwoPL | ModelKind::ThreePL => {
+                // params: a (dz/da = D theta), d (dz/dd = 1), g
+                dp[0] = pd.pz * t;
+                dp[1] = pd.pz;
+                d2p[0][0] = pd.pzz * t * t;
+                d2p[0][1] = pd.pzz * t;
+                d2p[1][1] = pd.pzz;
+                if self.kind == ModelKind::ThreePL {
+                    dp[2] = pd.pg;
+                    d2p[0][2] = pd.pzg * t;
+                    d2p[1][2] = pd.pzg;
+                    d2p[2][2] = pd.pgg;
+                }
+            }
+        }
+        pd.p
+    }
+
+    /// Adds the log prior and its derivatives (free parameterisation) to ll, grad, hess.
+    fn add_prior(&self, grad: &mut [f64], hess: &mut [f64]) -> f64 {
+        let n = self.n_free();
+        let mut lp = 0.0;
+        if self.kind == ModelKind::Rasch {
+            return lp;
+        }
+        let (a, d) = (self.a, self.d);
+        if let Some((mu, sd)) = self.priors.log_a {
+            if a > 0.0 {
+                let la = a.ln();
+                let v = sd * sd;
+                lp += -la - (la - mu).powi(2) / (2.0 * v);
+                grad[0] += -1.0 / a - (la - mu) / (v * a);
+                hess[0] += 1.0 / (a * a) - (1.0 - (la - mu)) / (v * a * a);
+            }
+        }
+        if let Some((mu, sd)) = self.priors.b {
+            // b = -d / (D a): chain rule through (a, d).
+            let dd = self.scale_d;
+            let b = -d / (dd * a);
+            let v = sd * sd;
+            let f1 = -(b - mu) / v;
+            let f2 = -1.0 / v;
+            let ba = d / (dd * a * a);
+            let bd = -1.0 / (dd * a);
+            let baa = -2.0 * d / (dd * a * a * a);
+            let bad = 1.0 / (dd * a * a);
+            lp += -(b - mu).powi(2) / (2.0 * v);
+            grad[0] += f1 * ba;
+            grad[1] += f1 * bd;
+            hess[0] += f2 * ba * ba + f1 * baa;
+            hess[1] += f2 * ba * bd + f1 * bad;
+            hess[n] += f2 * ba * bd + f1 * bad;
+            hess[n + 1] += f2 * bd * bd;
+        }
+        if let (ModelKind::ThreePL, Some((al, be))) = (self.kind, self.priors.c) {
+            // Mode on the c scale: no Jacobian term (maximisation is invariant to the reparameterisation).
+            let c = self.c.clamp(P_EPS, 1.0 - P_EPS);
+            lp += (al - 1.0) * c.ln() + (be - 1.0) * (1.0 - c).ln();
+            grad[2] += (al - 1.0) * (1.0 - c) - (be - 1.0) * c;
+            hess[2 * n + 2] += -(al - 1.0 + be - 1.0) * c * (1.0 - c);
+        }
+        lp
+    }
+}
+
+impl ItemModel for Logistic {
+    fn n_categories(&self) -> usize {
+        2
+    }
+
+    fn probs(&self, theta: f64, out: &mut [f64]) {
+        let p = self.p(theta);
+        out[0] = 1.0 - p;
+        out[1] = p;
+    }
+
+    fn free_params(&self) -> Vec<f64> {
+        match self.kind {
+            ModelKind::Rasch => vec![self.d],
+            ModelKind::TwoPL => vec![self.a, self.d],
+            ModelKind::ThreePL => {
+                let c = self.c.clamp(1e-6, 1.0 - 1e-6);
+                vec![self.a, self.d, (c / (1.0 - c)).ln()]
+            }
+        }
+    }
+
+    fn set_free_params(&mut self, p: &[f64]) {
+        match self.kind {
+            ModelKind::Rasch => self.d = p[0],
+            ModelKind::TwoPL => {
+                self.a = p[0];
+                self.d = p[1];
+            }
+            ModelKind::ThreePL => {
+                self.a = p[0];
+                self.d = p[1];
+                self.c = logistic(p[2]);
+            }
+        }
+    }
+
+    fn log_lik(&self, theta: &[f64], counts: &[&[f64]], grad: &mut [f64], hess: &mut [f64]) -> f64 {
+        let n = self.n_free();
+        grad[..n].iter_mut().for_each(|g| *g = 0.0);
+        hess[..n * n].iter_mut().for_each(|h| *h = 0.0);
+        let mut ll = 0.0;
+        let mut dp = [0.0; 3];
+        let mut d2p = [[0.0; 3]; 3];
+        for (q, &t) in theta.iter().enumerate() {
+            let (r0, r1) = (counts[0][q], counts[1][q]);
+            if r0 == 0.0 && r1 == 0.0 {
+                continue;
+            }
+            let p = self.param_derivs(t, &mut dp, &mut d2p);
+            ll += r1 * p.ln() + r0 * (1.0 - p).ln();
+            // d ll / dP and d2 ll / dP2 of the binomial kernel.
+            let l1 = r1 / p - r0 / (1.0 - p);
+            let l2 = -r1 / (p * p) - r0 / ((1.0 - p) * (1.0 - p));
+            for u in 0..n {
+                grad[u] += l1 * dp[u];
+                for v in u..n {
+                    hess[u * n + v] += l2 * dp[u] * dp[v] + l1 * d2p[u][v];
+                }
+            }
+        }
+        for u in 0..n {
+            for v in 0..u {
+                hess[u * n + v] = hess[v * n + u];
+            }
+        }
+        ll + self.add_prior(grad, hess)
+    }
+
+    fn score(&self, theta: f64, category: usize, out: &mut [f64]) {
+        let mut dp = [0.0; 3];
+        let mut d2p = [[0.0; 3]; 3];
+        let p = self.param_derivs(theta, &mut dp, &mut d2p);
+        let f = if category == 1 {
+            1.0 / p
+        } else {
+            -1.0 / (1.0 - p)
+        };
+        for u in 0..self.n_free() {
+            out[u] = f * dp[u];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Derivative tests: analytic gradient and Hessian against central finite differences.
+    use super::*;
+
+    fn check(model: Logistic) {
+        let theta: Vec<f64> = (0..21).map(|i| -4.0 + 0.4 * i as f64).collect();
+        let r1: Vec<f64> = theta.iter().map(|t| 10.0 + 5.0 * t.sin()).collect();
+        let r0: Vec<f64> = theta.iter().map(|t| 8.0 + 3.0 * t.cos()).collect();
+        let counts = [r0.as_slice(), r1.as_slice()];
+        let n = model.free_params().len();
+        let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+        model.log_lik(&theta, &counts, &mut g, &mut h);
+        let p0 = model.free_params();
+        let eps = 1e-5;
+        for u in 0..n {
+            let eval = |delta: f64| {
+                let mut m = model;
+                let mut p = p0.clone();
+                p[u] += delta;
+                m.set_free_params(&p);
+                let (mut g2, mut h2) = (vec![0.0; n], vec![0.0; n * n]);
+                let ll = m.log_lik(&theta, &counts, &mut g2, &mut h2);
+                (ll, g2)
+            };
+            let (lp, gp) = eval(eps);
+            let (lm, gm) = eval(-eps);
+            let fd = (lp - lm) / (2.0 * eps);
+            assert!(
+                (fd - g[u]).abs() < 1e-5 * (1.0 + fd.abs()),
+                "{:?} grad {u}: fd {fd} vs {}",
+                model.kind,
+                g[u]
+            );
+            for v in 0..n {
+                let fd2 = (gp[v] - gm[v]) / (2.0 * eps);
+                assert!(
+                    (fd2 - h[u * n + v]).abs() < 1e-4 * (1.0 + fd2.abs()),
+                    "{:?} hess {u},{v}: fd {fd2} vs {}",
+                    model.kind,
+                    h[u * n + v]
+                );
+            }
+        }
+        // The per-category score matches the gradient of ln P.
+        let mut s = vec![0.0; n];
+        for cat in 0..2 {
+            model.score(0.7, cat, &mut s);
+            for u in 0..n {
+                let lnp = |delta: f64| {
+                    let mut m = model;
+                    let mut p = p0.clone();
+                    p[u] += delta;
+                    m.set_free_params(&p);
+                    let mut pr = [0.0; 2];
+                    m.probs(0.7, &mut pr);
+                    pr[cat].ln()
+                };
+                let fd = (lnp(eps) - lnp(-eps)) / (2.0 * eps);
+                assert!((fd - s[u]).abs() < 1e-6, "score {cat} {u}");
+            }
+        }
+    }
+
+    #[test]
+    fn derivatives_match_finite_differences_for_every_model() {
+        for scale_d in [1.0, 1.702] {
+            check(Logistic::new(ModelKind::Rasch, 1.0, 0.3, 0.0, scale_d));
+            check(Logistic::new(ModelKind::TwoPL, 1.3, -0.4, 0.0, scale_d));
+            check(Logistic::new(ModelKind::ThreePL, 0.9, 0.5, 0.2, scale_d));
+            let mut m = Logistic::new(ModelKind::ThreePL, 1.4, -0.2, 0.15, scale_d);
+            m.priors = Priors {
+                log_a: Some((0.0, 0.5)),
+                b: Some((0.0, 2.0)),
+                c: Some(Priors::DEFAULT_C),
+            };
+            check(m);
+            let mut m = Logistic::new(ModelKind::TwoPL, 0.8, 1.1, 0.0, scale_d);
+            m.priors = Priors {
+                log_a: Some((0.1, 0.3)),
+                b: Some((0.5, 1.0)),
+                c: None,
+            };
+            check(m);
+        }
+    }
+
+    #[test]
+    fn probabilities_stay_inside_zero_one() {
+        for &(a, b, c) in &[(50.0, 0.0, 0.0), (0.01, 40.0, 0.3), (3.0, -30.0, 0.99)] {
+            let m = Logistic::new(ModelKind::ThreePL, a, b, c, 1.0);
+            for t in [-1e3, -6.0, 0.0, 6.0, 1e3] {
+                let p = m.p(t);
+                assert!(p > 0.0 && p < 1.0 && p.is_finite(), "{a} {b} {c} {t}: {p}");
+            }
+        }
+    }
+}

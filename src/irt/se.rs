@@ -1,0 +1,295 @@
+//! Standard errors from the observed information at the solution.
+//!
+//! Small problems (up to [`OAKES_MAX_PARAMS`] free parameters): the full observed information by
+//! Oakes' identity, computed as central finite differences of the exact Fisher score (the score
+//! of the marginal log-likelihood is the complete-data score at the E-step's posterior; Oakes 1999,
+//! as mirt's `SE.type = "Oakes"`). Larger problems: the cross-product of per-person scores
+//! (XPD, as mirt's `"crossprod"`), item by item (block diagonal), which costs one E-step pass.
+
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+use super::data::Responses;
+use super::em::{e_step, log_tables, Calibration};
+use super::model::ItemModel;
+
+/// Above this many free parameters the block-diagonal cross-product is used.
+pub const OAKES_MAX_PARAMS: usize = 200;
+
+/// Method used for the standard errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeMethod {
+    Oakes,
+    CrossProductBlock,
+}
+
+/// Covariance of the free parameters, item by item and for the latent densities.
+#[derive(Debug, Clone)]
+pub struct Covariance {
+    pub method: SeMethod,
+    /// Per item (empty for fixed items): row-major covariance of its free parameters; `None` when
+    /// the information was singular.
+    pub items: Vec<Option<Vec<f64>>>,
+    /// Per group: SE of (mean, sd) where free.
+    pub latent: Vec<(Option<f64>, Option<f64>)>,
+    /// Full covariance (Oakes only), in the packing order of [`pack`].
+    pub full: Option<DMatrix<f64>>,
+}
+
+/// The free parameters in a fixed order: items (not fixed), then each group's free mean and sd.
+pub fn pack(cal: &Calibration) -> Vec<f64> {
+    let mut v = Vec::new();
+    for (m, f) in cal.items.iter().zip(&cal.fixed) {
+        if !f {
+            v.extend(m.free_params());
+        }
+    }
+    for l in &cal.latent {
+        if l.free.0 {
+            v.push(l.mean);
+        }
+        if l.free.1 {
+            v.push(l.sd);
+        }
+    }
+    v
+}
+
+fn unpack(cal: &mut Calibration, v: &[f64]) {
+    let mut k = 0;
+    for (m, f) in cal.items.iter_mut().zip(&cal.fixed) {
+        if !f {
+            let n = m.free_params().len();
+            m.set_free_params(&v[k..k + n]);
+            k += n;
+        }
+    }
+    for l in cal.latent.iter_mut() {
+        if l.free.0 {
+            l.mean = v[k];
+            k += 1;
+        }
+        if l.free.1 {
+            l.sd = v[k];
+            k += 1;
+        }
+    }
+}
+
+/// The Fisher score (gradient of the marginal log-likelihood plus log priors) at `cal`.
+pub fn score(data: &Responses, cal: &Calibration) -> Vec<f64> {
+    let q = cal.grid.len();
+    let tables = log_tables(&cal.items, &cal.grid);
+    let weights: Vec<Vec<f64>> = (0..cal.latent.len()).map(|g| cal.weights(g)).collect();
+    let lw: Vec<Vec<f64>> = weights
+        .iter()
+        .map(|w| w.iter().map(|x| x.max(1e-300).ln()).collect())
+        .collect();
+    let e = e_step(data, &tables, &lw, q);
+    let mut s = Vec::new();
+    for (i, (m, f)) in cal.items.iter().zip(&cal.fixed).enumerate() {
+        if *f {
+            continue;
+        }
+        let n = m.free_params().len();
+        let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+        let r0 = &e.counts[(2 * i) * q..(2 * i + 1) * q];
+        let r1 = &e.counts[(2 * i + 1) * q..(2 * i + 2) * q];
+        m.log_lik(&cal.grid.theta, &[r0, r1], &mut g, &mut h);
+        s.extend(g);
+    }
+    for (gi, l) in cal.latent.iter().enumerate() {
+        let post = &e.group_post[gi * q..(gi + 1) * q];
+        let n: f64 = post.iter().sum();
+        let w = &weights[gi];
+        let v = l.sd * l.sd;
+        let du = |t: f64| (t - l.mean) / v;
+        let ds = |t: f64| -1.0 / l.sd + (t - l.mean).powi(2) / (v * l.sd);
+        let derivs: [(bool, &dyn Fn(f64) -> f64); 2] = [(l.free.0, &du), (l.free.1, &ds)];
+        for (free, d) in derivs {
+            if free {
+                let mean_w: f64 = w.iter().zip(&cal.grid.theta).map(|(w, t)| w * d(*t)).sum();
+                let sp: f64 = post
+                    .iter()
+                    .zip(&cal.grid.theta)
+                    .map(|(p, t)| p * d(*t))
+                    .sum();
+                s.push(sp - n * mean_w);
+            }
+        }
+    }
+    s
+}
+
+/// Standard errors at the solution `cal`.
+pub fn covariance(data: &Responses, cal: &Calibration) -> Covariance {
+    let n = cal.n_free();
+    if n <= OAKES_MAX_PARAMS {
+        oakes(data, cal)
+    } else {
+        cross_product_block(data, cal)
+    }
+}
+
+fn oakes(data: &Responses, cal: &Calibration) -> Covariance {
+    let p0 = pack(cal);
+    let n = p0.len();
+    let cols: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            let h = 1e-4 * (1.0 + p0[j].abs());
+            let mut plus = cal.clone();
+            let mut v = p0.clone();
+            v[j] += h;
+            unpack(&mut plus, &v);
+            let sp = score(data, &plus);
+            let mut minus = cal.clone();
+            v[j] -= 2.0 * h;
+            unpack(&mut minus, &v);
+            let sm = score(data, &minus);
+            sp.iter()
+                .zip(&sm)
+                .map(|(a, b)| (a - b) / (2.0 * h))
+                .collect()
+        })
+        .collect();
+    let info = DMatrix::from_fn(n, n, |i, j| -0.5 * (cols[j][i] + cols[i][j]));
+    let full = info
+        .clone()
+        .cholesky()
+        .map(|c| c.inverse())
+        .or_else(|| info.try_inverse());
+    let mut items = Vec::new();
+    let mut k = 0;
+    for (m, f) in cal.items.iter().zip(&cal.fixed) {
+        if *f {
+            items.push(None);
+            continue;
+        }
+        let np = m.free_params().len();
+        items.push(full.as_ref().and_then(|c| {
+            let block: Vec<f64> = (0..np * np).map(|x| c[(k + x / np, k + x % np)]).collect();
+            (0..np)
+                .all(|u| block[u * np + u] > 0.0 && block[u * np + u].is_finite())
+                .then_some(block)
+        }));
+        k += np;
+    }
+    let mut latent = Vec::new();
+    for l in &cal.latent {
+        let mut se = (None, None);
+        if l.free.0 {
+            se.0 = full.as_ref().map(|c| c[(k, k)].max(0.0).sqrt());
+            k += 1;
+        }
+        if l.free.1 {
+            se.1 = full.as_ref().map(|c| c[(k, k)].max(0.0).sqrt());
+            k += 1;
+        }
+        latent.push(se);
+    }
+    Covariance {
+        method: super::se::SeMethod::Oakes,
+        items,
+        latent,
+        full,
+    }
+}
+
+fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
+    let q = cal.grid.len();
+    let tables = log_tables(&cal.items, &cal.grid);
+    let lw: Vec<Vec<f64>> = (0..cal.latent.len())
+        .map(|g| cal.weights(g).iter().map(|x| x.max(1e-300).ln()).collect())
+        .collect();
+    let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
+    let maxp = npar.iter().cloned().max().unwrap_or(1);
+    // Per-category score tables [(2 i + x) * Q + q] * maxp.
+    let mut sc = vec![0.0; cal.items.len() * 2 * q * maxp];
+    for (i, m) in cal.items.iter().enumerate() {
+        for (k, &t) in cal.grid.theta.iter().enumerate() {
+            for x in 0..2 {
+                let off = ((2 * i + x) * q + k) * maxp;
+                m.score(t, x, &mut sc[off..off + npar[i]]);
+            }
+        }
+    }
+    let n_items = cal.items.len();
+    let chunks: Vec<(usize, usize)> = (0..data.n_persons())
+        .step_by(8192)
+        .map(|s| (s, (s + 8192).min(data.n_persons())))
+        .collect();
+    let parts: Vec<Vec<f64>> = chunks
+        .par_iter()
+        .map(|&(s, e)| {
+            let mut acc = vec![0.0; n_items * maxp * maxp];
+            let mut ll = vec![0.0; q];
+            let mut si = vec![0.0; maxp];
+            for p in s..e {
+                let w = data.weight[p];
+                if w == 0.0 {
+                    continue;
+                }
+                ll.copy_from_slice(&lw[data.group[p] as usize]);
+                let codes = data.codes(p);
+                for &c in codes {
+                    for (l, t) in ll
+                        .iter_mut()
+                        .zip(&tables[c as usize * q..(c as usize + 1) * q])
+                    {
+                        *l += t;
+                    }
+                }
+                let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let mut tot = 0.0;
+                for l in ll.iter_mut() {
+                    *l = (*l - max).exp();
+                    tot += *l;
+                }
+                for &c in codes {
+                    let i = c as usize / 2;
+                    if cal.fixed[i] {
+                        continue;
+                    }
+                    si.iter_mut().for_each(|x| *x = 0.0);
+                    for (k, l) in ll.iter().enumerate() {
+                        let off = (c as usize * q + k) * maxp;
+                        for u in 0..npar[i] {
+                            si[u] += l / tot * sc[off + u];
+                        }
+                    }
+                    let blk = &mut acc[i * maxp * maxp..(i + 1) * maxp * maxp];
+                    for u in 0..npar[i] {
+                        for v in 0..npar[i] {
+                            blk[u * maxp + v] += w * si[u] * si[v];
+                        }
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut acc = vec![0.0; n_items * maxp * maxp];
+    for p in parts {
+        for (a, x) in acc.iter_mut().zip(&p) {
+            *a += x;
+        }
+    }
+    let items = (0..n_items)
+        .map(|i| {
+            if cal.fixed[i] {
+                return None;
+            }
+            let np = npar[i];
+            let m = DMatrix::from_fn(np, np, |u, v| acc[i * maxp * maxp + u * maxp + v]);
+            let inv = m.cholesky()?.inverse();
+            Some((0..np * np).map(|x| inv[(x / np, x % np)]).collect())
+        })
+        .collect();
+    Covariance {
+        method: SeMethod::CrossProductBlock,
+        items,
+        latent: cal.latent.iter().map(|_| (None, None)).collect(),
+        full: None,
+    }
+}
