@@ -657,6 +657,46 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
     })
 }
 
+/// True item parameters and abilities behind a simulated complete 0/1 matrix.
+#[derive(Debug, Clone)]
+pub struct MatrixTruth {
+    pub items: Vec<crate::irt::Logistic>,
+    pub theta: Vec<f64>,
+}
+
+/// A complete persons x items 0/1 matrix from `kind` items with realistic parameters
+/// (a ~ lognormal(0, 0.25), b ~ N(0, 1), c ~ Beta(5, 17) for 3PL) and theta ~ N(0, 1), D = 1.
+pub fn simulate_matrix(
+    persons: usize,
+    n_items: usize,
+    kind: crate::irt::ModelKind,
+    seed: u64,
+) -> (crate::irt::Responses, MatrixTruth) {
+    use crate::irt::{Logistic, ModelKind};
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let a_dist = LogNormal::<f64>::new(0.0, 0.25).expect("valid");
+    let n01 = Normal::<f64>::new(0.0, 1.0).expect("valid");
+    let c_dist = Beta::<f64>::new(5.0, 17.0).expect("valid");
+    let items: Vec<Logistic> = (0..n_items)
+        .map(|_| {
+            let a = if kind == ModelKind::Rasch { 1.0 } else { a_dist.sample(&mut rng).clamp(0.4, 2.5) };
+            let b = n01.sample(&mut rng).clamp(-2.5, 2.5);
+            let c = if kind == ModelKind::ThreePL { c_dist.sample(&mut rng) } else { 0.0 };
+            Logistic::new(kind, a, b, c, 1.0)
+        })
+        .collect();
+    let theta: Vec<f64> = (0..persons).map(|_| n01.sample(&mut rng)).collect();
+    let rows: Vec<Vec<Option<u8>>> = theta
+        .iter()
+        .map(|&t| items.iter().map(|m| Some(rng.gen_bool(m.p(t)) as u8)).collect())
+        .collect();
+    let ids = (1..=n_items).map(|i| format!("i{i:03}")).collect();
+    (
+        crate::irt::Responses::from_rows(ids, &rows, &vec![1.0; persons]),
+        MatrixTruth { items, theta },
+    )
+}
+
 /// Counts of what was written.
 #[derive(Debug, Clone, Copy)]
 pub struct SimSummary {

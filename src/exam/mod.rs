@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod forms;
 pub mod items;
 pub mod table;
+pub mod wide;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

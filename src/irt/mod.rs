@@ -7,6 +7,7 @@ pub mod em;
 pub mod model;
 pub mod quadrature;
 pub mod se;
+pub mod workflow;
 
 pub use data::Responses;
 pub use em::{calibrate, Calibration, EmOptions, Termination};

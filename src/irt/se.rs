@@ -4,7 +4,8 @@
 //! Oakes' identity, computed as central finite differences of the exact Fisher score (the score
 //! of the marginal log-likelihood is the complete-data score at the E-step's posterior; Oakes 1999,
 //! as mirt's `SE.type = "Oakes"`). Larger problems: the cross-product of per-person scores
-//! (XPD, as mirt's `"crossprod"`), item by item (block diagonal), which costs one E-step pass.
+//! (XPD, as mirt's `"crossprod"`), item by item (block diagonal), plus the curvature of the log
+//! prior for Bayes modal estimates; it costs one E-step pass.
 
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -14,7 +15,7 @@ use super::em::{e_step, log_tables, Calibration};
 use super::model::ItemModel;
 
 /// Above this many free parameters the block-diagonal cross-product is used.
-pub const OAKES_MAX_PARAMS: usize = 200;
+pub const OAKES_MAX_PARAMS: usize = 100;
 
 /// Method used for the standard errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -281,7 +282,11 @@ fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
                 return None;
             }
             let np = npar[i];
-            let m = DMatrix::from_fn(np, np, |u, v| acc[i * maxp * maxp + u * maxp + v]);
+            // Bayes modal: the prior's curvature adds to the information (zero counts = prior only).
+            let zero = vec![0.0; q];
+            let (mut g, mut h) = (vec![0.0; np], vec![0.0; np * np]);
+            cal.items[i].log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h);
+            let m = DMatrix::from_fn(np, np, |u, v| acc[i * maxp * maxp + u * maxp + v] - h[u * np + v]);
             let inv = m.cholesky()?.inverse();
             Some((0..np * np).map(|x| inv[(x / np, x % np)]).collect())
         })

@@ -1,0 +1,117 @@
+//! Calibration workflows over a data set, thin layers over the one EM engine:
+//! - fixed-parameter calibration (FPC; Kim 2006, multiple weights updating / multiple EM cycles):
+//!   items with bank parameters keep them, every cohort's latent density is re-estimated each
+//!   cycle, and only the items without bank parameters (pretest items) are estimated, so they land
+//!   on the bank scale;
+//! - concurrent calibration of all items, one latent density per form cohort with the base form's
+//!   cohort fixed at N(0, 1) (nonequivalent groups linked through common items).
+
+use crate::exam::Dataset;
+
+use super::em::{calibrate, Calibration, EmOptions};
+use super::model::{Logistic, ModelKind, Priors};
+use super::se::{covariance, Covariance};
+use super::{item_estimates, starting_items, ItemEstimate, Responses};
+
+/// How items were calibrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    FixedParameter,
+    Concurrent,
+}
+
+/// Options of a data-set calibration.
+#[derive(Debug, Clone)]
+pub struct CalibrateOptions {
+    /// Model of the estimated items.
+    pub model: ModelKind,
+    /// Scaling constant D (1 logistic, 1.702 normal metric).
+    pub scale_d: f64,
+    /// Fixed-parameter calibration on the bank; `None` = automatic (FPC when the bank has
+    /// parameters for at least one presented item).
+    pub fixed_bank: Option<bool>,
+    /// One latent density per form cohort (otherwise one for everybody).
+    pub group_by_form: bool,
+    pub priors: Priors,
+    pub em: EmOptions,
+}
+
+impl Default for CalibrateOptions {
+    fn default() -> Self {
+        CalibrateOptions {
+            model: ModelKind::ThreePL,
+            scale_d: 1.0,
+            fixed_bank: None,
+            group_by_form: true,
+            priors: Priors { c: Some(Priors::DEFAULT_C), ..Priors::default() },
+            em: EmOptions::default(),
+        }
+    }
+}
+
+/// Everything a calibration produced.
+#[derive(Debug, Clone)]
+pub struct CalibrationResult {
+    pub mode: Mode,
+    pub responses: Responses,
+    /// For each calibrated item (in `responses` order) its index in the exam's items.
+    pub exam_items: Vec<usize>,
+    pub calibration: Calibration,
+    pub covariance: Covariance,
+    pub estimates: Vec<ItemEstimate>,
+}
+
+/// Calibrates every item presented in the data set.
+pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationResult {
+    let m = &ds.matrix;
+    let exam = &ds.exam;
+    // Only items somebody saw can be calibrated; remap them to 0..n.
+    let mut seen = vec![false; exam.items.len()];
+    for a in 0..m.n_attempts() {
+        for r in m.responses(a) {
+            seen[r.item] = true;
+        }
+    }
+    let exam_items: Vec<usize> = (0..exam.items.len()).filter(|&i| seen[i]).collect();
+    let mut remap = vec![u32::MAX; exam.items.len()];
+    for (k, &i) in exam_items.iter().enumerate() {
+        remap[i] = k as u32;
+    }
+    let form_ids: Vec<String> = exam.forms.iter().map(|f| f.id.clone()).collect();
+    let mut responses = Responses::from_matrix(m, exam.items.iter().map(|it| it.id.clone()).collect(), &form_ids, opts.group_by_form);
+    responses.remap_items(&remap, exam_items.iter().map(|&i| exam.items[i].id.clone()).collect());
+
+    let has_bank = exam_items.iter().any(|&i| exam.items[i].bank.is_some());
+    let fpc = opts.fixed_bank.unwrap_or(has_bank) && has_bank;
+    let kinds = vec![opts.model; exam_items.len()];
+    let mut items = starting_items(&responses, &kinds, opts.scale_d, opts.priors);
+    let mut fixed = vec![false; exam_items.len()];
+    if fpc {
+        for (k, &i) in exam_items.iter().enumerate() {
+            if let Some(bp) = exam.items[i].bank {
+                let kind = if bp.c > 0.0 { ModelKind::ThreePL } else { ModelKind::TwoPL };
+                items[k] = Logistic::new(kind, bp.a, bp.b, bp.c, opts.scale_d);
+                fixed[k] = true;
+            }
+        }
+    }
+    let mut em = opts.em.clone();
+    if fpc {
+        em.reference_group = None;
+    } else {
+        em.reference_group = Some(if opts.group_by_form { exam.base_form() } else { 0 });
+        em.free_reference_sd = opts.model == ModelKind::Rasch;
+    }
+    let cal = calibrate(&responses, items, fixed, &em);
+    let cov = covariance(&responses, &cal);
+    let estimates = item_estimates(&responses, &cal, &cov);
+    CalibrationResult {
+        mode: if fpc { Mode::FixedParameter } else { Mode::Concurrent },
+        responses,
+        exam_items,
+        calibration: cal,
+        covariance: cov,
+        estimates,
+    }
+}
