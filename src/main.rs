@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use qbank::irt::ModelKind;
 use qbank::run::RunError;
 use qbank::simulate::SimConfig;
 
@@ -35,6 +36,53 @@ enum Command {
     },
     /// Write a simulated data set with known truth.
     Simulate(SimulateArgs),
+    /// IRT calibration (MML-EM) of a data set, or of a plain wide 0/1 matrix with --matrix.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Args)]
+struct CalibrateArgs {
+    /// The data-set folder (omit with --matrix).
+    #[arg(required_unless_present = "matrix")]
+    dir: Option<PathBuf>,
+    /// A wide 0/1 CSV: header of item ids; empty or NA = not presented.
+    #[arg(long, conflicts_with = "dir")]
+    matrix: Option<PathBuf>,
+    /// With --matrix: a frequency-weight column (response-pattern data).
+    #[arg(long, requires = "matrix")]
+    weights: Option<String>,
+    /// With --matrix: a person-id column.
+    #[arg(long, requires = "matrix")]
+    id_column: Option<String>,
+    /// Model of the estimated items: rasch, 2pl or 3pl (default 3pl for a data set, 2pl for --matrix).
+    #[arg(long, value_parser = parse_model)]
+    model: Option<ModelKind>,
+    /// Keep bank parameters of items.csv fixed and estimate only the other (pretest) items.
+    #[arg(long)]
+    fixed_bank: bool,
+    /// Latent groups: `form` (one density per form cohort) or `none`.
+    #[arg(long, default_value = "form")]
+    groups: String,
+    /// Scaling constant D: 1 (logistic metric) or 1.702 (normal metric).
+    #[arg(long, default_value_t = 1.0)]
+    d: f64,
+    /// Quadrature points on [-6, 6].
+    #[arg(long, default_value_t = 61)]
+    quadpts: usize,
+    #[arg(long, default_value_t = 500)]
+    max_iter: usize,
+    #[arg(long, default_value_t = 1e-4)]
+    tol: f64,
+    /// No Beta(5, 17) prior on the 3PL guessing parameter.
+    #[arg(long)]
+    no_prior: bool,
+    /// Output folder (default: reports/<name of DIR or of the matrix file>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn parse_model(s: &str) -> Result<ModelKind, String> {
+    ModelKind::parse(s).ok_or_else(|| format!("unknown model '{s}': expected rasch, 2pl or 3pl"))
 }
 
 #[derive(Args)]
@@ -99,6 +147,7 @@ fn main() -> ExitCode {
                 Err(e) => report(e),
             }
         }
+        Command::Calibrate(a) => calibrate(a),
         Command::Simulate(a) => {
             let cfg = SimConfig {
                 seed: a.seed,
@@ -140,12 +189,82 @@ fn main() -> ExitCode {
     }
 }
 
+fn calibrate(a: CalibrateArgs) -> ExitCode {
+    use qbank::irt::workflow::CalibrateOptions;
+    use qbank::irt::{EmOptions, Priors};
+    if !(a.d > 0.0 && a.d.is_finite()) || a.quadpts < 5 || !(a.tol > 0.0) {
+        eprintln!("error: --d must be positive, --quadpts at least 5, --tol positive");
+        return ExitCode::from(2);
+    }
+    let by_form = match a.groups.as_str() {
+        "form" => true,
+        "none" => false,
+        other => {
+            eprintln!("error: --groups '{other}': expected form or none");
+            return ExitCode::from(2);
+        }
+    };
+    let em = EmOptions {
+        quad_points: a.quadpts,
+        max_iter: a.max_iter,
+        tol: a.tol,
+        ..EmOptions::default()
+    };
+    let priors = Priors {
+        c: (!a.no_prior).then_some(Priors::DEFAULT_C),
+        ..Priors::default()
+    };
+    let result = if let Some(matrix) = &a.matrix {
+        let out = a.out.clone().unwrap_or_else(|| default_out(matrix));
+        let model = a.model.unwrap_or(ModelKind::TwoPL);
+        let id = a.id_column.as_deref();
+        let w = a.weights.as_deref();
+        qbank::run::calibrate_matrix(matrix, id, w, model, a.d, priors, &em, &out).map(|s| (s, out))
+    } else {
+        let dir = a.dir.clone().unwrap_or_default();
+        let out = a.out.clone().unwrap_or_else(|| default_out(&dir));
+        let opts = CalibrateOptions {
+            model: a.model.unwrap_or(ModelKind::ThreePL),
+            scale_d: a.d,
+            fixed_bank: Some(a.fixed_bank),
+            group_by_form: by_form,
+            priors,
+            em,
+        };
+        qbank::run::load(&dir)
+            .and_then(|(ds, _)| qbank::run::calibrate_stage(&ds, &opts, &out))
+            .map(|r| (r.summary(opts.model), out))
+    };
+    match result {
+        Ok((s, out)) => {
+            println!(
+                "{} items, {} persons: log-likelihood {:.3} after {} EM cycles ({}); outputs in {}",
+                s.items,
+                s.persons,
+                s.log_likelihood,
+                s.iterations,
+                if s.converged {
+                    "converged"
+                } else {
+                    "NOT converged"
+                },
+                out.display()
+            );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e),
+    }
+}
+
 /// `reports/<last component of DIR>`.
 fn default_out(dir: &std::path::Path) -> PathBuf {
     let name = dir
         .canonicalize()
         .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_owned()))
+        .and_then(|p| p.file_stem().map(|n| n.to_owned()))
         .unwrap_or_else(|| "run".into());
     PathBuf::from("reports").join(name)
 }

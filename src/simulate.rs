@@ -679,16 +679,29 @@ pub fn simulate_matrix(
     let c_dist = Beta::<f64>::new(5.0, 17.0).expect("valid");
     let items: Vec<Logistic> = (0..n_items)
         .map(|_| {
-            let a = if kind == ModelKind::Rasch { 1.0 } else { a_dist.sample(&mut rng).clamp(0.4, 2.5) };
+            let a = if kind == ModelKind::Rasch {
+                1.0
+            } else {
+                a_dist.sample(&mut rng).clamp(0.4, 2.5)
+            };
             let b = n01.sample(&mut rng).clamp(-2.5, 2.5);
-            let c = if kind == ModelKind::ThreePL { c_dist.sample(&mut rng) } else { 0.0 };
+            let c = if kind == ModelKind::ThreePL {
+                c_dist.sample(&mut rng)
+            } else {
+                0.0
+            };
             Logistic::new(kind, a, b, c, 1.0)
         })
         .collect();
     let theta: Vec<f64> = (0..persons).map(|_| n01.sample(&mut rng)).collect();
     let rows: Vec<Vec<Option<u8>>> = theta
         .iter()
-        .map(|&t| items.iter().map(|m| Some(rng.gen_bool(m.p(t)) as u8)).collect())
+        .map(|&t| {
+            items
+                .iter()
+                .map(|m| Some(rng.gen_bool(m.p(t)) as u8))
+                .collect()
+        })
         .collect();
     let ids = (1..=n_items).map(|i| format!("i{i:03}")).collect();
     (

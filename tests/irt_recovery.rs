@@ -16,14 +16,29 @@ struct Recovery {
 
 fn recover(kind: ModelKind, seed: u64) -> Recovery {
     let (data, truth) = simulate_matrix(5000, 40, kind, seed);
-    let priors = Priors { c: (kind == ModelKind::ThreePL).then_some(Priors::DEFAULT_C), ..Priors::default() };
+    let priors = Priors {
+        c: (kind == ModelKind::ThreePL).then_some(Priors::DEFAULT_C),
+        ..Priors::default()
+    };
     let items = irt::starting_items(&data, &vec![kind; 40], 1.0, priors);
     let cal = irt::calibrate(&data, items, vec![false; 40], &EmOptions::default());
-    assert_eq!(cal.termination, irt::Termination::Converged, "{kind:?} seed {seed}");
+    assert_eq!(
+        cal.termination,
+        irt::Termination::Converged,
+        "{kind:?} seed {seed}"
+    );
     let cov = irt::covariance(&data, &cal);
     let est = irt::item_estimates(&data, &cal, &cov);
     let n = est.len() as f64;
-    let mut r = Recovery { bias_b: 0.0, rmse_b: 0.0, mean_se_b: 0.0, rmse_a: 0.0, mean_se_a: 0.0, coverage_b: 0.0, coverage_a: 0.0 };
+    let mut r = Recovery {
+        bias_b: 0.0,
+        rmse_b: 0.0,
+        mean_se_b: 0.0,
+        rmse_a: 0.0,
+        mean_se_a: 0.0,
+        coverage_b: 0.0,
+        coverage_a: 0.0,
+    };
     for (e, t) in est.iter().zip(&truth.items) {
         let (db, da) = (e.b - t.b(), e.a - t.a);
         let (sb, sa) = (e.se_b.expect("se b"), e.se_a.expect("se a"));
@@ -51,8 +66,18 @@ fn twopl_recovers_the_truth() {
         let r = recover(ModelKind::TwoPL, seed);
         assert!(r.bias_b.abs() < 0.03, "bias of b {}", r.bias_b);
         // The SEs describe the actual error: RMSE within 25 % of the mean SE.
-        assert!((r.rmse_b / r.mean_se_b - 1.0).abs() < 0.25, "RMSE b {} vs SE {}", r.rmse_b, r.mean_se_b);
-        assert!((r.rmse_a / r.mean_se_a - 1.0).abs() < 0.25, "RMSE a {} vs SE {}", r.rmse_a, r.mean_se_a);
+        assert!(
+            (r.rmse_b / r.mean_se_b - 1.0).abs() < 0.25,
+            "RMSE b {} vs SE {}",
+            r.rmse_b,
+            r.mean_se_b
+        );
+        assert!(
+            (r.rmse_a / r.mean_se_a - 1.0).abs() < 0.25,
+            "RMSE a {} vs SE {}",
+            r.rmse_a,
+            r.mean_se_a
+        );
         coverage.push((r.coverage_a + r.coverage_b) / 2.0);
     }
     // 240 intervals in all: nominal 0.95, binomial SE about 0.014.
@@ -66,8 +91,18 @@ fn threepl_recovers_the_truth() {
         let r = recover(ModelKind::ThreePL, seed);
         // The Beta(5, 17) prior on c pulls b slightly; the bias stays small against the SE.
         assert!(r.bias_b.abs() < 0.06, "bias of b {}", r.bias_b);
-        assert!(r.rmse_b < 1.5 * r.mean_se_b + 0.02, "RMSE b {} vs SE {}", r.rmse_b, r.mean_se_b);
-        assert!(r.rmse_a < 1.5 * r.mean_se_a + 0.02, "RMSE a {} vs SE {}", r.rmse_a, r.mean_se_a);
+        assert!(
+            r.rmse_b < 1.5 * r.mean_se_b + 0.02,
+            "RMSE b {} vs SE {}",
+            r.rmse_b,
+            r.mean_se_b
+        );
+        assert!(
+            r.rmse_a < 1.5 * r.mean_se_a + 0.02,
+            "RMSE a {} vs SE {}",
+            r.rmse_a,
+            r.mean_se_a
+        );
         assert!(r.coverage_b > 0.8, "coverage of b {}", r.coverage_b);
     }
 }
@@ -83,7 +118,13 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
     let thetas: Vec<f64> = truth.theta.iter().map(|t| 0.5 + 1.2 * t).collect();
     let rows: Vec<Vec<Option<u8>>> = thetas
         .iter()
-        .map(|&t| truth.items.iter().map(|m| Some(rng.gen_bool(m.p(t)) as u8)).collect())
+        .map(|&t| {
+            truth
+                .items
+                .iter()
+                .map(|m| Some(rng.gen_bool(m.p(t)) as u8))
+                .collect()
+        })
         .collect();
     data = irt::Responses::from_rows(data.item_ids.clone(), &rows, &vec![1.0; rows.len()]);
     let mut items = irt::starting_items(&data, &vec![ModelKind::TwoPL; 40], 1.0, Priors::default());
@@ -92,18 +133,41 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
         items[i] = truth.items[i];
         fixed[i] = true;
     }
-    let opts = EmOptions { reference_group: None, ..EmOptions::default() };
+    let opts = EmOptions {
+        reference_group: None,
+        ..EmOptions::default()
+    };
     let cal = irt::calibrate(&data, items, fixed, &opts);
     let cov = irt::covariance(&data, &cal);
     let est = irt::item_estimates(&data, &cal, &cov);
-    assert!((cal.latent[0].mean - 0.5).abs() < 0.05, "cohort mean {}", cal.latent[0].mean);
-    assert!((cal.latent[0].sd - 1.2).abs() < 0.05, "cohort SD {}", cal.latent[0].sd);
+    assert!(
+        (cal.latent[0].mean - 0.5).abs() < 0.05,
+        "cohort mean {}",
+        cal.latent[0].mean
+    );
+    assert!(
+        (cal.latent[0].sd - 1.2).abs() < 0.05,
+        "cohort SD {}",
+        cal.latent[0].sd
+    );
     let shift: f64 = (30..40).map(|i| est[i].b - truth.items[i].b()).sum::<f64>() / 10.0;
-    let se_mean = (30..40).map(|i| est[i].se_b.unwrap().powi(2)).sum::<f64>().sqrt() / 10.0;
+    let se_mean = (30..40)
+        .map(|i| est[i].se_b.unwrap().powi(2))
+        .sum::<f64>()
+        .sqrt()
+        / 10.0;
     eprintln!("FPC: shift of pretest b {shift:+.4} (SE of the mean {se_mean:.4})");
-    assert!(shift.abs() < 2.5 * se_mean, "pretest b shifted by {shift} (SE {se_mean})");
+    assert!(
+        shift.abs() < 2.5 * se_mean,
+        "pretest b shifted by {shift} (SE {se_mean})"
+    );
     for i in 30..40 {
         let z = (est[i].b - truth.items[i].b()) / est[i].se_b.unwrap();
-        assert!(z.abs() < 3.5, "item {i}: b {} vs truth {} (z {z})", est[i].b, truth.items[i].b());
+        assert!(
+            z.abs() < 3.5,
+            "item {i}: b {} vs truth {} (z {z})",
+            est[i].b,
+            truth.items[i].b()
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::irt::Responses;
 
 /// Reads a wide 0/1 CSV: a header of item ids, an optional id column (`id_column`), an
 /// optional frequency-weight column; empty or `NA` = not presented.
-pub fn from_wide_csv(
+pub fn read_wide_matrix(
     path: &Path,
     id_column: Option<&str>,
     weight_column: Option<&str>,

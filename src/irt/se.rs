@@ -286,7 +286,9 @@ fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
             let zero = vec![0.0; q];
             let (mut g, mut h) = (vec![0.0; np], vec![0.0; np * np]);
             cal.items[i].log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h);
-            let m = DMatrix::from_fn(np, np, |u, v| acc[i * maxp * maxp + u * maxp + v] - h[u * np + v]);
+            let m = DMatrix::from_fn(np, np, |u, v| {
+                acc[i * maxp * maxp + u * maxp + v] - h[u * np + v]
+            });
             let inv = m.cholesky()?.inverse();
             Some((0..np * np).map(|x| inv[(x / np, x % np)]).collect())
         })

@@ -44,7 +44,10 @@ impl Default for CalibrateOptions {
             scale_d: 1.0,
             fixed_bank: None,
             group_by_form: true,
-            priors: Priors { c: Some(Priors::DEFAULT_C), ..Priors::default() },
+            priors: Priors {
+                c: Some(Priors::DEFAULT_C),
+                ..Priors::default()
+            },
             em: EmOptions::default(),
         }
     }
@@ -79,8 +82,19 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
         remap[i] = k as u32;
     }
     let form_ids: Vec<String> = exam.forms.iter().map(|f| f.id.clone()).collect();
-    let mut responses = Responses::from_matrix(m, exam.items.iter().map(|it| it.id.clone()).collect(), &form_ids, opts.group_by_form);
-    responses.remap_items(&remap, exam_items.iter().map(|&i| exam.items[i].id.clone()).collect());
+    let mut responses = Responses::from_matrix(
+        m,
+        exam.items.iter().map(|it| it.id.clone()).collect(),
+        &form_ids,
+        opts.group_by_form,
+    );
+    responses.remap_items(
+        &remap,
+        exam_items
+            .iter()
+            .map(|&i| exam.items[i].id.clone())
+            .collect(),
+    );
 
     let has_bank = exam_items.iter().any(|&i| exam.items[i].bank.is_some());
     let fpc = opts.fixed_bank.unwrap_or(has_bank) && has_bank;
@@ -90,7 +104,11 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
     if fpc {
         for (k, &i) in exam_items.iter().enumerate() {
             if let Some(bp) = exam.items[i].bank {
-                let kind = if bp.c > 0.0 { ModelKind::ThreePL } else { ModelKind::TwoPL };
+                let kind = if bp.c > 0.0 {
+                    ModelKind::ThreePL
+                } else {
+                    ModelKind::TwoPL
+                };
                 items[k] = Logistic::new(kind, bp.a, bp.b, bp.c, opts.scale_d);
                 fixed[k] = true;
             }
@@ -100,18 +118,40 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
     if fpc {
         em.reference_group = None;
     } else {
-        em.reference_group = Some(if opts.group_by_form { exam.base_form() } else { 0 });
+        em.reference_group = Some(if opts.group_by_form {
+            exam.base_form()
+        } else {
+            0
+        });
         em.free_reference_sd = opts.model == ModelKind::Rasch;
     }
     let cal = calibrate(&responses, items, fixed, &em);
     let cov = covariance(&responses, &cal);
     let estimates = item_estimates(&responses, &cal, &cov);
     CalibrationResult {
-        mode: if fpc { Mode::FixedParameter } else { Mode::Concurrent },
+        mode: if fpc {
+            Mode::FixedParameter
+        } else {
+            Mode::Concurrent
+        },
         responses,
         exam_items,
         calibration: cal,
         covariance: cov,
         estimates,
+    }
+}
+
+impl CalibrationResult {
+    /// The summary written to `calibration.json`.
+    pub fn summary(&self, model: ModelKind) -> crate::run::CalibrationSummary {
+        crate::run::CalibrationSummary::of(
+            &self.responses,
+            &self.calibration,
+            &self.covariance,
+            &self.estimates,
+            model,
+            Some(self.mode),
+        )
     }
 }
