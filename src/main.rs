@@ -76,6 +76,9 @@ struct CalibrateArgs {
     /// No Beta(5, 17) prior on the 3PL guessing parameter.
     #[arg(long)]
     no_prior: bool,
+    /// Empirical-histogram latent densities for the groups other than the reference group.
+    #[arg(long)]
+    empirical_histogram: bool,
     /// Output folder (default: reports/<name of DIR or of the matrix file>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -208,6 +211,7 @@ fn calibrate(a: CalibrateArgs) -> ExitCode {
         quad_points: a.quadpts,
         max_iter: a.max_iter,
         tol: a.tol,
+        empirical_histogram: a.empirical_histogram,
         ..EmOptions::default()
     };
     let priors = Priors {

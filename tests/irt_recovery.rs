@@ -171,3 +171,111 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
         );
     }
 }
+
+/// Responses of persons with the given thetas to the given items (complete design).
+fn respond(items: &[irt::Logistic], thetas: &[f64], seed: u64) -> Vec<Vec<Option<u8>>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    thetas
+        .iter()
+        .map(|&t| {
+            items
+                .iter()
+                .map(|m| Some(rng.gen_bool(m.p(t)) as u8))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn concurrent_calibration_recovers_group_differences() {
+    // Two forms sharing 10 anchors; cohort 2 is 0.4 higher and 0.8 as wide. Items 0-9 anchors,
+    // 10-24 only on form 1, 25-39 only on form 2 (not presented = missing, not wrong).
+    let (_, truth) = simulate_matrix(1, 40, ModelKind::TwoPL, 41);
+    let (_, people) = simulate_matrix(8000, 1, ModelKind::TwoPL, 42);
+    let thetas: Vec<f64> = people
+        .theta
+        .iter()
+        .enumerate()
+        .map(|(p, t)| if p % 2 == 0 { *t } else { 0.4 + 0.8 * t })
+        .collect();
+    let mut rows = respond(&truth.items, &thetas, 43);
+    for (p, row) in rows.iter_mut().enumerate() {
+        let hide = if p % 2 == 0 { 25..40 } else { 10..25 };
+        for i in hide {
+            row[i] = None;
+        }
+    }
+    let ids = (0..40).map(|i| format!("i{i}")).collect();
+    let mut data = irt::Responses::from_rows(ids, &rows, &vec![1.0; rows.len()]);
+    data.group = (0..rows.len()).map(|p| (p % 2) as u16).collect();
+    data.group_names = vec!["form1".into(), "form2".into()];
+    let items = irt::starting_items(&data, &vec![ModelKind::TwoPL; 40], 1.0, Priors::default());
+    let cal = irt::calibrate(&data, items, vec![false; 40], &EmOptions::default());
+    assert_eq!(cal.termination, irt::Termination::Converged);
+    let g = &cal.latent[1];
+    eprintln!("group 2: mean {:.3} sd {:.3}", g.mean, g.sd);
+    assert!((g.mean - 0.4).abs() < 0.08, "mean {}", g.mean);
+    assert!((g.sd - 0.8).abs() < 0.08, "sd {}", g.sd);
+    let cov = irt::covariance(&data, &cal);
+    let est = irt::item_estimates(&data, &cal, &cov);
+    let rmse = (est
+        .iter()
+        .zip(&truth.items)
+        .map(|(e, t)| (e.b - t.b()).powi(2))
+        .sum::<f64>()
+        / 40.0)
+        .sqrt();
+    assert!(rmse < 0.12, "RMSE of b {rmse}");
+}
+
+#[test]
+fn empirical_histogram_follows_a_skewed_cohort() {
+    // Fixed bank items; the cohort is a mixture (skewed): the histogram keeps its mean and SD.
+    let (_, truth) = simulate_matrix(1, 40, ModelKind::TwoPL, 51);
+    let (_, people) = simulate_matrix(6000, 1, ModelKind::TwoPL, 52);
+    let thetas: Vec<f64> = people
+        .theta
+        .iter()
+        .enumerate()
+        .map(|(p, t)| {
+            if p % 4 == 0 {
+                1.5 + 0.5 * t
+            } else {
+                -0.5 + 0.7 * t
+            }
+        })
+        .collect();
+    let (m, sd) = {
+        let m = thetas.iter().sum::<f64>() / thetas.len() as f64;
+        (
+            m,
+            (thetas.iter().map(|t| (t - m).powi(2)).sum::<f64>() / thetas.len() as f64).sqrt(),
+        )
+    };
+    let rows = respond(&truth.items, &thetas, 53);
+    let data = irt::Responses::from_rows(
+        (0..40).map(|i| format!("i{i}")).collect(),
+        &rows,
+        &vec![1.0; rows.len()],
+    );
+    let mut lls = Vec::new();
+    for eh in [false, true] {
+        let opts = EmOptions {
+            reference_group: None,
+            empirical_histogram: eh,
+            ..EmOptions::default()
+        };
+        let cal = irt::calibrate(&data, truth.items.clone(), vec![true; 40], &opts);
+        eprintln!(
+            "EH {eh}: mean {:.3} sd {:.3} (true {m:.3} {sd:.3}), logLik {:.2}, {} cycles",
+            cal.latent[0].mean, cal.latent[0].sd, cal.loglik, cal.iterations
+        );
+        assert!((cal.latent[0].mean - m).abs() < 0.05 && (cal.latent[0].sd - sd).abs() < 0.06);
+        lls.push(cal.loglik);
+    }
+    assert!(
+        lls[1] > lls[0] + 5.0,
+        "the histogram fits a skewed cohort better: {lls:?}"
+    );
+}

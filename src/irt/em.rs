@@ -29,6 +29,10 @@ pub struct EmOptions {
     pub reference_group: Option<usize>,
     /// Estimate the reference group's SD (Rasch with a = 1: the common slope is the SD).
     pub free_reference_sd: bool,
+    /// Empirical-histogram latent densities (Bock & Aitkin 1981; Woods 2007) for the groups that
+    /// are not the reference group: the weights at the points are the posterior mass, re-estimated
+    /// every cycle. The reference group keeps its N(0, 1) to fix the scale.
+    pub empirical_histogram: bool,
 }
 
 impl Default for EmOptions {
@@ -40,6 +44,7 @@ impl Default for EmOptions {
             tol: 1e-4,
             reference_group: Some(0),
             free_reference_sd: false,
+            empirical_histogram: false,
         }
     }
 }
@@ -53,13 +58,16 @@ pub enum Termination {
 }
 
 /// A normal latent density of one group.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Latent {
     pub mean: f64,
     pub sd: f64,
-    /// Which of (mean, sd) are estimated.
+    /// Which of (mean, sd) are estimated as parameters of a normal density.
     #[serde(skip)]
     pub free: (bool, bool),
+    /// Empirical-histogram weights at the quadrature points (then mean and sd describe them).
+    #[serde(skip)]
+    pub histogram: Option<Vec<f64>>,
 }
 
 /// Sufficient statistics of one E-step.
@@ -89,8 +97,12 @@ pub struct Calibration {
 impl Calibration {
     /// Quadrature weights of group g.
     pub fn weights(&self, g: usize) -> Vec<f64> {
-        self.grid
-            .normal_weights(self.latent[g].mean, self.latent[g].sd)
+        match &self.latent[g].histogram {
+            Some(h) => h.clone(),
+            None => self
+                .grid
+                .normal_weights(self.latent[g].mean, self.latent[g].sd),
+        }
     }
     /// Number of free parameters (items and latent densities).
     pub fn n_free(&self) -> usize {
@@ -198,11 +210,11 @@ pub fn e_step(data: &Responses, tables: &[f64], log_w: &[Vec<f64>], q: usize) ->
     total
 }
 
-fn log_weights(grid: &Grid, latent: &[Latent]) -> Vec<Vec<f64>> {
-    latent
-        .iter()
-        .map(|l| {
-            grid.normal_weights(l.mean, l.sd)
+/// Log quadrature weights of every group.
+pub fn log_weights(cal: &Calibration) -> Vec<Vec<f64>> {
+    (0..cal.latent.len())
+        .map(|g| {
+            cal.weights(g)
                 .into_iter()
                 .map(|w| w.max(1e-300).ln())
                 .collect()
@@ -283,6 +295,24 @@ fn update_latent(grid: &Grid, post: &[f64], latent: &mut [Latent]) -> f64 {
         if n <= 0.0 {
             continue;
         }
+        if l.histogram.is_some() {
+            let m = w.iter().zip(&grid.theta).map(|(w, t)| w * t).sum::<f64>() / n;
+            let var = w
+                .iter()
+                .zip(&grid.theta)
+                .map(|(w, t)| w * (t - m).powi(2))
+                .sum::<f64>()
+                / n;
+            let hist: Vec<f64> = w.iter().map(|x| x / n).collect();
+            // A histogram has converged when its mean and SD are stable.
+            change = change
+                .max((m - l.mean).abs())
+                .max((var.sqrt() - l.sd).abs());
+            l.histogram = Some(hist);
+            l.mean = m;
+            l.sd = var.sqrt();
+            continue;
+        }
         let mean = if l.free.0 {
             w.iter().zip(&grid.theta).map(|(w, t)| w * t).sum::<f64>() / n
         } else {
@@ -313,17 +343,19 @@ pub fn calibrate(
     opts: &EmOptions,
 ) -> Calibration {
     let grid = Grid::new(opts.quad_points, opts.quad_range);
-    let latent = (0..data.n_groups().max(1))
+    let latent: Vec<Latent> = (0..data.n_groups().max(1))
         .map(|g| {
             let reference = opts.reference_group == Some(g);
+            let eh = opts.empirical_histogram && !reference;
             Latent {
                 mean: 0.0,
                 sd: 1.0,
                 free: if reference {
                     (false, opts.free_reference_sd)
                 } else {
-                    (true, true)
+                    (!eh, !eh)
                 },
+                histogram: eh.then(|| grid.normal_weights(0.0, 1.0)),
             }
         })
         .collect();
@@ -346,7 +378,7 @@ pub fn run_em(data: &Responses, cal: &mut Calibration, opts: &EmOptions) {
     let q = cal.grid.len();
     for it in 0..opts.max_iter {
         let tables = log_tables(&cal.items, &cal.grid);
-        let lw = log_weights(&cal.grid, &cal.latent);
+        let lw = log_weights(cal);
         let e = e_step(data, &tables, &lw, q);
         cal.history.push(e.loglik);
         cal.loglik = e.loglik;
@@ -375,6 +407,6 @@ pub fn run_em(data: &Responses, cal: &mut Calibration, opts: &EmOptions) {
     }
     // The log-likelihood at the final parameters.
     let tables = log_tables(&cal.items, &cal.grid);
-    let lw = log_weights(&cal.grid, &cal.latent);
+    let lw = log_weights(cal);
     cal.loglik = e_step(data, &tables, &lw, q).loglik;
 }

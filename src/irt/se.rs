@@ -200,9 +200,7 @@ fn oakes(data: &Responses, cal: &Calibration) -> Covariance {
 fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
     let q = cal.grid.len();
     let tables = log_tables(&cal.items, &cal.grid);
-    let lw: Vec<Vec<f64>> = (0..cal.latent.len())
-        .map(|g| cal.weights(g).iter().map(|x| x.max(1e-300).ln()).collect())
-        .collect();
+    let lw = super::em::log_weights(cal);
     let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
     let maxp = npar.iter().cloned().max().unwrap_or(1);
     // Per-category score tables [(2 i + x) * Q + q] * maxp.
