@@ -710,6 +710,49 @@ pub fn simulate_matrix(
     )
 }
 
+/// A sparse multi-form design: `forms` forms of `per_form` items from a pool of `pool` items,
+/// sharing the first `anchors` pool items; person p takes form p mod `forms`, and the cohort of
+/// form f has mean 0.1 f - 0.1 (forms - 1) / 2, SD 1. Returns responses grouped by form.
+pub fn simulate_design(
+    persons: usize,
+    pool: usize,
+    forms: usize,
+    per_form: usize,
+    anchors: usize,
+    kind: crate::irt::ModelKind,
+    seed: u64,
+) -> (crate::irt::Responses, MatrixTruth) {
+    let (_, truth_items) = simulate_matrix(0, pool, kind, seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let n01 = Normal::<f64>::new(0.0, 1.0).expect("valid");
+    let unique = per_form - anchors;
+    let form_items: Vec<Vec<usize>> = (0..forms)
+        .map(|f| (0..anchors).chain((0..unique).map(|k| anchors + (f * unique + k) % (pool - anchors))).collect())
+        .collect();
+    let mut r = crate::irt::Responses {
+        item_ids: (1..=pool).map(|i| format!("i{i:03}")).collect(),
+        offsets: vec![0],
+        group_names: (1..=forms).map(|f| format!("F{f}")).collect(),
+        ..Default::default()
+    };
+    r.codes.reserve(persons * per_form);
+    let mut theta = Vec::with_capacity(persons);
+    for p in 0..persons {
+        let f = p % forms;
+        let t = 0.1 * f as f64 - 0.05 * (forms - 1) as f64 + n01.sample(&mut rng);
+        for &i in &form_items[f] {
+            let x = rng.gen_bool(truth_items.items[i].p(t)) as u32;
+            r.codes.push(2 * i as u32 + x);
+        }
+        r.offsets.push(r.codes.len() as u64);
+        r.weight.push(1.0);
+        r.group.push(f as u16);
+        r.person_ids.push((p + 1).to_string());
+        theta.push(t);
+    }
+    (r, MatrixTruth { items: truth_items.items, theta })
+}
+
 /// Counts of what was written.
 #[derive(Debug, Clone, Copy)]
 pub struct SimSummary {

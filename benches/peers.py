@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Peers for qbank's IRT benchmark: fit the same wide 0/1 matrix with the Python packages `mirt`
+(Rust backend) and `girth`, and print one JSON line per peer: seconds and the a, b estimates.
+
+Usage: peers.py MATRIX.csv 2PL|3PL    (install the peers with: pip install mirt girth)
+A peer that is not installed is reported as skipped, not as an error.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+
+path, model = sys.argv[1], sys.argv[2].upper()
+X = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64)
+
+try:
+    import mirt
+
+    t = time.perf_counter()
+    r = mirt.fit_mirt(X, model=model, n_quadpts=61, compute_standard_errors=False)
+    s = time.perf_counter() - t
+    a = np.asarray(r.model.discrimination, dtype=float).ravel()
+    b = np.asarray(r.model.difficulty, dtype=float).ravel()
+    print(json.dumps({"peer": "mirt", "seconds": s, "a": a.tolist(), "b": b.tolist()}))
+except ImportError:
+    print(json.dumps({"peer": "mirt", "skipped": "pip install mirt"}))
+
+try:
+    import girth
+
+    fit = girth.twopl_mml if model == "2PL" else girth.threepl_mml
+    t = time.perf_counter()
+    g = fit(X.T.astype(int), options={"quadrature_n": 61})
+    s = time.perf_counter() - t
+    print(json.dumps({"peer": "girth", "seconds": s, "a": np.ravel(g["Discrimination"]).tolist(),
+                      "b": np.ravel(g["Difficulty"]).tolist()}))
+except ImportError:
+    print(json.dumps({"peer": "girth", "skipped": "pip install girth"}))
