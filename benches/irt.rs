@@ -43,9 +43,15 @@ struct Row {
 }
 
 fn fit(data: &Responses, kind: ModelKind) -> irt::Calibration {
-    let priors = Priors { c: (kind == ModelKind::ThreePL).then_some(Priors::DEFAULT_C), ..Priors::default() };
+    let priors = Priors {
+        c: (kind == ModelKind::ThreePL).then_some(Priors::DEFAULT_C),
+        ..Priors::default()
+    };
     let items = irt::starting_items(data, &vec![kind; data.n_items()], 1.0, priors);
-    let opts = EmOptions { reference_group: Some(0), ..EmOptions::default() };
+    let opts = EmOptions {
+        reference_group: Some(0),
+        ..EmOptions::default()
+    };
     irt::calibrate(data, items, vec![false; data.n_items()], &opts)
 }
 
@@ -65,7 +71,10 @@ fn throughput(data: &Responses, cal: &irt::Calibration) -> (f64, f64) {
     let mut acc = vec![0.0f64; q];
     for p in 0..data.n_persons() {
         for &c in data.codes(p) {
-            for (a, x) in acc.iter_mut().zip(&tables[c as usize * q..(c as usize + 1) * q]) {
+            for (a, x) in acc
+                .iter_mut()
+                .zip(&tables[c as usize * q..(c as usize + 1) * q])
+            {
                 *a += x;
             }
         }
@@ -84,15 +93,27 @@ fn write_matrix(path: &Path, data: &Responses) {
         for &c in data.codes(p) {
             row[c as usize / 2] = (c & 1) as u8;
         }
-        let line: Vec<&str> = row.iter().map(|x| if *x == 1 { "1" } else { "0" }).collect();
+        let line: Vec<&str> = row
+            .iter()
+            .map(|x| if *x == 1 { "1" } else { "0" })
+            .collect();
         writeln!(w, "{}", line.join(",")).unwrap();
     }
 }
 
 fn peers(path: &Path, kind: ModelKind) -> Vec<serde_json::Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/peers.py");
-    let model = if kind == ModelKind::TwoPL { "2PL" } else { "3PL" };
-    match Command::new("python3").arg(script).arg(path).arg(model).output() {
+    let model = if kind == ModelKind::TwoPL {
+        "2PL"
+    } else {
+        "3PL"
+    };
+    match Command::new("python3")
+        .arg(script)
+        .arg(path)
+        .arg(model)
+        .output()
+    {
         Ok(o) => String::from_utf8_lossy(&o.stdout)
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
@@ -110,7 +131,11 @@ fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let mut rows: Vec<Row> = Vec::new();
-    let sizes: &[(usize, usize)] = if quick { &[(5_000, 40)] } else { &[(50_000, 100), (100_000, 100)] };
+    let sizes: &[(usize, usize)] = if quick {
+        &[(5_000, 40)]
+    } else {
+        &[(50_000, 100), (100_000, 100)]
+    };
     println!("threads: {}", rayon::current_num_threads());
     for &(n, k) in sizes {
         for kind in [ModelKind::TwoPL, ModelKind::ThreePL] {
@@ -129,7 +154,13 @@ fn main() {
             let cov = irt::covariance(&data, &cal);
             let se_secs = t.elapsed().as_secs_f64();
             let est = irt::item_estimates(&data, &cal, &cov);
-            let rmse_b = (est.iter().zip(&truth.items).map(|(e, t)| (e.b - t.b()).powi(2)).sum::<f64>() / k as f64).sqrt();
+            let rmse_b = (est
+                .iter()
+                .zip(&truth.items)
+                .map(|(e, t)| (e.b - t.b()).powi(2))
+                .sum::<f64>()
+                / k as f64)
+                .sqrt();
             let (tp, bound) = throughput(&data, &cal);
             println!(
                 "{} {size}: {secs:.2} s ({} EM cycles, {:.1} ms/cycle), SEs {se_secs:.2} s ({:?}); RMSE(b) vs truth {rmse_b:.4}; E-step {:.0} M resp*pts/s = {:.0} % of the add-only bound ({:.0} M/s)",
@@ -147,7 +178,12 @@ fn main() {
                 seconds: secs,
                 runs,
                 peak_mib: peak_rss_mib(),
-                note: format!("{} cycles; SEs {se_secs:.2} s; E-step {:.0} M resp*pts/s ({:.0} % of bound)", cal.iterations, tp / 1e6, 100.0 * tp / bound),
+                note: format!(
+                    "{} cycles; SEs {se_secs:.2} s; E-step {:.0} M resp*pts/s ({:.0} % of bound)",
+                    cal.iterations,
+                    tp / 1e6,
+                    100.0 * tp / bound
+                ),
             });
             let path = dir.join(format!("matrix_{n}x{k}_{}.csv", kind.as_str()));
             write_matrix(&path, &data);
@@ -161,7 +197,12 @@ fn main() {
                 let diff = |key: &str, ours: &dyn Fn(&irt::ItemEstimate) -> f64| {
                     peer[key]
                         .as_array()
-                        .map(|v| v.iter().zip(&est).map(|(x, e)| (x.as_f64().unwrap_or(f64::NAN) - ours(e)).abs()).fold(0.0, f64::max))
+                        .map(|v| {
+                            v.iter()
+                                .zip(&est)
+                                .map(|(x, e)| (x.as_f64().unwrap_or(f64::NAN) - ours(e)).abs())
+                                .fold(0.0, f64::max)
+                        })
                         .unwrap_or(f64::NAN)
                 };
                 let da = diff("a", &|e| e.a);
@@ -173,7 +214,10 @@ fn main() {
                     seconds: ps,
                     runs: 1,
                     peak_mib: f64::NAN,
-                    note: format!("qbank {:.1}x faster; max diff a {da:.4}, b {db:.4}", ps / secs),
+                    note: format!(
+                        "qbank {:.1}x faster; max diff a {da:.4}, b {db:.4}",
+                        ps / secs
+                    ),
                 });
             }
         }
@@ -182,13 +226,22 @@ fn main() {
     let persons = if quick { 20_000 } else { 1_000_000 };
     let t = Instant::now();
     let (data, truth) = simulate_design(persons, 600, 8, 65, 20, ModelKind::TwoPL, 7);
-    println!("simulated {persons} x 65 sparse in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "simulated {persons} x 65 sparse in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let mut times = Vec::new();
     let mut cal = None;
     for _ in 0..runs {
         let t = Instant::now();
-        let items = irt::starting_items(&data, &vec![ModelKind::TwoPL; 600], 1.0, Priors::default());
-        cal = Some(irt::calibrate(&data, items, vec![false; 600], &EmOptions::default()));
+        let items =
+            irt::starting_items(&data, &vec![ModelKind::TwoPL; 600], 1.0, Priors::default());
+        cal = Some(irt::calibrate(
+            &data,
+            items,
+            vec![false; 600],
+            &EmOptions::default(),
+        ));
         times.push(t.elapsed().as_secs_f64());
     }
     let cal = cal.unwrap();
@@ -198,7 +251,12 @@ fn main() {
     let se_secs = t.elapsed().as_secs_f64();
     let est = irt::item_estimates(&data, &cal, &cov);
     let seen: Vec<usize> = (0..600).filter(|&i| est[i].n > 0.0).collect();
-    let rmse_b = (seen.iter().map(|&i| (est[i].b - truth.items[i].b()).powi(2)).sum::<f64>() / seen.len() as f64).sqrt();
+    let rmse_b = (seen
+        .iter()
+        .map(|&i| (est[i].b - truth.items[i].b()).powi(2))
+        .sum::<f64>()
+        / seen.len() as f64)
+        .sqrt();
     let (tp, bound) = throughput(&data, &cal);
     println!(
         "2pl sparse {persons} x 65 (600 items, 8 forms): {secs:.1} s ({} cycles), SEs {se_secs:.1} s; RMSE(b) {rmse_b:.4}; E-step {:.0} M resp*pts/s ({:.0} % of bound); peak {:.0} MiB",
@@ -213,14 +271,32 @@ fn main() {
         seconds: secs,
         runs,
         peak_mib: peak_rss_mib(),
-        note: format!("{} cycles; SEs {se_secs:.1} s; E-step {:.0} M resp*pts/s", cal.iterations, tp / 1e6),
+        note: format!(
+            "{} cycles; SEs {se_secs:.1} s; E-step {:.0} M resp*pts/s",
+            cal.iterations,
+            tp / 1e6
+        ),
     });
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench/irt.csv");
     qbank::output::write_csv(
         &out,
-        &["stage", "size", "median_seconds", "runs", "peak_mib", "note"],
+        &[
+            "stage",
+            "size",
+            "median_seconds",
+            "runs",
+            "peak_mib",
+            "note",
+        ],
         rows.iter().map(|r| {
-            vec![r.stage.clone(), r.size.clone(), format!("{:.3}", r.seconds), r.runs.to_string(), qbank::output::fmt_f(r.peak_mib, 0), r.note.clone()]
+            vec![
+                r.stage.clone(),
+                r.size.clone(),
+                format!("{:.3}", r.seconds),
+                r.runs.to_string(),
+                qbank::output::fmt_f(r.peak_mib, 0),
+                r.note.clone(),
+            ]
         }),
     )
     .unwrap();

@@ -38,6 +38,8 @@ enum Command {
     Simulate(SimulateArgs),
     /// IRT calibration (MML-EM) of a data set, or of a plain wide 0/1 matrix with --matrix.
     Calibrate(CalibrateArgs),
+    /// Convert a CSV attempt log to Parquet (streaming; columns kept as text).
+    Convert { csv: PathBuf, parquet: PathBuf },
 }
 
 #[derive(Args)]
@@ -151,6 +153,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Calibrate(a) => calibrate(a),
+        Command::Convert { csv, parquet } => {
+            match qbank::exam::attempts::csv_to_parquet(&csv, &parquet) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(msg) => {
+                    eprintln!("error: {msg}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Simulate(a) => {
             let cfg = SimConfig {
                 seed: a.seed,

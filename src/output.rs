@@ -9,20 +9,30 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".qbank-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let tmp = temp_beside(path)?;
     {
         let mut w = BufWriter::new(tmp.as_file());
         fill(&mut w)?;
         w.flush()?;
     }
+    persist(tmp, path)
+}
+
+/// A temporary file in the folder of `path` (created if needed), for [`persist`] to rename.
+pub fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    tempfile::Builder::new()
+        .prefix(".qbank-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+}
+
+/// Syncs a complete temporary file, gives it ordinary permissions and renames it to `path`.
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
     tmp.as_file().sync_all()?;
     #[cfg(unix)]
     {

@@ -727,7 +727,11 @@ pub fn simulate_design(
     let n01 = Normal::<f64>::new(0.0, 1.0).expect("valid");
     let unique = per_form - anchors;
     let form_items: Vec<Vec<usize>> = (0..forms)
-        .map(|f| (0..anchors).chain((0..unique).map(|k| anchors + (f * unique + k) % (pool - anchors))).collect())
+        .map(|f| {
+            (0..anchors)
+                .chain((0..unique).map(|k| anchors + (f * unique + k) % (pool - anchors)))
+                .collect()
+        })
         .collect();
     let mut r = crate::irt::Responses {
         item_ids: (1..=pool).map(|i| format!("i{i:03}")).collect(),
@@ -750,7 +754,13 @@ pub fn simulate_design(
         r.person_ids.push((p + 1).to_string());
         theta.push(t);
     }
-    (r, MatrixTruth { items: truth_items.items, theta })
+    (
+        r,
+        MatrixTruth {
+            items: truth_items.items,
+            theta,
+        },
+    )
 }
 
 /// Counts of what was written.

@@ -606,3 +606,26 @@ impl Builder {
         m
     }
 }
+
+/// Converts a CSV attempt log to Parquet with polars' streaming engine (constant memory), all
+/// columns kept as text so that validation later sees exactly what the CSV held. The file appears
+/// only when complete (temporary file, then rename).
+pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<(), String> {
+    let tmp =
+        crate::output::temp_beside(parquet).map_err(|e| format!("{}: {e}", parquet.display()))?;
+    let target = PlRefPath::try_from_path(tmp.path()).map_err(|e| e.to_string())?;
+    scan(csv, LogFormat::Csv)
+        .and_then(|lf| {
+            lf.sink(
+                SinkDestination::File {
+                    target: SinkTarget::Path(target),
+                },
+                FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
+                UnifiedSinkArgs::default(),
+            )
+        })
+        .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
+        .map_err(|e| format!("{}: {}", csv.display(), clean_polars_error(&e)))?;
+    crate::output::persist(tmp, parquet).map_err(|e| format!("{}: {e}", parquet.display()))?;
+    Ok(())
+}
