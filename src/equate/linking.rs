@@ -1,0 +1,292 @@
+//! IRT scale linking through common items (Kolen & Brennan 2014, ch. 6): find A and B such that
+//! theta_old = A theta_new + B, so that new-form parameters move onto the old (base) scale as
+//! a* = a / A, b* = A b + B, c* = c.
+//!
+//! - mean-mean (Loyd & Hoover 1980): A = mean(a_new) / mean(a_old)
+//! - mean-sigma (Marco 1977): A = sd(b_old) / sd(b_new) (population SDs)
+//! - Haebara (1980): least squares between the common items' characteristic curves
+//! - Stocking-Lord (1983): least squares between the common items' test characteristic curves
+//!
+//! with B = mean(b_old) - A mean(b_new) for the moment methods (K&B eqs. 6.8-6.9). The
+//! characteristic-curve criteria are summed over theta points on the old scale (non-symmetric,
+//! the usual criterion) or, symmetric, over points on both scales.
+
+use crate::irt::Logistic;
+
+/// A linking method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkMethod {
+    MeanMean,
+    MeanSigma,
+    Haebara,
+    StockingLord,
+}
+
+impl LinkMethod {
+    pub const ALL: [LinkMethod; 4] = [
+        LinkMethod::MeanMean,
+        LinkMethod::MeanSigma,
+        LinkMethod::Haebara,
+        LinkMethod::StockingLord,
+    ];
+    pub fn parse(s: &str) -> Option<LinkMethod> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "mean-mean" => Some(LinkMethod::MeanMean),
+            "mean-sigma" => Some(LinkMethod::MeanSigma),
+            "haebara" => Some(LinkMethod::Haebara),
+            "stocking-lord" | "sl" => Some(LinkMethod::StockingLord),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkMethod::MeanMean => "mean-mean",
+            LinkMethod::MeanSigma => "mean-sigma",
+            LinkMethod::Haebara => "haebara",
+            LinkMethod::StockingLord => "stocking-lord",
+        }
+    }
+}
+
+/// Options of the characteristic-curve criteria.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurveOptions {
+    /// Theta points (on the scale being matched) and their weights.
+    pub theta: Vec<f64>,
+    pub weights: Vec<f64>,
+    /// Sum the criterion over both directions (old scale and new scale).
+    pub symmetric: bool,
+}
+
+impl Default for CurveOptions {
+    /// 40 equally spaced points on [-4, 4] with equal weights (as R plink's default).
+    fn default() -> Self {
+        let theta: Vec<f64> = (0..40).map(|i| -4.0 + 8.0 * i as f64 / 39.0).collect();
+        CurveOptions {
+            weights: vec![1.0; theta.len()],
+            theta,
+            symmetric: false,
+        }
+    }
+}
+
+/// Linking constants: theta_old = a_slope * theta_new + b_intercept.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Link {
+    pub method: LinkMethod,
+    #[serde(rename = "A")]
+    pub slope: f64,
+    #[serde(rename = "B")]
+    pub intercept: f64,
+}
+
+impl Link {
+    pub const IDENTITY: Link = Link {
+        method: LinkMethod::MeanSigma,
+        slope: 1.0,
+        intercept: 0.0,
+    };
+    /// A new-form item on the old scale: a / A, A b + B, c (K&B eqs. 6.4-6.6).
+    pub fn transform(&self, m: &Logistic) -> Logistic {
+        let mut t = Logistic::new(
+            m.kind,
+            m.a / self.slope,
+            self.slope * m.b() + self.intercept,
+            m.c,
+            m.scale_d,
+        );
+        t.priors = m.priors;
+        t
+    }
+    /// The inverse link (old onto new).
+    pub fn inverse(&self) -> Link {
+        Link {
+            method: self.method,
+            slope: 1.0 / self.slope,
+            intercept: -self.intercept / self.slope,
+        }
+    }
+}
+
+fn mean(v: impl Iterator<Item = f64> + Clone) -> f64 {
+    let n = v.clone().count() as f64;
+    v.sum::<f64>() / n
+}
+
+fn sd_pop(v: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = mean(v.clone());
+    let n = v.clone().count() as f64;
+    (v.map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+/// Links `new` onto `old` (the same common items, in the same order).
+pub fn link(
+    new: &[Logistic],
+    old: &[Logistic],
+    method: LinkMethod,
+    opts: &CurveOptions,
+) -> Result<Link, String> {
+    if new.len() != old.len() || new.is_empty() {
+        return Err(format!(
+            "linking needs the same common items on both forms (got {} and {})",
+            new.len(),
+            old.len()
+        ));
+    }
+    let bn = new.iter().map(|m| m.b());
+    let bo = old.iter().map(|m| m.b());
+    let moment_b = |a: f64| mean(bo.clone()) - a * mean(bn.clone());
+    let mm = {
+        let a = mean(new.iter().map(|m| m.a)) / mean(old.iter().map(|m| m.a));
+        Link {
+            method: LinkMethod::MeanMean,
+            slope: a,
+            intercept: moment_b(a),
+        }
+    };
+    let ms = {
+        let sdn = sd_pop(bn.clone());
+        if sdn <= 0.0 {
+            return Err("mean-sigma linking needs common items of different difficulty".into());
+        }
+        let a = sd_pop(bo.clone()) / sdn;
+        Link {
+            method: LinkMethod::MeanSigma,
+            slope: a,
+            intercept: moment_b(a),
+        }
+    };
+    match method {
+        LinkMethod::MeanMean => Ok(mm),
+        LinkMethod::MeanSigma => Ok(ms),
+        LinkMethod::Haebara | LinkMethod::StockingLord => {
+            let start = if ms.slope.is_finite() && ms.slope > 0.0 {
+                ms
+            } else {
+                mm
+            };
+            let (a, b) = minimise(
+                |a, b| residuals(new, old, a, b, method, opts),
+                start.slope,
+                start.intercept,
+            )?;
+            Ok(Link {
+                method,
+                slope: a,
+                intercept: b,
+            })
+        }
+    }
+}
+
+/// Residuals whose sum of squares is the criterion (K&B eqs. 6.13 Haebara, 6.16 Stocking-Lord).
+fn residuals(
+    new: &[Logistic],
+    old: &[Logistic],
+    a: f64,
+    b: f64,
+    method: LinkMethod,
+    opts: &CurveOptions,
+) -> Vec<f64> {
+    let fwd = Link {
+        method,
+        slope: a,
+        intercept: b,
+    };
+    let new_on_old: Vec<Logistic> = new.iter().map(|m| fwd.transform(m)).collect();
+    let mut r = Vec::new();
+    let mut push = |x: &[Logistic], y: &[Logistic]| {
+        for (t, w) in opts.theta.iter().zip(&opts.weights) {
+            let sw = w.sqrt();
+            match method {
+                LinkMethod::Haebara => {
+                    for (p, q) in x.iter().zip(y) {
+                        r.push(sw * (p.p(*t) - q.p(*t)));
+                    }
+                }
+                _ => {
+                    let tx: f64 = x.iter().map(|m| m.p(*t)).sum();
+                    let ty: f64 = y.iter().map(|m| m.p(*t)).sum();
+                    r.push(sw * (tx - ty));
+                }
+            }
+        }
+    };
+    push(old, &new_on_old);
+    if opts.symmetric {
+        let inv = fwd.inverse();
+        let old_on_new: Vec<Logistic> = old.iter().map(|m| inv.transform(m)).collect();
+        push(new, &old_on_new);
+    }
+    r
+}
+
+/// Levenberg-Marquardt on a two-parameter least-squares problem with a central-difference
+/// Jacobian; stops when the step is below 1e-12.
+fn minimise<F: Fn(f64, f64) -> Vec<f64>>(f: F, a0: f64, b0: f64) -> Result<(f64, f64), String> {
+    let ss = |r: &[f64]| r.iter().map(|x| x * x).sum::<f64>();
+    let (mut a, mut b) = (a0, b0);
+    let mut r = f(a, b);
+    let mut cost = ss(&r);
+    let mut lambda = 1e-3;
+    for _ in 0..500 {
+        let h = 1e-6;
+        let ra = (f(a + h, b), f(a - h, b));
+        let rb = (f(a, b + h), f(a, b - h));
+        let ja: Vec<f64> =
+            ra.0.iter()
+                .zip(&ra.1)
+                .map(|(p, m)| (p - m) / (2.0 * h))
+                .collect();
+        let jb: Vec<f64> =
+            rb.0.iter()
+                .zip(&rb.1)
+                .map(|(p, m)| (p - m) / (2.0 * h))
+                .collect();
+        let (mut aa, mut ab, mut bb, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for k in 0..r.len() {
+            aa += ja[k] * ja[k];
+            ab += ja[k] * jb[k];
+            bb += jb[k] * jb[k];
+            ga += ja[k] * r[k];
+            gb += jb[k] * r[k];
+        }
+        let mut improved = false;
+        for _ in 0..40 {
+            let (m11, m22) = (aa * (1.0 + lambda), bb * (1.0 + lambda));
+            let det = m11 * m22 - ab * ab;
+            if det.abs() < 1e-300 {
+                lambda *= 10.0;
+                continue;
+            }
+            let da = -(m22 * ga - ab * gb) / det;
+            let db = -(m11 * gb - ab * ga) / det;
+            let (na, nb) = (a + da, b + db);
+            if na <= 0.0 || !na.is_finite() || !nb.is_finite() {
+                lambda *= 10.0;
+                continue;
+            }
+            let nr = f(na, nb);
+            let nc = ss(&nr);
+            if nc <= cost {
+                let small = da.abs() < 1e-12 && db.abs() < 1e-12;
+                a = na;
+                b = nb;
+                r = nr;
+                cost = nc;
+                lambda = (lambda / 10.0).max(1e-12);
+                improved = true;
+                if small {
+                    return Ok((a, b));
+                }
+                break;
+            }
+            lambda *= 10.0;
+        }
+        if !improved {
+            return Ok((a, b));
+        }
+    }
+    Ok((a, b))
+}

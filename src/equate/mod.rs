@@ -1,0 +1,4 @@
+//! Linking and equating across forms.
+
+pub mod irt_true;
+pub mod linking;

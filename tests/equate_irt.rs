@@ -1,0 +1,160 @@
+//! Reference tests of IRT scale linking and true-score equating on Kolen & Brennan's Table 6.5
+//! item parameters (../shared/reference/kb_table6_5_params.csv; expected values from R plink's
+//! vignette as given in ../shared/reference/README.md).
+
+use std::path::PathBuf;
+
+use qbank::equate::linking::{link, CurveOptions, LinkMethod};
+use qbank::irt::{Logistic, ModelKind};
+
+/// (form x items, form y items, anchor flags) with the scaling constant `d`.
+fn kb_params(d: f64) -> (Vec<Logistic>, Vec<Logistic>, Vec<bool>) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/kb_table6_5_params.csv");
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let (mut x, mut y, mut anchor) = (Vec::new(), Vec::new(), Vec::new());
+    for rec in rdr.records() {
+        let r = rec.unwrap();
+        let f = |i: usize| r[i].parse::<f64>().unwrap();
+        let m = Logistic::new(ModelKind::ThreePL, f(2), f(3), f(4), d);
+        if &r[0] == "x" {
+            x.push(m);
+            anchor.push(&r[5] == "1");
+        } else {
+            y.push(m);
+        }
+    }
+    (x, y, anchor)
+}
+
+/// The common items (all anchors, or all but item 27) of both forms.
+fn common(skip27: bool, d: f64) -> (Vec<Logistic>, Vec<Logistic>) {
+    let (x, y, anchor) = kb_params(d);
+    (0..x.len())
+        .filter(|&i| anchor[i] && !(skip27 && i == 26))
+        .map(|i| (x[i], y[i]))
+        .unzip()
+}
+
+#[test]
+fn kolen_brennan_linking_constants_match_plink() {
+    // plink: 40 points on [-4, 4], equal weights, non-symmetric, D = 1 (plink's default, applied
+    // to the BILOG parameters as given), population SDs (README).
+    let (new, old) = common(false, 1.0);
+    assert_eq!(new.len(), 12);
+    let expected = [
+        (LinkMethod::MeanMean, 1.217266, -0.557155),
+        (LinkMethod::MeanSigma, 1.168892, -0.515543),
+        (LinkMethod::Haebara, 1.112133, -0.465667),
+        (LinkMethod::StockingLord, 1.119231, -0.485545),
+    ];
+    for (method, a, b) in expected {
+        let l = link(&new, &old, method, &CurveOptions::default()).unwrap();
+        assert!(
+            (l.slope - a).abs() < 1e-4,
+            "{method:?} A {} vs plink {a}",
+            l.slope
+        );
+        assert!(
+            (l.intercept - b).abs() < 1e-4,
+            "{method:?} B {} vs plink {b}",
+            l.intercept
+        );
+    }
+}
+
+#[test]
+fn linking_a_form_to_itself_is_the_identity() {
+    let (_, old) = common(false, 1.7);
+    for method in LinkMethod::ALL {
+        for symmetric in [false, true] {
+            let opts = CurveOptions {
+                symmetric,
+                ..CurveOptions::default()
+            };
+            let l = link(&old, &old, method, &opts).unwrap();
+            assert!(
+                (l.slope - 1.0).abs() < 1e-8 && l.intercept.abs() < 1e-8,
+                "{method:?}: {l:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn symmetric_criteria_recover_a_known_transformation() {
+    // Old items moved by a known (A, B): every method must find it exactly.
+    let (_, old) = common(false, 1.7);
+    let truth = qbank::equate::linking::Link {
+        method: LinkMethod::MeanSigma,
+        slope: 0.8,
+        intercept: 0.3,
+    };
+    let new: Vec<Logistic> = old.iter().map(|m| truth.inverse().transform(m)).collect();
+    for method in LinkMethod::ALL {
+        for symmetric in [false, true] {
+            let opts = CurveOptions {
+                symmetric,
+                ..CurveOptions::default()
+            };
+            let l = link(&new, &old, method, &opts).unwrap();
+            assert!(
+                (l.slope - 0.8).abs() < 1e-7 && (l.intercept - 0.3).abs() < 1e-7,
+                "{method:?} sym {symmetric}: {l:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn kolen_brennan_true_score_equating() {
+    // K&B pp. 191-198 / plink vignette: D = 1.7, item 27 left out of the common items, X linked
+    // onto Y by mean/sigma (A = 1.176075, B = -0.504188); README values, checked to 1e-3.
+    let (new_c, old_c) = common(true, 1.7);
+    let l = link(
+        &new_c,
+        &old_c,
+        LinkMethod::MeanSigma,
+        &CurveOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        (l.slope - 1.176075).abs() < 1e-5 && (l.intercept - -0.504188).abs() < 1e-5,
+        "{l:?}"
+    );
+    let (x, y, _) = kb_params(1.7);
+    let x_on_y: Vec<Logistic> = x.iter().map(|m| l.transform(m)).collect();
+    let rows = qbank::equate::irt_true::true_score_equating(&x_on_y, &y);
+    let expected = [
+        0.0000, 0.8880, 1.7760, 2.6641, 3.5521, 4.4401, 5.3281, 6.1341, 7.1866, 8.3964, 9.6236,
+        10.8278, 12.0027, 13.1522, 14.2830, 15.4023, 16.5164, 17.6300, 18.7459, 19.8641, 20.9821,
+        22.0953, 23.1976, 24.2831, 25.3476, 26.3895, 27.4108, 28.4156, 29.4099, 30.3991, 31.3856,
+        32.3647, 33.3187, 34.2100, 34.9801, 35.5757, 36.0000,
+    ];
+    assert_eq!(rows.len(), 37);
+    for (r, e) in rows.iter().zip(expected) {
+        assert!(
+            (r.equivalent - e).abs() < 1e-3,
+            "raw {}: {} vs {e}",
+            r.raw,
+            r.equivalent
+        );
+    }
+    for w in rows.windows(2) {
+        assert!(w[1].equivalent >= w[0].equivalent, "monotone");
+    }
+}
+
+#[test]
+fn true_score_equating_of_a_form_with_itself_is_the_identity() {
+    let (x, _, _) = kb_params(1.7);
+    let rows = qbank::equate::irt_true::true_score_equating(&x, &x);
+    for r in rows {
+        assert!(
+            (r.equivalent - r.raw as f64).abs() < 1e-9,
+            "raw {}: {}",
+            r.raw,
+            r.equivalent
+        );
+    }
+}
