@@ -9,4 +9,5 @@ pub mod irt;
 pub mod matrix;
 pub mod output;
 pub mod run;
+pub mod scale;
 pub mod simulate;

@@ -21,8 +21,8 @@ pub fn tcc(items: &[Logistic], theta: f64) -> f64 {
     items.iter().map(|m| m.p(theta)).sum()
 }
 
-/// Derivative of the test characteristic curve.
-fn tcc_slope(items: &[Logistic], theta: f64) -> f64 {
+/// Derivative of the test characteristic curve with respect to theta.
+pub fn tcc_slope(items: &[Logistic], theta: f64) -> f64 {
     items
         .iter()
         .map(|m| {
