@@ -136,7 +136,9 @@ pub fn run(dir: &Path, out: &Path) -> Result<Overview, RunError> {
     let p = out.join("overview.json");
     write_json(&p, &overview).map_err(io_err(&p))?;
     // IRT: fixed-parameter calibration when the bank has parameters, concurrent otherwise.
-    calibrate_stage(&ds, &crate::irt::workflow::CalibrateOptions::default(), out)?;
+    let opts = crate::irt::workflow::CalibrateOptions::default();
+    let cal = calibrate_stage(&ds, &opts, out)?;
+    equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
     Ok(overview)
 }
 
@@ -337,4 +339,179 @@ pub fn calibrate_matrix(
     let est = crate::irt::item_estimates(&data, &cal, &cov);
     write_calibration_outputs(out, &data, &cal, &cov, &est, model, None)?;
     Ok(CalibrationSummary::of(&data, &cal, &cov, &est, model, None))
+}
+
+/// Per-form facts of the equating, for `equating.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormEquating {
+    pub form_id: String,
+    pub scored_items: usize,
+    /// Mean b of the form's scored items: harder forms have higher raw cuts.
+    pub mean_b: f64,
+    pub raw_cut: Option<usize>,
+    pub true_score_cut: f64,
+    pub attempts: usize,
+    /// Share of the form's attempts at or above 700 by its conversion table.
+    pub pass_rate: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EquatingSummary {
+    pub method: &'static str,
+    pub scale: crate::scale::Scale,
+    pub base_form: String,
+    pub forms: Vec<FormEquating>,
+    pub links: Vec<crate::equate::workflow::FormLink>,
+    pub warnings: Vec<String>,
+}
+
+/// IRT true-score conversion tables for every form from a calibration on the bank scale, the
+/// separate-calibration links with anchor drift, and their files: `conversion_FORM.csv`,
+/// `linking.csv`, `anchor_drift.csv`, `equating.json`.
+pub fn equate_stage(
+    ds: &Dataset,
+    cal: &crate::irt::workflow::CalibrationResult,
+    model: crate::irt::ModelKind,
+    em: &crate::irt::EmOptions,
+    out: &Path,
+) -> Result<EquatingSummary, RunError> {
+    use crate::equate::workflow::{form_tables, separate_links};
+    use crate::output::fmt_f;
+    let (scale, tables, mut warnings) = form_tables(ds, cal).map_err(|msg| {
+        let mut d = Diagnostics::default();
+        d.error(
+            crate::exam::Location::file(exam::display(&ds.exam.dir.join("qbank.toml")))
+                .column("scale"),
+            msg,
+        );
+        RunError::Invalid(d)
+    })?;
+    for t in &tables {
+        let p = out.join(format!("conversion_{}.csv", t.form_id));
+        write_csv(
+            &p,
+            &[
+                "raw",
+                "theta",
+                "base_equivalent",
+                "scaled_unrounded",
+                "scaled",
+                "pass",
+                "csem",
+            ],
+            t.rows.iter().map(|r| {
+                vec![
+                    r.raw.to_string(),
+                    r.theta.map(|x| fmt_f(x, 4)).unwrap_or_default(),
+                    fmt_f(r.base_equivalent, 4),
+                    fmt_f(r.unrounded, 2),
+                    fmt_f(r.reported, 0),
+                    r.pass.to_string(),
+                    r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
+                ]
+            }),
+        )
+        .map_err(io_err(&p))?;
+    }
+    let base = ds.exam.base_form();
+    let links = separate_links(
+        cal,
+        base as u16,
+        model,
+        crate::equate::linking::LinkMethod::StockingLord,
+        em,
+    );
+    let p = out.join("linking.csv");
+    write_csv(
+        &p,
+        &["form_id", "method", "A", "B", "n_common", "anchors_flagged"],
+        links.iter().map(|l| {
+            vec![
+                l.form_id.clone(),
+                l.link.method.as_str().to_string(),
+                fmt_f(l.link.slope, 6),
+                fmt_f(l.link.intercept, 6),
+                l.n_common.to_string(),
+                l.anchors.iter().filter(|a| a.flagged).count().to_string(),
+            ]
+        }),
+    )
+    .map_err(io_err(&p))?;
+    let p = out.join("anchor_drift.csv");
+    write_csv(
+        &p,
+        &[
+            "form_id",
+            "item_id",
+            "b_base",
+            "b_linked",
+            "displacement",
+            "flagged",
+        ],
+        links.iter().flat_map(|l| {
+            l.anchors.iter().map(move |a| {
+                vec![
+                    l.form_id.clone(),
+                    a.item_id.clone(),
+                    fmt_f(a.b_base, 4),
+                    fmt_f(a.b_linked, 4),
+                    fmt_f(a.displacement, 4),
+                    a.flagged.to_string(),
+                ]
+            })
+        }),
+    )
+    .map_err(io_err(&p))?;
+    for l in &links {
+        for a in l.anchors.iter().filter(|a| a.flagged) {
+            warnings.push(format!(
+                "anchor {} on form {} moved by {:+.2} in b after linking (drift > {})",
+                a.item_id,
+                l.form_id,
+                a.displacement,
+                crate::equate::workflow::DRIFT_THRESHOLD
+            ));
+        }
+    }
+    let m = &ds.matrix;
+    let mut forms = Vec::new();
+    for t in &tables {
+        let f = ds.exam.form_index(&t.form_id).unwrap_or(0);
+        let (mut n, mut pass) = (0usize, 0usize);
+        for a in (0..m.n_attempts()).filter(|&a| m.form(a) == f) {
+            n += 1;
+            let raw = m.raw_score(a) as usize;
+            pass += t.rows.get(raw).map(|r| r.pass as usize).unwrap_or(0);
+        }
+        let form = &ds.exam.forms[f];
+        let bs: Vec<f64> = form
+            .scored()
+            .filter_map(|fi| cal.exam_items.iter().position(|&i| i == fi.item))
+            .map(|k| cal.calibration.items[k].b())
+            .collect();
+        forms.push(FormEquating {
+            form_id: t.form_id.clone(),
+            scored_items: form.n_scored(),
+            mean_b: bs.iter().sum::<f64>() / bs.len().max(1) as f64,
+            raw_cut: t.raw_cut,
+            true_score_cut: t.true_score_cut,
+            attempts: n,
+            pass_rate: if n > 0 {
+                pass as f64 / n as f64
+            } else {
+                f64::NAN
+            },
+        });
+    }
+    let summary = EquatingSummary {
+        method: "irt-true-score",
+        scale,
+        base_form: ds.exam.config.base_form.clone(),
+        forms,
+        links,
+        warnings,
+    };
+    let p = out.join("equating.json");
+    write_json(&p, &summary).map_err(io_err(&p))?;
+    Ok(summary)
 }

@@ -2,3 +2,4 @@
 
 pub mod irt_true;
 pub mod linking;
+pub mod workflow;

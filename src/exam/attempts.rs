@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::config::ColumnsConfig;
 use super::diagnostics::{Diagnostics, Location};
@@ -178,14 +179,15 @@ struct Builder {
     format: LogFormat,
     diags: Diagnostics,
     form_index: HashMap<String, u16>,
+    form_ids: Vec<String>,
     /// Per form, per item: 0 absent, 1 pretest, 2 scored.
     form_role: Vec<Vec<u8>>,
     keys: Vec<(OptionSet, u8, ItemType)>,
-    attempt_index: HashMap<Box<str>, u32>,
+    attempt_index: FxHashMap<Box<str>, u32>,
     attempts: Vec<AttemptInfo>,
     attempt_ids: StringArena,
     submitted_at: StringArena,
-    candidate_index: HashMap<Box<str>, u32>,
+    candidate_index: FxHashMap<Box<str>, u32>,
     candidate_ids: Vec<String>,
     // per response, in file order
     row_attempt: Vec<u32>,
@@ -197,7 +199,7 @@ struct Builder {
     last_attempt: Option<u32>,
     /// `stamp[item]` = 1 + the attempt that last presented it (duplicate check in grouped logs).
     stamp: Vec<u32>,
-    item_index: HashMap<String, usize>,
+    item_index: FxHashMap<String, usize>,
 }
 
 impl Builder {
@@ -218,17 +220,18 @@ impl Builder {
             format,
             diags: Diagnostics::with_limit(limit),
             form_index,
+            form_ids: exam.forms.iter().map(|f| f.id.clone()).collect(),
             form_role,
             keys: exam
                 .items
                 .iter()
                 .map(|it| (it.key, it.options, it.item_type))
                 .collect(),
-            attempt_index: HashMap::new(),
+            attempt_index: FxHashMap::default(),
             attempts: Vec::new(),
             attempt_ids: StringArena::default(),
             submitted_at: StringArena::default(),
-            candidate_index: HashMap::new(),
+            candidate_index: FxHashMap::default(),
             candidate_ids: Vec::new(),
             row_attempt: Vec::new(),
             items: Vec::new(),
@@ -237,7 +240,11 @@ impl Builder {
             grouped: true,
             last_attempt: None,
             stamp: vec![0; n_items],
-            item_index: exam.item_index.clone(),
+            item_index: exam
+                .item_index
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
         }
     }
 
@@ -434,7 +441,12 @@ impl Builder {
         form_id: &str,
         submitted: &str,
     ) -> Option<u32> {
-        if let Some(&a) = self.attempt_index.get(attempt_id) {
+        // Rows of one attempt usually come together: try the previous row's attempt first.
+        let known = match self.last_attempt {
+            Some(a) if self.attempt_ids.get(a as usize) == attempt_id => Some(a),
+            _ => self.attempt_index.get(attempt_id).copied(),
+        };
+        if let Some(a) = known {
             let info = &self.attempts[a as usize];
             let cand = &self.candidate_ids[info.candidate as usize];
             if cand != candidate_id {
@@ -447,7 +459,7 @@ impl Builder {
                 );
                 return None;
             }
-            if info.form != NO_FORM && self.form_index.get(form_id) != Some(&info.form) {
+            if info.form != NO_FORM && self.form_ids[info.form as usize] != form_id {
                 self.diags.error(
                     self.loc(row, "form_id"),
                     format!(
