@@ -122,14 +122,17 @@ fn main() -> ExitCode {
         Command::Validate { dir } => match qbank::run::load(&dir) {
             Ok((ds, diags)) => {
                 eprint!("{}", diags.render());
+                let bytes = ds.matrix.heap_bytes();
                 println!(
-                    "{}: valid ({} items, {} forms, {} attempts, {} responses; {} warning(s))",
+                    "{}: valid ({} items, {} forms, {} attempts, {} responses; {} warning(s)); response matrix {:.1} MiB ({:.1} bytes per response)",
                     dir.display(),
                     ds.exam.items.len(),
                     ds.exam.forms.len(),
                     ds.matrix.n_attempts(),
                     ds.matrix.n_responses(),
-                    diags.warning_count()
+                    diags.warning_count(),
+                    bytes as f64 / 1048576.0,
+                    bytes as f64 / ds.matrix.n_responses().max(1) as f64
                 );
                 ExitCode::SUCCESS
             }

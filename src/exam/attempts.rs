@@ -275,51 +275,60 @@ impl Builder {
         let item = as_str("item_id")?.expect("selected");
         let response = as_str("response")?.expect("selected");
         let submitted = as_str("submitted_at")?;
+        // Slices of the batch's fields, read once through the arrays' iterators.
+        fn fields(ca: &StringChunked) -> Vec<&str> {
+            ca.iter().map(|o| o.unwrap_or("").trim()).collect()
+        }
+        let (attempt, candidate, form, item) = (
+            fields(&attempt),
+            fields(&candidate),
+            fields(&form),
+            fields(&item),
+        );
+        let response: Vec<&str> = response.iter().map(|o| o.unwrap_or("")).collect();
+        let submitted = submitted
+            .as_ref()
+            .map(fields)
+            .unwrap_or_else(|| vec![""; n]);
         let seconds_col = df.column("seconds").ok();
-        let seconds_num = match seconds_col {
+        // Seconds as numbers where the file typed them, else parsed here (to name bad cells).
+        let seconds: Vec<Result<Option<f64>, String>> = match seconds_col {
             Some(c) if c.dtype().is_primitive_numeric() => {
-                Some(c.cast(&DataType::Float64)?.f64()?.clone())
+                c.cast(&DataType::Float64)?.f64()?.iter().map(Ok).collect()
             }
-            _ => None,
-        };
-        let seconds_str = match (seconds_col, &seconds_num) {
-            (Some(c), None) => Some(c.cast(&DataType::String)?.str()?.clone()),
-            _ => None,
+            Some(c) => {
+                let c = c.cast(&DataType::String)?;
+                c.str()?
+                    .iter()
+                    .map(|o| {
+                        let t = o.unwrap_or("").trim();
+                        if t.is_empty() {
+                            Ok(None)
+                        } else {
+                            t.parse::<f64>().map(Some).map_err(|_| t.to_string())
+                        }
+                    })
+                    .collect()
+            }
+            None => vec![Ok(None); n],
         };
         let rows = df.column(ROW_INDEX)?.cast(&DataType::UInt64)?;
-        let rows = rows.u64()?;
+        let rows: Vec<u64> = rows.u64()?.iter().map(|o| o.unwrap_or(0)).collect();
         for i in 0..n {
-            let row = rows.get(i).unwrap_or(0);
-            let attempt_id = attempt.get(i).unwrap_or("").trim();
-            let candidate_id = candidate.get(i).unwrap_or("").trim();
-            let form_id = form.get(i).unwrap_or("").trim();
-            let item_id = item.get(i).unwrap_or("").trim();
-            let response_text = response.get(i).unwrap_or("");
-            let sub = submitted
-                .as_ref()
-                .and_then(|s| s.get(i))
-                .unwrap_or("")
-                .trim();
-            let secs = match (&seconds_num, &seconds_str) {
-                (Some(ca), _) => ca.get(i),
-                (None, Some(ca)) => {
-                    let t = ca.get(i).unwrap_or("").trim();
-                    if t.is_empty() {
-                        None
-                    } else {
-                        match t.parse::<f64>() {
-                            Ok(v) => Some(v),
-                            Err(_) => {
-                                self.diags.error(
-                                    self.loc(row, "seconds"),
-                                    format!("seconds '{t}' is not a number"),
-                                );
-                                continue;
-                            }
-                        }
-                    }
+            let row = rows[i];
+            let (attempt_id, candidate_id, form_id, item_id) =
+                (attempt[i], candidate[i], form[i], item[i]);
+            let response_text = response[i];
+            let sub = submitted[i];
+            let secs = match &seconds[i] {
+                Ok(v) => *v,
+                Err(t) => {
+                    self.diags.error(
+                        self.loc(row, "seconds"),
+                        format!("seconds '{t}' is not a number"),
+                    );
+                    continue;
                 }
-                (None, None) => None,
             };
             self.row(
                 row,
@@ -551,13 +560,11 @@ impl Builder {
             scatter(&mut seconds, &dest);
         }
         // Keep attempts with a known form and at least one valid response, in first-seen order.
+        // Compacted in place (the write position never passes the read position): no second copy.
         let mut offsets = vec![0u64];
         let mut keep_order: Vec<u32> = Vec::new();
-        let mut out_items = Vec::with_capacity(items.len());
-        let mut out_codes = Vec::with_capacity(codes.len());
-        let mut out_secs = Vec::with_capacity(seconds.len());
         let mut stamp = vec![u32::MAX; exam.items.len()];
-        let mut r = 0usize;
+        let (mut r, mut w) = (0usize, 0usize);
         for (a, info) in attempts.iter().enumerate() {
             let start = r;
             while r < row_attempt.len() && row_attempt[r] as usize == a {
@@ -583,14 +590,18 @@ impl Builder {
                     continue;
                 }
                 stamp[item] = new_a;
-                out_items.push(items[k]);
-                out_codes.push(codes[k]);
-                out_secs.push(seconds[k]);
+                items[w] = items[k];
+                codes[w] = codes[k];
+                seconds[w] = seconds[k];
+                w += 1;
             }
             keep_order.push(a as u32);
-            offsets.push(out_items.len() as u64);
+            offsets.push(w as u64);
         }
-        drop((items, codes, seconds, row_attempt));
+        drop(row_attempt);
+        items.truncate(w);
+        codes.truncate(w);
+        seconds.truncate(w);
         let attempt_candidate = keep_order
             .iter()
             .map(|&a| attempts[a as usize].candidate)
@@ -605,9 +616,9 @@ impl Builder {
             attempt_candidate,
             attempt_form,
             offsets,
-            items: out_items,
-            codes: out_codes,
-            seconds: out_secs,
+            items,
+            codes,
+            seconds,
             candidate_ids,
             form_role,
             item_domain: exam.items.iter().map(|it| it.domain as u16).collect(),
