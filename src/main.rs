@@ -38,6 +38,8 @@ enum Command {
     Simulate(SimulateArgs),
     /// IRT calibration (MML-EM) of a data set, or of a plain wide 0/1 matrix with --matrix.
     Calibrate(CalibrateArgs),
+    /// Link a new form's item parameters onto an old form's scale through common items.
+    Link(LinkArgs),
     /// Convert a CSV attempt log to Parquet (streaming; columns kept as text).
     Convert { csv: PathBuf, parquet: PathBuf },
 }
@@ -84,6 +86,75 @@ struct CalibrateArgs {
     /// Output folder (default: reports/<name of DIR or of the matrix file>).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct LinkArgs {
+    /// CSV of the new form's parameters: item_id, a, b[, c][, common column].
+    #[arg(long)]
+    new_params: PathBuf,
+    /// CSV of the old (base) form's parameters.
+    #[arg(long)]
+    old_params: PathBuf,
+    /// Common items, comma-separated (default: the --common-column, else every id in both files).
+    #[arg(long, value_delimiter = ',')]
+    common: Vec<String>,
+    /// A 0/1 column marking common items in both files.
+    #[arg(long)]
+    common_column: Option<String>,
+    /// Leave an item out of the common items (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// mean-mean, mean-sigma, haebara or stocking-lord (for new_params_linked.csv; all are printed).
+    #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
+    method: qbank::equate::linking::LinkMethod,
+    /// Scaling constant D of the parameters.
+    #[arg(long, default_value_t = 1.0)]
+    d: f64,
+    /// Symmetric Haebara / Stocking-Lord criteria.
+    #[arg(long)]
+    symmetric: bool,
+    #[arg(long, default_value = "reports/link")]
+    out: PathBuf,
+}
+
+fn parse_link(s: &str) -> Result<qbank::equate::linking::LinkMethod, String> {
+    qbank::equate::linking::LinkMethod::parse(s).ok_or_else(|| {
+        format!("unknown method '{s}': expected mean-mean, mean-sigma, haebara or stocking-lord")
+    })
+}
+
+fn link(a: LinkArgs) -> ExitCode {
+    let args = qbank::run::LinkFiles {
+        new_params: &a.new_params,
+        old_params: &a.old_params,
+        scale_d: a.d,
+        common: a.common.clone(),
+        common_column: a.common_column.as_deref(),
+        exclude: a.exclude.clone(),
+        symmetric: a.symmetric,
+    };
+    match qbank::run::link_files(&args, a.method, &a.out) {
+        Ok(links) => {
+            println!("{:<14} {:>10} {:>10}", "method", "A", "B");
+            for l in links {
+                let mark = if l.method == a.method {
+                    "  <- new_params_linked.csv"
+                } else {
+                    ""
+                };
+                println!(
+                    "{:<14} {:>10.6} {:>10.6}{mark}",
+                    l.method.as_str(),
+                    l.slope,
+                    l.intercept
+                );
+            }
+            println!("outputs in {}", a.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e),
+    }
 }
 
 fn parse_model(s: &str) -> Result<ModelKind, String> {
@@ -156,6 +227,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Calibrate(a) => calibrate(a),
+        Command::Link(a) => link(a),
         Command::Convert { csv, parquet } => {
             match qbank::exam::attempts::csv_to_parquet(&csv, &parquet) {
                 Ok(()) => ExitCode::SUCCESS,

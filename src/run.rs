@@ -515,3 +515,134 @@ pub fn equate_stage(
     write_json(&p, &summary).map_err(io_err(&p))?;
     Ok(summary)
 }
+
+/// What `qbank link` needs.
+#[derive(Debug, Clone)]
+pub struct LinkFiles<'a> {
+    pub new_params: &'a Path,
+    pub old_params: &'a Path,
+    pub scale_d: f64,
+    /// Common items by id; empty = the column `common_column`, or else every id in both files.
+    pub common: Vec<String>,
+    pub common_column: Option<&'a str>,
+    pub exclude: Vec<String>,
+    pub symmetric: bool,
+}
+
+/// Links the new form's parameters onto the old form's scale by every method; writes
+/// `linking.csv` (all methods) and `new_params_linked.csv` (by `method`) into `out`.
+pub fn link_files(
+    args: &LinkFiles<'_>,
+    method: crate::equate::linking::LinkMethod,
+    out: &Path,
+) -> Result<Vec<crate::equate::linking::Link>, RunError> {
+    use crate::equate::linking::{link, CurveOptions, LinkMethod};
+    use crate::output::fmt_f;
+    let mut diags = Diagnostics::default();
+    let new = crate::exam::params::read_params(
+        args.new_params,
+        args.scale_d,
+        args.common_column,
+        &mut diags,
+    );
+    let old = crate::exam::params::read_params(
+        args.old_params,
+        args.scale_d,
+        args.common_column,
+        &mut diags,
+    );
+    let is_common = |id: &str, flag: Option<bool>| -> bool {
+        if args.exclude.iter().any(|e| e == id) {
+            return false;
+        }
+        if !args.common.is_empty() {
+            return args.common.iter().any(|c| c == id);
+        }
+        flag.unwrap_or(true)
+    };
+    let pairs: Vec<(usize, usize)> = new
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| is_common(&r.item_id, r.common))
+        .filter_map(|(i, r)| {
+            old.iter()
+                .position(|o| o.item_id == r.item_id)
+                .map(|j| (i, j))
+        })
+        .collect();
+    for id in &args.common {
+        if !new.iter().any(|r| &r.item_id == id) || !old.iter().any(|r| &r.item_id == id) {
+            diags.error(
+                crate::exam::Location::file("--common").item(id.as_str()),
+                format!("common item '{id}' is not in both parameter files"),
+            );
+        }
+    }
+    if pairs.len() < 2 && !diags.has_errors() {
+        diags.error(
+            crate::exam::Location::file(exam::display(args.new_params)),
+            format!(
+                "{} common item(s) found; linking needs at least 2",
+                pairs.len()
+            ),
+        );
+    }
+    if diags.has_errors() {
+        return Err(RunError::Invalid(diags));
+    }
+    let n: Vec<_> = pairs.iter().map(|&(i, _)| new[i].params).collect();
+    let o: Vec<_> = pairs.iter().map(|&(_, j)| old[j].params).collect();
+    let opts = CurveOptions {
+        symmetric: args.symmetric,
+        ..CurveOptions::default()
+    };
+    let links: Vec<_> = LinkMethod::ALL
+        .iter()
+        .map(|&m| link(&n, &o, m, &opts))
+        .collect::<Result<_, _>>()
+        .map_err(|msg| {
+            let mut d = Diagnostics::default();
+            d.error(
+                crate::exam::Location::file(exam::display(args.new_params)),
+                msg,
+            );
+            RunError::Invalid(d)
+        })?;
+    let p = out.join("linking.csv");
+    write_csv(
+        &p,
+        &["method", "A", "B", "n_common", "symmetric"],
+        links.iter().map(|l| {
+            vec![
+                l.method.as_str().to_string(),
+                fmt_f(l.slope, 6),
+                fmt_f(l.intercept, 6),
+                pairs.len().to_string(),
+                args.symmetric.to_string(),
+            ]
+        }),
+    )
+    .map_err(io_err(&p))?;
+    let chosen = links
+        .iter()
+        .find(|l| l.method == method)
+        .copied()
+        .unwrap_or(links[0]);
+    let p = out.join("new_params_linked.csv");
+    write_csv(
+        &p,
+        &["item_id", "a", "b", "c", "common"],
+        new.iter().enumerate().map(|(i, r)| {
+            let t = chosen.transform(&r.params);
+            vec![
+                r.item_id.clone(),
+                fmt_f(t.a, 6),
+                fmt_f(t.b(), 6),
+                fmt_f(t.c, 6),
+                pairs.iter().any(|&(k, _)| k == i).to_string(),
+            ]
+        }),
+    )
+    .map_err(io_err(&p))?;
+    Ok(links)
+}

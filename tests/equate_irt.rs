@@ -158,3 +158,62 @@ fn true_score_equating_of_a_form_with_itself_is_the_identity() {
         );
     }
 }
+
+#[test]
+fn qbank_link_on_parameter_files() {
+    // The same example through the command line: parameter files with a common-item column.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("link_cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rdr = csv::Reader::from_path(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/reference/kb_table6_5_params.csv"),
+    )
+    .unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    for form in ["x", "y"] {
+        let mut text = String::from("item_id,a,b,c,anchor\n");
+        for r in rows.iter().filter(|r| &r[0] == form) {
+            text += &format!("{},{},{},{},{}\n", &r[1], &r[2], &r[3], &r[4], &r[5]);
+        }
+        std::fs::write(dir.join(format!("{form}.csv")), text).unwrap();
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_qbank"))
+        .args([
+            "link",
+            "--common-column",
+            "anchor",
+            "--method",
+            "haebara",
+            "--new-params",
+        ])
+        .arg(dir.join("x.csv"))
+        .arg("--old-params")
+        .arg(dir.join("y.csv"))
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("haebara          1.112133  -0.465667  <- new_params_linked.csv"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stocking-lord    1.119231  -0.485545"),
+        "{stdout}"
+    );
+    // A common item missing from one file is an input error (exit 2).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_qbank"))
+        .args(["link", "--common", "i03,i99", "--new-params"])
+        .arg(dir.join("x.csv"))
+        .arg("--old-params")
+        .arg(dir.join("y.csv"))
+        .arg("--out")
+        .arg(dir.join("out2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("common item 'i99' is not in both parameter files"));
+}

@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod forms;
 pub mod items;
+pub mod params;
 pub mod table;
 pub mod wide;
 
