@@ -139,8 +139,6 @@ pub fn log_tables(items: &[Logistic], grid: &Grid) -> Vec<f64> {
 
 /// One E-step: posterior of every person over the grid, accumulated into expected counts.
 pub fn e_step(data: &Responses, tables: &[f64], log_w: &[Vec<f64>], q: usize) -> EStep {
-    let n_items = data.n_items();
-    let n_groups = log_w.len();
     let n = data.n_persons();
     let chunks: Vec<(usize, usize)> = (0..n)
         .step_by(CHUNK)
@@ -148,54 +146,11 @@ pub fn e_step(data: &Responses, tables: &[f64], log_w: &[Vec<f64>], q: usize) ->
         .collect();
     let partials: Vec<EStep> = chunks
         .par_iter()
-        .map(|&(start, end)| {
-            let mut acc = EStep {
-                counts: vec![0.0; n_items * 2 * q],
-                group_post: vec![0.0; n_groups * q],
-                loglik: 0.0,
-            };
-            let mut ll = vec![0.0; q];
-            for p in start..end {
-                let w = data.weight[p];
-                if w == 0.0 {
-                    continue;
-                }
-                let g = data.group[p] as usize;
-                ll.copy_from_slice(&log_w[g]);
-                let codes = data.codes(p);
-                for &c in codes {
-                    let row = &tables[c as usize * q..(c as usize + 1) * q];
-                    for (l, t) in ll.iter_mut().zip(row) {
-                        *l += t;
-                    }
-                }
-                let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                let mut s = 0.0;
-                for l in ll.iter_mut() {
-                    *l = (*l - max).exp();
-                    s += *l;
-                }
-                acc.loglik += w * (max + s.ln());
-                let f = w / s;
-                for l in ll.iter_mut() {
-                    *l *= f;
-                }
-                for (gp, l) in acc.group_post[g * q..(g + 1) * q].iter_mut().zip(&ll) {
-                    *gp += l;
-                }
-                for &c in codes {
-                    let row = &mut acc.counts[c as usize * q..(c as usize + 1) * q];
-                    for (r, l) in row.iter_mut().zip(&ll) {
-                        *r += l;
-                    }
-                }
-            }
-            acc
-        })
+        .map(|&(start, end)| e_step_chunk(data, tables, log_w, q, start, end))
         .collect();
     let mut total = EStep {
-        counts: vec![0.0; n_items * 2 * q],
-        group_post: vec![0.0; n_groups * q],
+        counts: vec![0.0; data.n_items() * 2 * q],
+        group_post: vec![0.0; log_w.len() * q],
         loglik: 0.0,
     };
     for p in partials {
@@ -208,6 +163,106 @@ pub fn e_step(data: &Responses, tables: &[f64], log_w: &[Vec<f64>], q: usize) ->
         total.loglik += p.loglik;
     }
     total
+}
+
+/// Posterior mass below exp(-WINDOW) times the mode's is dropped (relative 2e-16: below rounding).
+const WINDOW: f64 = 36.0;
+
+/// The E-step over persons `start..end`, compiled for AVX2 + FMA when the processor has them.
+fn e_step_chunk(
+    data: &Responses,
+    tables: &[f64],
+    log_w: &[Vec<f64>],
+    q: usize,
+    start: usize,
+    end: usize,
+) -> EStep {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the features were detected at run time just above.
+            return unsafe { e_step_chunk_avx2(data, tables, log_w, q, start, end) };
+        }
+    }
+    e_step_chunk_generic(data, tables, log_w, q, start, end)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn e_step_chunk_avx2(
+    data: &Responses,
+    tables: &[f64],
+    log_w: &[Vec<f64>],
+    q: usize,
+    start: usize,
+    end: usize,
+) -> EStep {
+    e_step_chunk_generic(data, tables, log_w, q, start, end)
+}
+
+/// One pass over the persons: log-likelihood at every point (table rows added), the posterior
+/// on the window around its mode, and its mass added to the rows of the items answered.
+#[inline(always)]
+fn e_step_chunk_generic(
+    data: &Responses,
+    tables: &[f64],
+    log_w: &[Vec<f64>],
+    q: usize,
+    start: usize,
+    end: usize,
+) -> EStep {
+    let mut acc = EStep {
+        counts: vec![0.0; data.n_items() * 2 * q],
+        group_post: vec![0.0; log_w.len() * q],
+        loglik: 0.0,
+    };
+    let mut ll = vec![0.0; q];
+    for p in start..end {
+        let w = data.weight[p];
+        if w == 0.0 {
+            continue;
+        }
+        let g = data.group[p] as usize;
+        ll.copy_from_slice(&log_w[g]);
+        let codes = data.codes(p);
+        for &c in codes {
+            let row = &tables[c as usize * q..(c as usize + 1) * q];
+            for (l, t) in ll.iter_mut().zip(row) {
+                *l += t;
+            }
+        }
+        let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lo = ll.iter().position(|l| *l - max > -WINDOW).unwrap_or(0);
+        let hi = q - ll
+            .iter()
+            .rev()
+            .position(|l| *l - max > -WINDOW)
+            .unwrap_or(0);
+        let post = &mut ll[lo..hi];
+        let mut s = 0.0;
+        for l in post.iter_mut() {
+            *l = (*l - max).exp();
+            s += *l;
+        }
+        acc.loglik += w * (max + s.ln());
+        let f = w / s;
+        for l in post.iter_mut() {
+            *l *= f;
+        }
+        for (gp, l) in acc.group_post[g * q + lo..g * q + hi]
+            .iter_mut()
+            .zip(post.iter())
+        {
+            *gp += l;
+        }
+        for &c in codes {
+            let base = c as usize * q;
+            for (r, l) in acc.counts[base + lo..base + hi].iter_mut().zip(post.iter()) {
+                *r += l;
+            }
+        }
+    }
+    acc
 }
 
 /// Log quadrature weights of every group.
