@@ -33,6 +33,8 @@ pub struct EmOptions {
     /// are not the reference group: the weights at the points are the posterior mass, re-estimated
     /// every cycle. The reference group keeps its N(0, 1) to fix the scale.
     pub empirical_histogram: bool,
+    /// SQUAREM acceleration of the EM cycles (not with empirical histograms).
+    pub accelerate: bool,
 }
 
 impl Default for EmOptions {
@@ -45,6 +47,7 @@ impl Default for EmOptions {
             reference_group: Some(0),
             free_reference_sd: false,
             empirical_histogram: false,
+            accelerate: true,
         }
     }
 }
@@ -430,38 +433,107 @@ pub fn calibrate(
 
 /// Continues EM cycles on `cal` until convergence or the iteration cap.
 pub fn run_em(data: &Responses, cal: &mut Calibration, opts: &EmOptions) {
-    let q = cal.grid.len();
-    for it in 0..opts.max_iter {
-        let tables = log_tables(&cal.items, &cal.grid);
-        let lw = log_weights(cal);
-        let e = e_step(data, &tables, &lw, q);
+    use super::se::{pack, unpack};
+    let accelerate = opts.accelerate && cal.latent.iter().all(|l| l.histogram.is_none());
+    let mut e = e_step_at(data, cal);
+    let mut cycles = 0;
+    while cycles < opts.max_iter {
+        // A plain EM cycle from the current point, whose E-step `e` is done.
         cal.history.push(e.loglik);
-        cal.loglik = e.loglik;
-        let theta = &cal.grid.theta;
-        let fixed = &cal.fixed;
-        let changes: Vec<f64> = cal
-            .items
-            .par_iter_mut()
-            .enumerate()
-            .map(|(i, m)| {
-                if fixed[i] {
-                    return 0.0;
-                }
-                let r0 = &e.counts[(2 * i) * q..(2 * i + 1) * q];
-                let r1 = &e.counts[(2 * i + 1) * q..(2 * i + 2) * q];
-                m_step_item(m, theta, r0, r1)
-            })
-            .collect();
-        let latent_change = update_latent(&cal.grid, &e.group_post, &mut cal.latent);
-        let change = changes.iter().cloned().fold(latent_change, f64::max);
-        cal.iterations = it + 1;
-        if change < opts.tol {
+        let theta0 = pack(cal);
+        cycles += 1;
+        if m_step(cal, &e) < opts.tol {
             cal.termination = Termination::Converged;
             break;
         }
+        e = e_step_at(data, cal);
+        if !accelerate || cycles >= opts.max_iter {
+            continue;
+        }
+        // SQUAREM (Varadhan & Roland 2008, scheme S3): a second cycle, then a step along the
+        // two cycles' path; kept only if the log posterior does not fall below the last point's.
+        cal.history.push(e.loglik);
+        let objective1 = e.loglik + log_prior(cal);
+        let theta1 = pack(cal);
+        cycles += 1;
+        if m_step(cal, &e) < opts.tol {
+            cal.termination = Termination::Converged;
+            break;
+        }
+        let theta2 = pack(cal);
+        let r: Vec<f64> = theta1.iter().zip(&theta0).map(|(a, b)| a - b).collect();
+        let v: Vec<f64> = theta2.iter().zip(&theta1).zip(&r).map(|((a, b), r)| a - b - r).collect();
+        let (nr, nv) = (norm(&r), norm(&v));
+        let at_theta2 = cal.clone();
+        if nv > 0.0 && nr.is_finite() && nv.is_finite() {
+            let alpha = (-nr / nv).min(-1.0);
+            let jump: Vec<f64> = theta0
+                .iter()
+                .zip(&r)
+                .zip(&v)
+                .map(|((t, r), v)| t - 2.0 * alpha * r + alpha * alpha * v)
+                .collect();
+            unpack(cal, &jump);
+            if cal.latent.iter().all(|l| l.sd > 1e-3 && l.sd.is_finite()) {
+                let ej = e_step_at(data, cal);
+                if (ej.loglik + log_prior(cal)).is_finite() && ej.loglik + log_prior(cal) >= objective1 {
+                    e = ej;
+                    continue;
+                }
+            }
+        }
+        *cal = at_theta2;
+        e = e_step_at(data, cal);
     }
+    cal.iterations = cycles;
     // The log-likelihood at the final parameters.
+    cal.loglik = e_step_at(data, cal).loglik;
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// The E-step at the calibration's current parameters.
+pub fn e_step_at(data: &Responses, cal: &Calibration) -> EStep {
     let tables = log_tables(&cal.items, &cal.grid);
     let lw = log_weights(cal);
-    cal.loglik = e_step(data, &tables, &lw, q).loglik;
+    e_step(data, &tables, &lw, cal.grid.len())
+}
+
+/// The M-step: every free item (in parallel) and the latent densities; returns the largest change.
+fn m_step(cal: &mut Calibration, e: &EStep) -> f64 {
+    let q = cal.grid.len();
+    let theta = &cal.grid.theta;
+    let fixed = &cal.fixed;
+    let changes: Vec<f64> = cal
+        .items
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, m)| {
+            if fixed[i] {
+                return 0.0;
+            }
+            let r0 = &e.counts[(2 * i) * q..(2 * i + 1) * q];
+            let r1 = &e.counts[(2 * i + 1) * q..(2 * i + 2) * q];
+            m_step_item(m, theta, r0, r1)
+        })
+        .collect();
+    let latent_change = update_latent(&cal.grid, &e.group_post, &mut cal.latent);
+    changes.iter().cloned().fold(latent_change, f64::max)
+}
+
+/// Sum of the free items' log priors (zero without priors).
+fn log_prior(cal: &Calibration) -> f64 {
+    let zero = vec![0.0; cal.grid.len()];
+    cal.items
+        .iter()
+        .zip(&cal.fixed)
+        .filter(|(_, f)| !**f)
+        .map(|(m, _)| {
+            let n = m.free_params().len();
+            let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+            m.log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h)
+        })
+        .sum()
 }

@@ -57,7 +57,8 @@ pub fn pack(cal: &Calibration) -> Vec<f64> {
     v
 }
 
-fn unpack(cal: &mut Calibration, v: &[f64]) {
+/// Writes the free parameters back in the order of [`pack`].
+pub fn unpack(cal: &mut Calibration, v: &[f64]) {
     let mut k = 0;
     for (m, f) in cal.items.iter_mut().zip(&cal.fixed) {
         if !f {
