@@ -28,9 +28,17 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
+/// Runs `f` `runs` times; the median seconds and the last result.
+fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut times = Vec::new();
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        out = Some(f());
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (times[times.len() / 2], out.expect("at least one run"))
 }
 
 struct Row {
@@ -141,15 +149,7 @@ fn main() {
         for kind in [ModelKind::TwoPL, ModelKind::ThreePL] {
             let (data, truth) = simulate_matrix(n, k, kind, 2026 + n as u64);
             let size = format!("{n} x {k}");
-            let mut times = Vec::new();
-            let mut cal = None;
-            for _ in 0..runs {
-                let t = Instant::now();
-                cal = Some(fit(&data, kind));
-                times.push(t.elapsed().as_secs_f64());
-            }
-            let cal = cal.unwrap();
-            let secs = median(times);
+            let (secs, cal) = timed(runs, || fit(&data, kind));
             let t = Instant::now();
             let cov = irt::covariance(&data, &cal);
             let se_secs = t.elapsed().as_secs_f64();
@@ -230,22 +230,11 @@ fn main() {
         "simulated {persons} x 65 sparse in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let mut times = Vec::new();
-    let mut cal = None;
-    for _ in 0..runs {
-        let t = Instant::now();
+    let (secs, cal) = timed(runs, || {
         let items =
             irt::starting_items(&data, &vec![ModelKind::TwoPL; 600], 1.0, Priors::default());
-        cal = Some(irt::calibrate(
-            &data,
-            items,
-            vec![false; 600],
-            &EmOptions::default(),
-        ));
-        times.push(t.elapsed().as_secs_f64());
-    }
-    let cal = cal.unwrap();
-    let secs = median(times);
+        irt::calibrate(&data, items, vec![false; 600], &EmOptions::default())
+    });
     let t = Instant::now();
     let cov = irt::covariance(&data, &cal);
     let se_secs = t.elapsed().as_secs_f64();

@@ -282,33 +282,20 @@ pub fn calibrate_stage(
     out: &Path,
 ) -> Result<crate::irt::workflow::CalibrationResult, RunError> {
     let r = crate::irt::workflow::calibrate_dataset(ds, opts);
-    write_calibration_outputs(
-        out,
-        &r.responses,
-        &r.calibration,
-        &r.covariance,
-        &r.estimates,
-        opts.model,
-        Some(r.mode),
-    )?;
+    write_calibration_outputs(out, &r.estimates, &r.summary(opts.model))?;
     Ok(r)
 }
 
 /// Writes the calibration outputs (`item_params.csv`, `calibration.json`) into `out`.
 pub fn write_calibration_outputs(
     out: &Path,
-    data: &crate::irt::Responses,
-    cal: &crate::irt::Calibration,
-    cov: &crate::irt::Covariance,
     estimates: &[crate::irt::ItemEstimate],
-    model: crate::irt::ModelKind,
-    mode: Option<crate::irt::workflow::Mode>,
+    summary: &CalibrationSummary,
 ) -> Result<(), RunError> {
     let p = out.join("item_params.csv");
     write_item_params(&p, estimates).map_err(io_err(&p))?;
-    let summary = CalibrationSummary::of(data, cal, cov, estimates, model, mode);
     let p = out.join("calibration.json");
-    write_json(&p, &summary).map_err(io_err(&p))?;
+    write_json(&p, summary).map_err(io_err(&p))?;
     Ok(())
 }
 
@@ -337,8 +324,9 @@ pub fn calibrate_matrix(
     let cal = crate::irt::calibrate(&data, items, vec![false; data.n_items()], &em);
     let cov = crate::irt::covariance(&data, &cal);
     let est = crate::irt::item_estimates(&data, &cal, &cov);
-    write_calibration_outputs(out, &data, &cal, &cov, &est, model, None)?;
-    Ok(CalibrationSummary::of(&data, &cal, &cov, &est, model, None))
+    let summary = CalibrationSummary::of(&data, &cal, &cov, &est, model, None);
+    write_calibration_outputs(out, &est, &summary)?;
+    Ok(summary)
 }
 
 /// Per-form facts of the equating, for `equating.json`.

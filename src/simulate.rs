@@ -694,7 +694,25 @@ pub fn simulate_matrix(
         })
         .collect();
     let theta: Vec<f64> = (0..persons).map(|_| n01.sample(&mut rng)).collect();
-    let rows: Vec<Vec<Option<u8>>> = theta
+    let rows = respond_with(&items, &theta, &mut rng);
+    let ids = (1..=n_items).map(|i| format!("i{i:03}")).collect();
+    (
+        crate::irt::Responses::from_rows(ids, &rows, &vec![1.0; persons]),
+        MatrixTruth { items, theta },
+    )
+}
+
+/// Complete 0/1 responses of persons at `thetas` to `items`, from a seeded stream.
+pub fn respond(items: &[crate::irt::Logistic], thetas: &[f64], seed: u64) -> Vec<Vec<Option<u8>>> {
+    respond_with(items, thetas, &mut ChaCha8Rng::seed_from_u64(seed))
+}
+
+fn respond_with(
+    items: &[crate::irt::Logistic],
+    thetas: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<Option<u8>>> {
+    thetas
         .iter()
         .map(|&t| {
             items
@@ -702,12 +720,7 @@ pub fn simulate_matrix(
                 .map(|m| Some(rng.gen_bool(m.p(t)) as u8))
                 .collect()
         })
-        .collect();
-    let ids = (1..=n_items).map(|i| format!("i{i:03}")).collect();
-    (
-        crate::irt::Responses::from_rows(ids, &rows, &vec![1.0; persons]),
-        MatrixTruth { items, theta },
-    )
+        .collect()
 }
 
 /// A sparse multi-form design: `forms` forms of `per_form` items from a pool of `pool` items,

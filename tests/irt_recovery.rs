@@ -2,7 +2,7 @@
 //! several seeds), and fixed-parameter calibration of pretest items onto the bank scale.
 
 use qbank::irt::{self, EmOptions, ModelKind, Priors};
-use qbank::simulate::simulate_matrix;
+use qbank::simulate::{respond, simulate_matrix};
 
 struct Recovery {
     bias_b: f64,
@@ -113,19 +113,8 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
     // ones; the latent density is re-estimated and the new items land on the true scale.
     let (mut data, truth) = simulate_matrix(6000, 40, ModelKind::TwoPL, 31);
     // Re-simulate responses with a shifted cohort.
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(32);
     let thetas: Vec<f64> = truth.theta.iter().map(|t| 0.5 + 1.2 * t).collect();
-    let rows: Vec<Vec<Option<u8>>> = thetas
-        .iter()
-        .map(|&t| {
-            truth
-                .items
-                .iter()
-                .map(|m| Some(rng.gen_bool(m.p(t)) as u8))
-                .collect()
-        })
-        .collect();
+    let rows = respond(&truth.items, &thetas, 32);
     data = irt::Responses::from_rows(data.item_ids.clone(), &rows, &vec![1.0; rows.len()]);
     let mut items = irt::starting_items(&data, &vec![ModelKind::TwoPL; 40], 1.0, Priors::default());
     let mut fixed = vec![false; 40];
@@ -170,21 +159,6 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
             truth.items[i].b()
         );
     }
-}
-
-/// Responses of persons with the given thetas to the given items (complete design).
-fn respond(items: &[irt::Logistic], thetas: &[f64], seed: u64) -> Vec<Vec<Option<u8>>> {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    thetas
-        .iter()
-        .map(|&t| {
-            items
-                .iter()
-                .map(|m| Some(rng.gen_bool(m.p(t)) as u8))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]

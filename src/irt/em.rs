@@ -462,7 +462,12 @@ pub fn run_em(data: &Responses, cal: &mut Calibration, opts: &EmOptions) {
         }
         let theta2 = pack(cal);
         let r: Vec<f64> = theta1.iter().zip(&theta0).map(|(a, b)| a - b).collect();
-        let v: Vec<f64> = theta2.iter().zip(&theta1).zip(&r).map(|((a, b), r)| a - b - r).collect();
+        let v: Vec<f64> = theta2
+            .iter()
+            .zip(&theta1)
+            .zip(&r)
+            .map(|((a, b), r)| a - b - r)
+            .collect();
         let (nr, nv) = (norm(&r), norm(&v));
         let at_theta2 = cal.clone();
         if nv > 0.0 && nr.is_finite() && nv.is_finite() {
@@ -476,7 +481,9 @@ pub fn run_em(data: &Responses, cal: &mut Calibration, opts: &EmOptions) {
             unpack(cal, &jump);
             if cal.latent.iter().all(|l| l.sd > 1e-3 && l.sd.is_finite()) {
                 let ej = e_step_at(data, cal);
-                if (ej.loglik + log_prior(cal)).is_finite() && ej.loglik + log_prior(cal) >= objective1 {
+                if (ej.loglik + log_prior(cal)).is_finite()
+                    && ej.loglik + log_prior(cal) >= objective1
+                {
                     e = ej;
                     continue;
                 }
