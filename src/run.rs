@@ -275,7 +275,8 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     }
 }
 
-/// Calibrates a data set and writes `item_params.csv` and `calibration.json` into `out`.
+/// Calibrates a data set and writes `item_params.csv`, `calibration.json`, `scores.csv` and
+/// `test_information.csv` into `out`.
 pub fn calibrate_stage(
     ds: &Dataset,
     opts: &crate::irt::workflow::CalibrateOptions,
@@ -283,6 +284,8 @@ pub fn calibrate_stage(
 ) -> Result<crate::irt::workflow::CalibrationResult, RunError> {
     let r = crate::irt::workflow::calibrate_dataset(ds, opts);
     write_calibration_outputs(out, &r.estimates, &r.summary(opts.model))?;
+    write_scores(out, &r.responses, &r.calibration)?;
+    write_test_information(out, ds, &r)?;
     Ok(r)
 }
 
@@ -326,6 +329,7 @@ pub fn calibrate_matrix(
     let est = crate::irt::item_estimates(&data, &cal, &cov);
     let summary = CalibrationSummary::of(&data, &cal, &cov, &est, model, None);
     write_calibration_outputs(out, &est, &summary)?;
+    write_scores(out, &data, &cal)?;
     Ok(summary)
 }
 
@@ -633,4 +637,71 @@ pub fn link_files(
     )
     .map_err(io_err(&p))?;
     Ok(links)
+}
+
+/// Writes `scores.csv`: EAP (posterior SD), MAP (SE) and ML (SE, flag) of every person.
+pub fn write_scores(
+    out: &Path,
+    data: &crate::irt::Responses,
+    cal: &crate::irt::Calibration,
+) -> Result<(), RunError> {
+    use crate::output::fmt_f;
+    let scores = crate::irt::scoring::score_persons(data, cal);
+    let p = out.join("scores.csv");
+    write_csv(
+        &p,
+        &[
+            "attempt_id",
+            "eap",
+            "psd",
+            "map",
+            "map_se",
+            "ml",
+            "ml_se",
+            "ml_flag",
+        ],
+        scores.iter().zip(&data.person_ids).map(|(s, id)| {
+            vec![
+                id.clone(),
+                fmt_f(s.eap, 4),
+                fmt_f(s.psd, 4),
+                fmt_f(s.map, 4),
+                fmt_f(s.map_se, 4),
+                fmt_f(s.ml, 4),
+                fmt_f(s.ml_se, 4),
+                s.ml_flag.unwrap_or("").to_string(),
+            ]
+        }),
+    )
+    .map_err(io_err(&p))
+}
+
+/// Writes `test_information.csv`: per form, the information of its scored items and the
+/// conditional SE 1 / sqrt(I) at theta = -4, -3.9, ..., 4.
+pub fn write_test_information(
+    out: &Path,
+    ds: &Dataset,
+    cal: &crate::irt::workflow::CalibrationResult,
+) -> Result<(), RunError> {
+    use crate::output::fmt_f;
+    let theta: Vec<f64> = (0..=80).map(|k| -4.0 + 0.1 * k as f64).collect();
+    let mut rows = Vec::new();
+    for form in &ds.exam.forms {
+        let items: Vec<crate::irt::Logistic> = form
+            .scored()
+            .filter_map(|fi| cal.exam_items.iter().position(|&i| i == fi.item))
+            .map(|k| cal.calibration.items[k])
+            .collect();
+        let info = crate::irt::scoring::test_information(&items, &theta);
+        for (t, i) in theta.iter().zip(info) {
+            rows.push(vec![
+                form.id.clone(),
+                fmt_f(*t, 1),
+                fmt_f(i, 4),
+                fmt_f(1.0 / i.sqrt(), 4),
+            ]);
+        }
+    }
+    let p = out.join("test_information.csv");
+    write_csv(&p, &["form_id", "theta", "information", "csem"], rows).map_err(io_err(&p))
 }

@@ -6,6 +6,7 @@ pub mod data;
 pub mod em;
 pub mod model;
 pub mod quadrature;
+pub mod scoring;
 pub mod se;
 pub mod workflow;
 

@@ -1,0 +1,255 @@
+//! Person scores and summed-score tables from calibrated items.
+//!
+//! - EAP and posterior SD over the calibration's quadrature grid with the person's group density as
+//!   the prior (Bock & Mislevy 1982);
+//! - MAP with the group's normal prior, by Fisher scoring, SE from the posterior information;
+//! - ML by Fisher scoring bounded to [-ML_BOUND, ML_BOUND], SE = 1 / sqrt(test information); an
+//!   all-right or all-wrong pattern has no finite ML and is reported at the bound with a flag;
+//! - the Lord-Wingersky recursion (Lord & Wingersky 1984) for the distribution of the number-right
+//!   score given theta, and summed-score EAP tables (Thissen, Pommerich, Billeaud & Williams 1995);
+//! - test information and conditional SE.
+
+use rayon::prelude::*;
+
+use super::data::Responses;
+use super::em::Calibration;
+use super::model::Logistic;
+
+/// ML estimates are bounded to this interval (theta units).
+pub const ML_BOUND: f64 = 6.0;
+
+/// The scores of one person (attempt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonScore {
+    pub eap: f64,
+    pub psd: f64,
+    pub map: f64,
+    pub map_se: f64,
+    pub ml: f64,
+    pub ml_se: f64,
+    /// Why the ML estimate is not an interior maximum, if so.
+    pub ml_flag: Option<&'static str>,
+}
+
+/// dP/dtheta of a logistic item.
+fn dp(m: &Logistic, theta: f64) -> f64 {
+    let psi = 1.0 / (1.0 + (-(m.scale_d * m.a * theta + m.d)).exp());
+    (1.0 - m.c) * psi * (1.0 - psi) * m.scale_d * m.a
+}
+
+/// Score of the log-likelihood of responses (item, x) at theta, and the test information there.
+fn score_info(items: &[Logistic], resp: &[(usize, bool)], theta: f64) -> (f64, f64) {
+    let (mut s, mut info) = (0.0, 0.0);
+    for &(i, x) in resp {
+        let m = &items[i];
+        let p = m.p(theta);
+        let d = dp(m, theta);
+        s += (x as u8 as f64 - p) * d / (p * (1.0 - p));
+        info += d * d / (p * (1.0 - p));
+    }
+    (s, info)
+}
+
+/// Maximises log L + log prior by Fisher scoring (step-limited), within [-bound, bound].
+fn fisher_scoring(
+    items: &[Logistic],
+    resp: &[(usize, bool)],
+    prior: Option<(f64, f64)>,
+    bound: f64,
+) -> (f64, f64) {
+    let mut t: f64 = prior.map(|p| p.0).unwrap_or(0.0);
+    let mut info = 0.0;
+    for _ in 0..100 {
+        let (mut s, mut i) = score_info(items, resp, t);
+        if let Some((mu, sd)) = prior {
+            s -= (t - mu) / (sd * sd);
+            i += 1.0 / (sd * sd);
+        }
+        info = i;
+        if i <= 0.0 {
+            break;
+        }
+        let step = (s / i).clamp(-1.0, 1.0);
+        t = (t + step).clamp(-bound, bound);
+        if step.abs() < 1e-10 {
+            break;
+        }
+    }
+    (t, info)
+}
+
+/// Scores every person of `data` under `cal`.
+pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
+    let q = cal.grid.len();
+    let tables = super::em::log_tables(&cal.items, &cal.grid);
+    let log_w = super::em::log_weights(cal);
+    (0..data.n_persons())
+        .into_par_iter()
+        .map(|p| {
+            let g = data.group[p] as usize;
+            let codes = data.codes(p);
+            let mut ll = log_w[g].clone();
+            for &c in codes {
+                for (l, t) in ll
+                    .iter_mut()
+                    .zip(&tables[c as usize * q..(c as usize + 1) * q])
+                {
+                    *l += t;
+                }
+            }
+            let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let post: Vec<f64> = ll.iter().map(|l| (l - max).exp()).collect();
+            let s: f64 = post.iter().sum();
+            let eap = post
+                .iter()
+                .zip(&cal.grid.theta)
+                .map(|(w, t)| w * t)
+                .sum::<f64>()
+                / s;
+            let var = post
+                .iter()
+                .zip(&cal.grid.theta)
+                .map(|(w, t)| w * (t - eap).powi(2))
+                .sum::<f64>()
+                / s;
+            let resp: Vec<(usize, bool)> = codes
+                .iter()
+                .map(|&c| (c as usize / 2, c & 1 == 1))
+                .collect();
+            let lat = &cal.latent[g];
+            let (map, map_info) = fisher_scoring(&cal.items, &resp, Some((lat.mean, lat.sd)), 20.0);
+            let n_right = resp.iter().filter(|r| r.1).count();
+            let (ml, ml_info, ml_flag) = if resp.is_empty() {
+                (f64::NAN, 0.0, Some("no responses"))
+            } else if n_right == resp.len() {
+                (
+                    ML_BOUND,
+                    score_info(&cal.items, &resp, ML_BOUND).1,
+                    Some("all right: no finite ML, reported at the upper bound"),
+                )
+            } else if n_right == 0 {
+                (
+                    -ML_BOUND,
+                    score_info(&cal.items, &resp, -ML_BOUND).1,
+                    Some("all wrong: no finite ML, reported at the lower bound"),
+                )
+            } else {
+                let (t, i) = fisher_scoring(&cal.items, &resp, None, ML_BOUND);
+                let flag =
+                    (t.abs() >= ML_BOUND - 1e-9).then_some("ML at the bound of the theta range");
+                (t, i, flag)
+            };
+            PersonScore {
+                eap,
+                psd: var.sqrt(),
+                map,
+                map_se: 1.0 / map_info.sqrt(),
+                ml,
+                ml_se: if ml_info > 0.0 {
+                    1.0 / ml_info.sqrt()
+                } else {
+                    f64::INFINITY
+                },
+                ml_flag,
+            }
+        })
+        .collect()
+}
+
+/// The Lord-Wingersky recursion: for each theta, P(number-right score = s | theta), s = 0..=n.
+pub fn lord_wingersky(items: &[Logistic], theta: &[f64]) -> Vec<Vec<f64>> {
+    theta
+        .iter()
+        .map(|&t| {
+            let mut dist = vec![1.0];
+            for m in items {
+                let p = m.p(t);
+                let mut next = vec![0.0; dist.len() + 1];
+                for (s, &f) in dist.iter().enumerate() {
+                    next[s] += f * (1.0 - p);
+                    next[s + 1] += f * p;
+                }
+                dist = next;
+            }
+            dist
+        })
+        .collect()
+}
+
+/// One row of a summed-score table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SummedScoreRow {
+    pub score: usize,
+    /// Model-implied probability of the score in the population.
+    pub probability: f64,
+    pub eap: f64,
+    pub psd: f64,
+}
+
+/// Summed-score EAP table of a set of items under a population density given by quadrature
+/// points and weights.
+pub fn summed_score_table(
+    items: &[Logistic],
+    theta: &[f64],
+    weights: &[f64],
+) -> Vec<SummedScoreRow> {
+    let lw = lord_wingersky(items, theta);
+    (0..=items.len())
+        .map(|s| {
+            let joint: Vec<f64> = lw.iter().zip(weights).map(|(d, w)| d[s] * w).collect();
+            let p: f64 = joint.iter().sum();
+            let eap = joint.iter().zip(theta).map(|(j, t)| j * t).sum::<f64>() / p;
+            let var = joint
+                .iter()
+                .zip(theta)
+                .map(|(j, t)| j * (t - eap).powi(2))
+                .sum::<f64>()
+                / p;
+            SummedScoreRow {
+                score: s,
+                probability: p,
+                eap,
+                psd: var.sqrt(),
+            }
+        })
+        .collect()
+}
+
+/// Test information sum_i I_i(theta) at each theta.
+pub fn test_information(items: &[Logistic], theta: &[f64]) -> Vec<f64> {
+    theta
+        .iter()
+        .map(|&t| items.iter().map(|m| m.information(t)).sum())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::irt::ModelKind;
+
+    #[test]
+    fn lord_wingersky_equals_enumeration() {
+        let items = [
+            Logistic::new(ModelKind::ThreePL, 1.2, -0.5, 0.2, 1.0),
+            Logistic::new(ModelKind::TwoPL, 0.7, 0.3, 0.0, 1.0),
+            Logistic::new(ModelKind::ThreePL, 1.9, 1.1, 0.1, 1.7),
+        ];
+        for t in [-2.0, 0.0, 0.8] {
+            let lw = &lord_wingersky(&items, &[t])[0];
+            let mut brute = [0.0; 4];
+            for pattern in 0..8u32 {
+                let mut pr = 1.0;
+                for (i, m) in items.iter().enumerate() {
+                    let x = pattern >> i & 1 == 1;
+                    pr *= if x { m.p(t) } else { 1.0 - m.p(t) };
+                }
+                brute[pattern.count_ones() as usize] += pr;
+            }
+            for s in 0..4 {
+                assert!((lw[s] - brute[s]).abs() < 1e-12, "theta {t} score {s}");
+            }
+            assert!((lw.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+}
