@@ -246,7 +246,7 @@ pub fn write_item_params(
         path,
         &[
             "item_id", "model", "status", "a", "b", "c", "d", "se_a", "se_b", "se_c", "se_d", "n",
-            "flags",
+            "s_x2", "df", "p", "infit", "outfit", "flags",
         ],
         estimates.iter().map(|e| {
             vec![
@@ -262,6 +262,20 @@ pub fn write_item_params(
                 opt(e.se_c),
                 opt(e.se_d),
                 fmt_f(e.n, 0),
+                e.fit.as_ref().map(|f| fmt_f(f.s_x2, 3)).unwrap_or_default(),
+                e.fit.as_ref().map(|f| f.df.to_string()).unwrap_or_default(),
+                e.fit
+                    .as_ref()
+                    .map(|f| fmt_f(f.p_value, 4))
+                    .unwrap_or_default(),
+                e.fit
+                    .as_ref()
+                    .map(|f| fmt_f(f.infit, 3))
+                    .unwrap_or_default(),
+                e.fit
+                    .as_ref()
+                    .map(|f| fmt_f(f.outfit, 3))
+                    .unwrap_or_default(),
                 e.flags.join("; "),
             ]
         }),
@@ -282,9 +296,10 @@ pub fn calibrate_stage(
     opts: &crate::irt::workflow::CalibrateOptions,
     out: &Path,
 ) -> Result<crate::irt::workflow::CalibrationResult, RunError> {
-    let r = crate::irt::workflow::calibrate_dataset(ds, opts);
+    let mut r = crate::irt::workflow::calibrate_dataset(ds, opts);
+    let scores = score_and_fit(out, &r.responses, &r.calibration, &mut r.estimates)?;
     write_calibration_outputs(out, &r.estimates, &r.summary(opts.model))?;
-    write_scores(out, &r.responses, &r.calibration)?;
+    write_scores(out, &r.responses, &scores)?;
     write_test_information(out, ds, &r)?;
     Ok(r)
 }
@@ -327,9 +342,11 @@ pub fn calibrate_matrix(
     let cal = crate::irt::calibrate(&data, items, vec![false; data.n_items()], &em);
     let cov = crate::irt::covariance(&data, &cal);
     let est = crate::irt::item_estimates(&data, &cal, &cov);
+    let mut est = est;
+    let scores = score_and_fit(out, &data, &cal, &mut est)?;
     let summary = CalibrationSummary::of(&data, &cal, &cov, &est, model, None);
     write_calibration_outputs(out, &est, &summary)?;
-    write_scores(out, &data, &cal)?;
+    write_scores(out, &data, &scores)?;
     Ok(summary)
 }
 
@@ -639,14 +656,42 @@ pub fn link_files(
     Ok(links)
 }
 
+/// Scores every person, attaches item fit to the estimates and writes the locally dependent
+/// pairs (`local_dependence.csv`); returns the scores.
+pub fn score_and_fit(
+    out: &Path,
+    data: &crate::irt::Responses,
+    cal: &crate::irt::Calibration,
+    estimates: &mut [crate::irt::ItemEstimate],
+) -> Result<Vec<crate::irt::scoring::PersonScore>, RunError> {
+    use crate::output::fmt_f;
+    let scores = crate::irt::scoring::score_persons(data, cal);
+    crate::irt::attach_fit(estimates, crate::irt::fit::item_fit(data, cal, &scores));
+    let (mean, pairs) = crate::irt::fit::q3(data, cal, &scores, 50.0, crate::irt::fit::Q3_EXCESS);
+    let p = out.join("local_dependence.csv");
+    write_csv(
+        &p,
+        &["item_a", "item_b", "q3", "mean_q3"],
+        pairs.iter().map(|q| {
+            vec![
+                data.item_ids[q.item_a].clone(),
+                data.item_ids[q.item_b].clone(),
+                fmt_f(q.q3, 4),
+                fmt_f(mean, 4),
+            ]
+        }),
+    )
+    .map_err(io_err(&p))?;
+    Ok(scores)
+}
+
 /// Writes `scores.csv`: EAP (posterior SD), MAP (SE) and ML (SE, flag) of every person.
 pub fn write_scores(
     out: &Path,
     data: &crate::irt::Responses,
-    cal: &crate::irt::Calibration,
+    scores: &[crate::irt::scoring::PersonScore],
 ) -> Result<(), RunError> {
     use crate::output::fmt_f;
-    let scores = crate::irt::scoring::score_persons(data, cal);
     let p = out.join("scores.csv");
     write_csv(
         &p,

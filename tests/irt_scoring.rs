@@ -109,3 +109,86 @@ fn a_person_with_no_responses_gets_the_prior() {
     assert!(s.eap.abs() < 1e-9 && (s.psd - 1.0).abs() < 1e-3);
     assert!(s.ml_flag.is_some());
 }
+
+#[test]
+fn item_fit_matches_python_mirt_on_lsat7() {
+    // mirt 1.2.0: itemfit(res, X, statistics=['S_X2', 'infit', 'outfit'], n_quadpts=61) with the
+    // README's 2PL parameters set on the model; S_X2 (df 2 each):
+    let expected_sx2 = [4.750255, 14.452012, 1.272678, 5.236624, 0.940869];
+    let expected_outfit = [0.775808, 0.736800, 0.484358, 0.855206, 0.866241];
+    let expected_infit = [0.958185, 0.816007, 0.750086, 0.881425, 0.989241];
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lsat7.csv");
+    let mut rows = Vec::new();
+    let mut w = Vec::new();
+    for rec in csv::Reader::from_path(path).unwrap().records() {
+        let r = rec.unwrap();
+        rows.push((0..5).map(|i| Some(r[i].parse::<u8>().unwrap())).collect());
+        w.push(r[5].parse::<f64>().unwrap());
+    }
+    let data = Responses::from_rows((1..=5).map(|i| format!("item{i}")).collect(), &rows, &w);
+    // Items free in the model (2 parameters each, for df) but held at the reference values.
+    let mut cal = irt::calibrate(&data, lsat7_items(), vec![true; 5], &EmOptions::default());
+    cal.fixed = vec![false; 5];
+    let scores = scoring::score_persons(&data, &cal);
+    let fit = irt::fit::item_fit(&data, &cal, &scores);
+    for (i, f) in fit.iter().enumerate() {
+        assert_eq!(f.df, 2, "item {i}");
+        assert!(
+            (f.s_x2 - expected_sx2[i]).abs() < 0.01,
+            "item {i}: S-X2 {} vs mirt {}",
+            f.s_x2,
+            expected_sx2[i]
+        );
+        assert!(
+            (f.outfit - expected_outfit[i]).abs() < 0.01,
+            "item {i}: outfit {} vs mirt {}",
+            f.outfit,
+            expected_outfit[i]
+        );
+        assert!(
+            (f.infit - expected_infit[i]).abs() < 0.01,
+            "item {i}: infit {} vs mirt {}",
+            f.infit,
+            expected_infit[i]
+        );
+    }
+    assert!((fit[1].p_value - 0.000727).abs() < 1e-4);
+}
+
+#[test]
+fn q3_finds_a_planted_dependent_pair() {
+    // 3000 persons, 15 2PL items; item 1 copies item 0's answer for half of the persons.
+    let (data, truth) = qbank::simulate::simulate_matrix(3000, 15, ModelKind::TwoPL, 77);
+    let mut rows: Vec<Vec<Option<u8>>> = (0..data.n_persons())
+        .map(|p| {
+            let mut row = vec![None; 15];
+            for &c in data.codes(p) {
+                row[c as usize / 2] = Some((c & 1) as u8);
+            }
+            row
+        })
+        .collect();
+    for (p, row) in rows.iter_mut().enumerate() {
+        if p % 2 == 0 {
+            row[1] = row[0];
+        }
+    }
+    let data = Responses::from_rows(data.item_ids.clone(), &rows, &vec![1.0; rows.len()]);
+    let items = irt::starting_items(
+        &data,
+        &vec![ModelKind::TwoPL; 15],
+        1.0,
+        irt::Priors::default(),
+    );
+    let cal = irt::calibrate(&data, items, vec![false; 15], &EmOptions::default());
+    let scores = scoring::score_persons(&data, &cal);
+    let (mean, pairs) = irt::fit::q3(&data, &cal, &scores, 30.0, irt::fit::Q3_EXCESS);
+    assert!(
+        mean < 0.0,
+        "mean Q3 is slightly negative for independent items: {mean}"
+    );
+    assert_eq!(pairs.len(), 1, "{pairs:?}");
+    assert_eq!((pairs[0].item_a, pairs[0].item_b), (0, 1));
+    let _ = truth;
+}

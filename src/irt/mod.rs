@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod em;
+pub mod fit;
 pub mod model;
 pub mod quadrature;
 pub mod scoring;
@@ -37,7 +38,25 @@ pub struct ItemEstimate {
     pub se_d: Option<f64>,
     /// Responses to the item (weighted).
     pub n: f64,
+    /// S-X2 and infit/outfit, once computed ([`attach_fit`]).
+    pub fit: Option<fit::ItemFit>,
     pub flags: Vec<String>,
+}
+
+/// Significance level below which S-X2 flags an item as misfitting.
+pub const FIT_ALPHA: f64 = 0.01;
+
+/// Adds item fit to the estimates, flagging items whose S-X2 p-value is below [`FIT_ALPHA`].
+pub fn attach_fit(estimates: &mut [ItemEstimate], fits: Vec<fit::ItemFit>) {
+    for (e, f) in estimates.iter_mut().zip(fits) {
+        if f.p_value < FIT_ALPHA {
+            e.flags.push(format!(
+                "misfit: S-X2 = {:.1} on {} df, p = {:.4}",
+                f.s_x2, f.df, f.p_value
+            ));
+        }
+        e.fit = Some(f);
+    }
 }
 
 /// Starting values: d from the logit of the proportion right (adjusted for guessing), a = 1.
@@ -147,6 +166,7 @@ pub fn item_estimates(data: &Responses, cal: &Calibration, cov: &Covariance) -> 
                 se_c,
                 se_d,
                 n: n[i],
+                fit: None,
                 flags,
             }
         })
