@@ -80,6 +80,15 @@ struct CalibrateArgs {
     /// No Beta(5, 17) prior on the 3PL guessing parameter.
     #[arg(long)]
     no_prior: bool,
+    /// Estimate 3PL items with fewer responses than this as 2PL.
+    #[arg(long)]
+    small_n_2pl: Option<f64>,
+    /// Lognormal prior on a: MEAN,SD of ln a (e.g. 0,0.5).
+    #[arg(long, value_parser = parse_pair)]
+    prior_a: Option<(f64, f64)>,
+    /// Normal prior on b: MEAN,SD (e.g. 0,2).
+    #[arg(long, value_parser = parse_pair)]
+    prior_b: Option<(f64, f64)>,
     /// Empirical-histogram latent densities for the groups other than the reference group.
     #[arg(long)]
     empirical_histogram: bool,
@@ -154,6 +163,14 @@ fn link(a: LinkArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => report(e),
+    }
+}
+
+fn parse_pair(s: &str) -> Result<(f64, f64), String> {
+    let mut it = s.split(',').map(|x| x.trim().parse::<f64>());
+    match (it.next(), it.next(), it.next()) {
+        (Some(Ok(m)), Some(Ok(sd)), None) if sd > 0.0 && m.is_finite() => Ok((m, sd)),
+        _ => Err(format!("'{s}' is not MEAN,SD with SD > 0")),
     }
 }
 
@@ -302,7 +319,8 @@ fn calibrate(a: CalibrateArgs) -> ExitCode {
     };
     let priors = Priors {
         c: (!a.no_prior).then_some(Priors::DEFAULT_C),
-        ..Priors::default()
+        log_a: a.prior_a,
+        b: a.prior_b,
     };
     let result = if let Some(matrix) = &a.matrix {
         let out = a.out.clone().unwrap_or_else(|| default_out(matrix));
@@ -320,6 +338,7 @@ fn calibrate(a: CalibrateArgs) -> ExitCode {
             group_by_form: by_form,
             priors,
             em,
+            small_n_2pl: a.small_n_2pl,
         };
         qbank::run::load(&dir)
             .and_then(|(ds, _)| qbank::run::calibrate_stage(&ds, &opts, &out))

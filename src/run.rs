@@ -493,11 +493,7 @@ pub fn equate_stage(
             pass += t.rows.get(raw).map(|r| r.pass as usize).unwrap_or(0);
         }
         let form = &ds.exam.forms[f];
-        let bs: Vec<f64> = form
-            .scored()
-            .filter_map(|fi| cal.exam_items.iter().position(|&i| i == fi.item))
-            .map(|k| cal.calibration.items[k].b())
-            .collect();
+        let bs: Vec<f64> = cal.scored_params(ds, f).iter().map(|m| m.b()).collect();
         forms.push(FormEquating {
             form_id: t.form_id.clone(),
             scored_items: form.n_scored(),
@@ -721,8 +717,10 @@ pub fn write_scores(
     .map_err(io_err(&p))
 }
 
-/// Writes `test_information.csv`: per form, the information of its scored items and the
-/// conditional SE 1 / sqrt(I) at theta = -4, -3.9, ..., 4.
+/// Writes `test_information.csv` (per form, the information of its scored items and the
+/// conditional SE 1 / sqrt(I) at theta = -4, -3.9, ..., 4) and `summed_scores.csv` (per form, the
+/// Lord-Wingersky summed-score table of its scored items under its cohort's latent density:
+/// probability, EAP and posterior SD of each raw score).
 pub fn write_test_information(
     out: &Path,
     ds: &Dataset,
@@ -730,23 +728,45 @@ pub fn write_test_information(
 ) -> Result<(), RunError> {
     use crate::output::fmt_f;
     let theta: Vec<f64> = (0..=80).map(|k| -4.0 + 0.1 * k as f64).collect();
-    let mut rows = Vec::new();
-    for form in &ds.exam.forms {
-        let items: Vec<crate::irt::Logistic> = form
-            .scored()
-            .filter_map(|fi| cal.exam_items.iter().position(|&i| i == fi.item))
-            .map(|k| cal.calibration.items[k])
-            .collect();
+    let (mut info_rows, mut sum_rows) = (Vec::new(), Vec::new());
+    for (f, form) in ds.exam.forms.iter().enumerate() {
+        let items = cal.scored_params(ds, f);
         let info = crate::irt::scoring::test_information(&items, &theta);
         for (t, i) in theta.iter().zip(info) {
-            rows.push(vec![
+            info_rows.push(vec![
                 form.id.clone(),
                 fmt_f(*t, 1),
                 fmt_f(i, 4),
                 fmt_f(1.0 / i.sqrt(), 4),
             ]);
         }
+        let g = if cal.calibration.latent.len() > f {
+            f
+        } else {
+            0
+        };
+        let table = crate::irt::scoring::summed_score_table(
+            &items,
+            &cal.calibration.grid.theta,
+            &cal.calibration.weights(g),
+        );
+        for r in table {
+            sum_rows.push(vec![
+                form.id.clone(),
+                r.score.to_string(),
+                fmt_f(r.probability, 6),
+                fmt_f(r.eap, 4),
+                fmt_f(r.psd, 4),
+            ]);
+        }
     }
     let p = out.join("test_information.csv");
-    write_csv(&p, &["form_id", "theta", "information", "csem"], rows).map_err(io_err(&p))
+    write_csv(&p, &["form_id", "theta", "information", "csem"], info_rows).map_err(io_err(&p))?;
+    let p = out.join("summed_scores.csv");
+    write_csv(
+        &p,
+        &["form_id", "raw", "probability", "eap", "psd"],
+        sum_rows,
+    )
+    .map_err(io_err(&p))
 }

@@ -35,6 +35,9 @@ pub struct CalibrateOptions {
     pub group_by_form: bool,
     pub priors: Priors,
     pub em: EmOptions,
+    /// Estimated 3PL items with fewer responses than this are estimated as 2PL instead (small-N
+    /// pretest items cannot carry a guessing parameter).
+    pub small_n_2pl: Option<f64>,
 }
 
 impl Default for CalibrateOptions {
@@ -49,6 +52,7 @@ impl Default for CalibrateOptions {
                 ..Priors::default()
             },
             em: EmOptions::default(),
+            small_n_2pl: None,
         }
     }
 }
@@ -98,7 +102,14 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
 
     let has_bank = exam_items.iter().any(|&i| exam.items[i].bank.is_some());
     let fpc = opts.fixed_bank.unwrap_or(has_bank) && has_bank;
-    let kinds = vec![opts.model; exam_items.len()];
+    let (n_resp, _) = super::counts(&responses);
+    let kinds: Vec<ModelKind> = n_resp
+        .iter()
+        .map(|&n| match opts.small_n_2pl {
+            Some(min) if opts.model == ModelKind::ThreePL && n < min => ModelKind::TwoPL,
+            _ => opts.model,
+        })
+        .collect();
     let mut items = starting_items(&responses, &kinds, opts.scale_d, opts.priors);
     let mut fixed = vec![false; exam_items.len()];
     if fpc {
@@ -143,6 +154,15 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
 }
 
 impl CalibrationResult {
+    /// Calibrated (bank-scale) parameters of form `f`'s scored items that have them.
+    pub fn scored_params(&self, ds: &Dataset, f: usize) -> Vec<Logistic> {
+        ds.exam.forms[f]
+            .scored()
+            .filter_map(|fi| self.exam_items.iter().position(|&i| i == fi.item))
+            .map(|k| self.calibration.items[k])
+            .collect()
+    }
+
     /// The summary written to `calibration.json`.
     pub fn summary(&self, model: ModelKind) -> crate::run::CalibrationSummary {
         crate::run::CalibrationSummary::of(
