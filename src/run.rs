@@ -362,6 +362,8 @@ pub struct FormEquating {
     pub attempts: usize,
     /// Share of the form's attempts at or above 700 by its conversion table.
     pub pass_rate: f64,
+    /// Decision accuracy and consistency at the raw cut for the form's cohort (model-implied).
+    pub classification: Option<crate::scale::Classification>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -395,7 +397,29 @@ pub fn equate_stage(
         );
         RunError::Invalid(d)
     })?;
+    let base = ds.exam.base_form();
+    let grid = &cal.calibration.grid;
+    let cohort = |f: usize| {
+        let g = if cal.calibration.latent.len() > f {
+            f
+        } else {
+            0
+        };
+        cal.calibration.weights(g)
+    };
+    let base_items = cal.scored_params(ds, base);
     for t in &tables {
+        let f = ds.exam.form_index(&t.form_id).unwrap_or(0);
+        // IRT observed-score equating to the base form in the synthetic population that weights
+        // the two cohorts' densities equally (K&B 2014, 6.6).
+        let (wf, wb) = (cohort(f), cohort(base));
+        let synthetic: Vec<f64> = wf.iter().zip(&wb).map(|(a, b)| 0.5 * (a + b)).collect();
+        let observed = crate::equate::irt_observed::observed_score_equating(
+            &cal.scored_params(ds, f),
+            &base_items,
+            &grid.theta,
+            &synthetic,
+        );
         let p = out.join(format!("conversion_{}.csv", t.form_id));
         write_csv(
             &p,
@@ -403,6 +427,7 @@ pub fn equate_stage(
                 "raw",
                 "theta",
                 "base_equivalent",
+                "base_equivalent_observed",
                 "scaled_unrounded",
                 "scaled",
                 "pass",
@@ -413,6 +438,10 @@ pub fn equate_stage(
                     r.raw.to_string(),
                     r.theta.map(|x| fmt_f(x, 4)).unwrap_or_default(),
                     fmt_f(r.base_equivalent, 4),
+                    observed
+                        .get(r.raw)
+                        .map(|x| fmt_f(*x, 4))
+                        .unwrap_or_default(),
                     fmt_f(r.unrounded, 2),
                     fmt_f(r.reported, 0),
                     r.pass.to_string(),
@@ -422,7 +451,6 @@ pub fn equate_stage(
         )
         .map_err(io_err(&p))?;
     }
-    let base = ds.exam.base_form();
     let links = separate_links(
         cal,
         base as u16,
@@ -506,6 +534,10 @@ pub fn equate_stage(
             } else {
                 f64::NAN
             },
+            classification: t.raw_cut.map(|c| {
+                let items = cal.scored_params(ds, f);
+                crate::scale::classification(&items, c, t.theta_cut, &grid.theta, &cohort(f))
+            }),
         });
     }
     let summary = EquatingSummary {

@@ -181,3 +181,53 @@ pub fn conversion_table(
         true_score_cut: tcc(items, scale.theta_cut),
     }
 }
+
+/// Decision accuracy and consistency at a form's raw cut (Rudner 2005; Lee 2010), from the IRT
+/// model: for each quadrature point, P(pass | theta) = P(raw >= cut | theta) by Lord-Wingersky.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Classification {
+    /// Model-implied pass rate in the population.
+    pub p_pass: f64,
+    /// P(classified as the true theta says: pass iff theta >= theta_cut).
+    pub accuracy: f64,
+    pub false_positive: f64,
+    pub false_negative: f64,
+    /// P(the same decision on two independent administrations of the form).
+    pub consistency: f64,
+    /// Cohen's kappa of the consistency against chance agreement.
+    pub kappa: f64,
+}
+
+/// Classification accuracy and consistency of `items` at `raw_cut`, for a population given by
+/// quadrature points and weights, with the true classification at `theta_cut`.
+pub fn classification(
+    items: &[Logistic],
+    raw_cut: usize,
+    theta_cut: f64,
+    theta: &[f64],
+    weights: &[f64],
+) -> Classification {
+    let lw = crate::irt::scoring::lord_wingersky(items, theta);
+    let (mut p_pass, mut acc, mut fp, mut fneg, mut cons) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for ((d, &w), &t) in lw.iter().zip(weights).zip(theta) {
+        let pp: f64 = d.iter().skip(raw_cut).sum();
+        p_pass += w * pp;
+        cons += w * (pp * pp + (1.0 - pp) * (1.0 - pp));
+        if t >= theta_cut {
+            acc += w * pp;
+            fneg += w * (1.0 - pp);
+        } else {
+            acc += w * (1.0 - pp);
+            fp += w * pp;
+        }
+    }
+    let chance = p_pass * p_pass + (1.0 - p_pass) * (1.0 - p_pass);
+    Classification {
+        p_pass,
+        accuracy: acc,
+        false_positive: fp,
+        false_negative: fneg,
+        consistency: cons,
+        kappa: (cons - chance) / (1.0 - chance),
+    }
+}

@@ -217,3 +217,79 @@ fn qbank_link_on_parameter_files() {
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("common item 'i99' is not in both parameter files"));
 }
+
+#[test]
+fn equipercentile_reproduces_kolen_brennan_act_math() {
+    // Random-groups ACT Mathematics (K&B 2014 ch. 2; README): percentile ranks of X to 0.01 and
+    // unsmoothed equipercentile equivalents for x = 1..40 to 1e-4.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/actmath.csv");
+    let (mut fx, mut gy) = (Vec::new(), Vec::new());
+    for rec in csv::Reader::from_path(path).unwrap().records() {
+        let r = rec.unwrap();
+        fx.push(r[1].parse::<f64>().unwrap());
+        gy.push(r[2].parse::<f64>().unwrap());
+    }
+    let n: f64 = fx.iter().sum();
+    let f: Vec<f64> = fx.iter().map(|v| v / n).collect();
+    let pr = [
+        0.00, 0.01, 0.03, 0.08, 0.22, 0.53, 1.42, 2.88, 4.70, 7.42, 10.80, 14.74, 19.17, 23.61,
+        28.15, 32.83, 37.69, 42.28, 46.50, 50.59, 54.87, 58.89, 62.47, 66.05, 69.37, 72.68, 75.84,
+        78.60, 81.06, 83.44, 85.90, 88.18, 90.19, 92.00, 93.67, 95.37, 96.81, 97.82, 98.68, 99.39,
+        99.83,
+    ];
+    for (x, p) in pr.iter().enumerate() {
+        let ours = qbank::equate::equipercentile::percentile_rank(&f, x);
+        assert!((ours - p).abs() < 0.0051, "PR({x}) {ours} vs {p}");
+    }
+    let e = [
+        0.9796, 1.6462, 2.2856, 2.8932, 3.6205, 4.4997, 5.5148, 6.3124, 7.2242, 8.1607, 9.1827,
+        10.1859, 11.2513, 12.3896, 13.3929, 14.5240, 15.7169, 16.8234, 18.0092, 19.1647, 20.3676,
+        21.4556, 22.6871, 23.9157, 25.0292, 26.1612, 27.2633, 28.1801, 29.1424, 30.1305, 31.1297,
+        32.1357, 33.0781, 34.0172, 35.1016, 36.2426, 37.1248, 38.1321, 39.0807, 39.9006,
+    ];
+    let ours = qbank::equate::equipercentile::equipercentile(&fx, &gy);
+    for (x, want) in (1..=40).zip(e) {
+        assert!(
+            (ours[x] - want).abs() < 1e-4,
+            "e_Y({x}) {} vs {want}",
+            ours[x]
+        );
+    }
+}
+
+#[test]
+fn irt_observed_score_equating_of_kolen_brennan_forms() {
+    // On the Table 6.5 forms linked as above (N(0, 1) synthetic population), observed-score
+    // equivalents stay within 0.3 of the true-score ones between raw 10 and 33 (the methods part
+    // near the guessing floor and the top), the table is monotone, and a form equated with itself
+    // is the identity. (No published IRT observed-score values are in the reference README.)
+    let (new_c, old_c) = common(true, 1.7);
+    let l = link(
+        &new_c,
+        &old_c,
+        LinkMethod::MeanSigma,
+        &CurveOptions::default(),
+    )
+    .unwrap();
+    let (x, y, _) = kb_params(1.7);
+    let x_on_y: Vec<Logistic> = x.iter().map(|m| l.transform(m)).collect();
+    let grid = qbank::irt::quadrature::Grid::new(61, 6.0);
+    let w = grid.normal_weights(0.0, 1.0);
+    let obs = qbank::equate::irt_observed::observed_score_equating(&x_on_y, &y, &grid.theta, &w);
+    let tru = qbank::equate::irt_true::true_score_equating(&x_on_y, &y);
+    for raw in 10..=33 {
+        assert!(
+            (obs[raw] - tru[raw].equivalent).abs() < 0.3,
+            "raw {raw}: observed {} vs true {}",
+            obs[raw],
+            tru[raw].equivalent
+        );
+    }
+    for wdw in obs.windows(2) {
+        assert!(wdw[1] >= wdw[0]);
+    }
+    let same = qbank::equate::irt_observed::observed_score_equating(&y, &y, &grid.theta, &w);
+    for (raw, e) in same.iter().enumerate() {
+        assert!((e - raw as f64).abs() < 1e-9, "identity at {raw}: {e}");
+    }
+}

@@ -120,3 +120,49 @@ fn the_cut_can_be_anchored_by_a_raw_score_or_a_second_point() {
         .unwrap_err()
         .contains("guessing floor"));
 }
+
+#[test]
+fn decision_accuracy_and_consistency_against_simulation() {
+    // The model-implied figures against a direct simulation of two administrations of the form
+    // to a N(0, 1) population (100,000 simulees: SEs about 0.0015).
+    let (ds, truth) = demo();
+    let base = scored(&ds, &truth, ds.exam.base_form());
+    let scale = Scale::from_config(&ds.exam.config.scale, &base).unwrap();
+    let t = conversion_table("F1", &base, &base, &scale);
+    let cut = t.raw_cut.unwrap();
+    let grid = qbank::irt::quadrature::Grid::new(121, 6.0);
+    let w = grid.normal_weights(0.0, 1.0);
+    let c = qbank::scale::classification(&base, cut, scale.theta_cut, &grid.theta, &w);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let normal = rand_distr::Normal::new(0.0, 1.0).unwrap();
+    let n = 100_000;
+    let (mut same, mut right) = (0, 0);
+    for _ in 0..n {
+        let theta: f64 = rand_distr::Distribution::sample(&normal, &mut rng);
+        let pass = |rng: &mut rand_chacha::ChaCha8Rng| {
+            base.iter()
+                .map(|m| rng.gen_bool(m.p(theta)) as usize)
+                .sum::<usize>()
+                >= cut
+        };
+        let (p1, p2) = (pass(&mut rng), pass(&mut rng));
+        same += (p1 == p2) as usize;
+        right += (p1 == (theta >= scale.theta_cut)) as usize;
+    }
+    let (sim_cons, sim_acc) = (same as f64 / n as f64, right as f64 / n as f64);
+    eprintln!(
+        "model: accuracy {:.4} consistency {:.4} kappa {:.3}; simulated {sim_acc:.4} {sim_cons:.4}",
+        c.accuracy, c.consistency, c.kappa
+    );
+    assert!(
+        (c.accuracy - sim_acc).abs() < 0.006,
+        "accuracy {} vs simulated {sim_acc}",
+        c.accuracy
+    );
+    assert!(
+        (c.consistency - sim_cons).abs() < 0.006,
+        "consistency {} vs simulated {sim_cons}",
+        c.consistency
+    );
+    assert!((c.false_positive + c.false_negative + c.accuracy - 1.0).abs() < 1e-12);
+}
