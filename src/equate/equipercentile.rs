@@ -32,3 +32,18 @@ pub fn equipercentile(f_x: &[f64], g_y: &[f64]) -> Vec<f64> {
         .map(|x| inverse_percentile(&g, percentile_rank(&f, x)))
         .collect()
 }
+
+/// Percentile rank of a non-integer score (K&B eq. 2.14 with x* the integer nearest x), for the
+/// second link of chained equipercentile equating.
+pub fn percentile_rank_continuous(f: &[f64], x: f64) -> f64 {
+    let k = f.len() as f64;
+    if x < -0.5 {
+        return 0.0;
+    }
+    if x >= k - 0.5 {
+        return 100.0;
+    }
+    let xs = (x + 0.5).floor().clamp(0.0, k - 1.0) as usize;
+    let below: f64 = f[..xs].iter().sum();
+    100.0 * (below + (x - (xs as f64 - 0.5)) * f[xs])
+}

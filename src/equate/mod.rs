@@ -1,5 +1,6 @@
 //! Linking and equating across forms.
 
+pub mod classical;
 pub mod equipercentile;
 pub mod irt_observed;
 pub mod irt_true;

@@ -1,0 +1,200 @@
+//! Classical equating against Kolen & Brennan's examples (../shared/reference/README.md):
+//! random-groups ACT Mathematics (mean, linear, equipercentile) and the NEAT example with 36-item
+//! forms and an internal 12-item anchor (Tucker, Levine, chained linear; w1 = 0.5).
+
+use std::path::PathBuf;
+
+use qbank::equate::classical::{bootstrap_se, equate, Method, Sample};
+
+fn reference(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference")
+        .join(name)
+}
+
+fn actmath() -> (Sample, Sample) {
+    let (mut fx, mut gy) = (Vec::new(), Vec::new());
+    for rec in csv::Reader::from_path(reference("actmath.csv"))
+        .unwrap()
+        .records()
+    {
+        let r = rec.unwrap();
+        fx.push(r[1].parse::<u64>().unwrap());
+        gy.push(r[2].parse::<u64>().unwrap());
+    }
+    (Sample::from_frequencies(&fx), Sample::from_frequencies(&gy))
+}
+
+fn neat(name: &str) -> Sample {
+    let (mut t, mut v) = (Vec::new(), Vec::new());
+    for rec in csv::Reader::from_path(reference(name)).unwrap().records() {
+        let r = rec.unwrap();
+        t.push(r[0].parse::<u32>().unwrap());
+        v.push(r[1].parse::<u32>().unwrap());
+    }
+    Sample {
+        total: t,
+        anchor: Some(v),
+        max_total: 36,
+        max_anchor: 12,
+    }
+}
+
+#[test]
+fn random_groups_mean_and_linear_match_kolen_brennan() {
+    let (x, y) = actmath();
+    assert_eq!((x.total.len(), y.total.len()), (4329, 4152));
+    let m = equate(&x, &y, Method::Mean, 0.5).unwrap();
+    assert!((m.intercept.unwrap() - -0.8726).abs() < 1e-4 && m.slope == Some(1.0));
+    let l = equate(&x, &y, Method::Linear, 0.5).unwrap();
+    assert!(
+        (l.slope.unwrap() - 1.0886).abs() < 1e-4,
+        "slope {:?}",
+        l.slope
+    );
+    assert!(
+        (l.intercept.unwrap() - -2.6319).abs() < 1e-4,
+        "intercept {:?}",
+        l.intercept
+    );
+    let e = equate(&x, &y, Method::Equipercentile { smooth: None }, 0.5).unwrap();
+    // README: unsmoothed e_Y(20) = 19.1647, e_Y(21) = 20.3676.
+    assert!(
+        (e.equivalents[20] - 19.1647).abs() < 1e-4 && (e.equivalents[21] - 20.3676).abs() < 1e-4
+    );
+}
+
+#[test]
+fn neat_linear_methods_match_kolen_brennan() {
+    let (x, y) = (neat("kbneat_x.csv"), neat("kbneat_y.csv"));
+    assert_eq!((x.total.len(), y.total.len()), (1655, 1638));
+    for (method, slope, intercept) in [
+        (Method::Tucker, 1.0292, 0.5378),
+        (Method::LevineObserved { internal: true }, 1.0110, 0.2514),
+        (Method::LevineTrue { internal: true }, 1.0086, 0.2912),
+        (Method::ChainedLinear, 1.0213, 0.3937),
+    ] {
+        let c = equate(&x, &y, method, 0.5).unwrap();
+        assert!(
+            (c.slope.unwrap() - slope).abs() < 1e-3,
+            "{method:?} slope {:?} vs {slope}",
+            c.slope
+        );
+        assert!(
+            (c.intercept.unwrap() - intercept).abs() < 1e-3,
+            "{method:?} intercept {:?} vs {intercept}",
+            c.intercept
+        );
+    }
+}
+
+#[test]
+fn neat_equipercentile_methods_agree_with_the_linear_ones_in_the_middle() {
+    // No published equivalents in the reference README for these two: they must agree with the
+    // linear NEAT methods near the middle of the scale (K&B ch. 5 reports differences of a few
+    // tenths there) and be monotone.
+    let (x, y) = (neat("kbneat_x.csv"), neat("kbneat_y.csv"));
+    let tucker = equate(&x, &y, Method::Tucker, 0.5).unwrap();
+    let chained = equate(&x, &y, Method::ChainedLinear, 0.5).unwrap();
+    for (method, reference) in [
+        (Method::FrequencyEstimation, &tucker),
+        (Method::ChainedEquipercentile, &chained),
+    ] {
+        let c = equate(&x, &y, method, 0.5).unwrap();
+        for raw in 10..=25 {
+            assert!(
+                (c.equivalents[raw] - reference.equivalents[raw]).abs() < 0.6,
+                "{method:?} at {raw}: {} vs {}",
+                c.equivalents[raw],
+                reference.equivalents[raw]
+            );
+        }
+        for w in c.equivalents.windows(2) {
+            assert!(w[1] >= w[0] - 1e-9, "{method:?} not monotone");
+        }
+    }
+}
+
+#[test]
+fn identity_and_symmetry() {
+    let (x, _) = actmath();
+    for method in [
+        Method::Mean,
+        Method::Linear,
+        Method::Equipercentile { smooth: None },
+        Method::Equipercentile { smooth: Some(4) },
+    ] {
+        let c = equate(&x, &x, method, 0.5).unwrap();
+        for (raw, e) in c.equivalents.iter().enumerate().skip(1) {
+            assert!(
+                (e - raw as f64).abs() < 1e-6,
+                "{method:?} identity at {raw}: {e}"
+            );
+        }
+    }
+    let nx = neat("kbneat_x.csv");
+    let f = nx.distribution();
+    for method in [
+        Method::Tucker,
+        Method::LevineObserved { internal: true },
+        Method::ChainedLinear,
+        Method::FrequencyEstimation,
+        Method::ChainedEquipercentile,
+    ] {
+        let c = equate(&nx, &nx, method, 0.5).unwrap();
+        // Equipercentile identity holds where the score occurs (a score nobody got has no rank of its own).
+        for (raw, e) in c
+            .equivalents
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| f[*r] > 0.0)
+        {
+            assert!(
+                (e - raw as f64).abs() < 1e-6,
+                "{method:?} identity at {raw}: {e}"
+            );
+        }
+    }
+    // Linear methods are symmetric: Y->X inverts X->Y.
+    let (x, y) = actmath();
+    let f = equate(&x, &y, Method::Linear, 0.5).unwrap();
+    let b = equate(&y, &x, Method::Linear, 0.5).unwrap();
+    assert!((f.slope.unwrap() * b.slope.unwrap() - 1.0).abs() < 1e-12);
+    let e = f.slope.unwrap() * 17.0 + f.intercept.unwrap();
+    assert!((b.slope.unwrap() * e + b.intercept.unwrap() - 17.0).abs() < 1e-9);
+}
+
+#[test]
+fn presmoothing_keeps_moments_and_aic_picks_a_degree() {
+    let (x, y) = actmath();
+    let c = equate(&x, &y, Method::Equipercentile { smooth: Some(0) }, 0.5).unwrap();
+    let (cx, cy) = c.smoothing_degrees.unwrap();
+    assert!((1..=10).contains(&cx) && (1..=10).contains(&cy));
+    let (p, _) = qbank::equate::classical::loglinear_smooth(&x.distribution(), 4329.0, 3).unwrap();
+    let f = x.distribution();
+    for k in 1..=3 {
+        let m = |d: &[f64]| {
+            d.iter()
+                .enumerate()
+                .map(|(s, v)| v * (s as f64).powi(k))
+                .sum::<f64>()
+        };
+        assert!((m(&p) - m(&f)).abs() < 1e-6 * m(&f), "moment {k}");
+    }
+    let unsmoothed = equate(&x, &y, Method::Equipercentile { smooth: None }, 0.5).unwrap();
+    for raw in 5..=35 {
+        assert!((c.equivalents[raw] - unsmoothed.equivalents[raw]).abs() < 0.5);
+    }
+}
+
+#[test]
+fn bootstrap_standard_errors_are_seeded_and_sensible() {
+    let (x, y) = actmath();
+    let a = bootstrap_se(&x, &y, Method::Linear, 0.5, 100, 7).unwrap();
+    let b = bootstrap_se(&x, &y, Method::Linear, 0.5, 100, 7).unwrap();
+    assert_eq!(a, b, "same seed, same SEs");
+    // Analytic SE of linear equating at the mean (K&B eq. 7.x, normal scores) is about
+    // sqrt(sigma_Y^2 (1/N_X + 1/N_Y)) = 8.94 * sqrt(1/4329 + 1/4152) = 0.194.
+    assert!((a[20] - 0.194).abs() < 0.05, "SE at 20: {}", a[20]);
+    assert!(a[0] > a[20] && a[40] > a[20], "SEs grow away from the mean");
+}
