@@ -38,6 +38,8 @@ enum Command {
     Simulate(SimulateArgs),
     /// IRT calibration (MML-EM) of a data set, or of a plain wide 0/1 matrix with --matrix.
     Calibrate(CalibrateArgs),
+    /// Equate forms: a data set (IRT tables per form), score files (classical) or parameter files (IRT).
+    Equate(EquateArgs),
     /// Link a new form's item parameters onto an old form's scale through common items.
     Link(LinkArgs),
     /// Convert a CSV attempt log to Parquet (streaming; columns kept as text).
@@ -125,6 +127,154 @@ struct LinkArgs {
     symmetric: bool,
     #[arg(long, default_value = "reports/link")]
     out: PathBuf,
+}
+
+#[derive(Args)]
+struct EquateArgs {
+    /// A data set: calibrate, then write the conversion tables of every form.
+    #[arg(conflicts_with_all = ["new_scores", "new_params"])]
+    dir: Option<PathBuf>,
+    /// irt-true, irt-observed, mean, linear, equipercentile, tucker, levine, levine-external,
+    /// levine-true, chained, chained-equipercentile, freq-est.
+    #[arg(long, default_value = "irt-true")]
+    method: String,
+    /// Scores of the new form: one row per examinee (or score/frequency rows).
+    #[arg(long, requires = "old_scores")]
+    new_scores: Option<PathBuf>,
+    #[arg(long)]
+    old_scores: Option<PathBuf>,
+    #[arg(long, default_value = "total")]
+    score_column: String,
+    /// Anchor-score column (NEAT designs).
+    #[arg(long)]
+    anchor_column: Option<String>,
+    /// Frequency column (score/frequency rows).
+    #[arg(long)]
+    frequency_column: Option<String>,
+    /// Highest possible total score (default: highest observed).
+    #[arg(long)]
+    max_score: Option<usize>,
+    /// Synthetic-population weight of the new form's group (NEAT).
+    #[arg(long, default_value_t = 0.5)]
+    w1: f64,
+    /// Log-linear presmoothing for equipercentile: a degree, or `aic`.
+    #[arg(long)]
+    smooth: Option<String>,
+    /// Bootstrap replications for standard errors of equating.
+    #[arg(long)]
+    bootstrap: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Item parameters of the new form (IRT equating from parameters).
+    #[arg(long, requires = "old_params")]
+    new_params: Option<PathBuf>,
+    #[arg(long)]
+    old_params: Option<PathBuf>,
+    #[arg(long, value_delimiter = ',')]
+    common: Vec<String>,
+    #[arg(long)]
+    common_column: Option<String>,
+    #[arg(long)]
+    exclude: Vec<String>,
+    #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
+    link_method: qbank::equate::linking::LinkMethod,
+    #[arg(long, default_value_t = 1.0)]
+    d: f64,
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn equate(a: EquateArgs) -> ExitCode {
+    use qbank::equate::classical::Method;
+    let bad = |msg: String| {
+        eprintln!("error: {msg}");
+        ExitCode::from(2)
+    };
+    if !(0.0..=1.0).contains(&a.w1) {
+        return bad(format!("--w1 {} must lie in [0, 1]", a.w1));
+    }
+    let irt = match a.method.as_str() {
+        "irt-true" => Some(false),
+        "irt-observed" => Some(true),
+        _ => None,
+    };
+    let classical = match (irt, Method::parse(&a.method), a.smooth.as_deref()) {
+        (Some(_), _, _) => None,
+        (None, Some(Method::Equipercentile { .. }), Some(sm)) => match sm {
+            "aic" => Some(Method::Equipercentile { smooth: Some(0) }),
+            d => match d.parse::<usize>() {
+                Ok(c) if (1..=10).contains(&c) => Some(Method::Equipercentile { smooth: Some(c) }),
+                _ => return bad(format!("--smooth '{d}': expected a degree 1-10 or aic")),
+            },
+        },
+        (None, Some(m), _) => Some(m),
+        (None, None, _) => return bad(format!("unknown --method '{}'", a.method)),
+    };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports/equate"));
+    let result = if let (Some(n), Some(o)) = (&a.new_scores, &a.old_scores) {
+        let Some(method) = classical else {
+            return bad("score files take a classical --method (IRT methods need --new-params/--old-params or a data set)".into());
+        };
+        let args = qbank::run::ScoreFiles {
+            new_scores: n,
+            old_scores: o,
+            score_column: &a.score_column,
+            anchor_column: a.anchor_column.as_deref(),
+            frequency_column: a.frequency_column.as_deref(),
+            max_score: a.max_score,
+            w1: a.w1,
+            bootstrap: a.bootstrap.map(|r| (r.max(2), a.seed)),
+        };
+        qbank::run::equate_scores(&args, method, &out)
+    } else if let (Some(n), Some(o)) = (&a.new_params, &a.old_params) {
+        let Some(observed) = irt else {
+            return bad("parameter files take --method irt-true or irt-observed".into());
+        };
+        let args = qbank::run::LinkFiles {
+            new_params: n,
+            old_params: o,
+            scale_d: a.d,
+            common: a.common.clone(),
+            common_column: a.common_column.as_deref(),
+            exclude: a.exclude.clone(),
+            symmetric: false,
+        };
+        qbank::run::equate_params(&args, a.link_method, observed, &out)
+    } else if let Some(dir) = &a.dir {
+        let out = a.out.clone().unwrap_or_else(|| default_out(dir));
+        return match qbank::run::equate_dataset(dir, classical, &out) {
+            Ok(text) => {
+                print!("{text}");
+                println!("outputs in {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(e),
+        };
+    } else {
+        return bad(
+            "give a data set, --new-scores/--old-scores or --new-params/--old-params".into(),
+        );
+    };
+    match result {
+        Ok(conv) => {
+            println!("{}", conv.method);
+            println!("{:>5} {:>10} {:>8}", "raw", "equivalent", "se");
+            for (x, e) in conv.equivalents.iter().enumerate() {
+                let se = conv
+                    .se
+                    .as_ref()
+                    .map(|s| format!("{:8.4}", s[x]))
+                    .unwrap_or_default();
+                println!("{x:>5} {e:>10.4} {se}");
+            }
+            println!("outputs in {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e),
+    }
 }
 
 fn parse_link(s: &str) -> Result<qbank::equate::linking::LinkMethod, String> {
@@ -245,6 +395,7 @@ fn main() -> ExitCode {
         }
         Command::Calibrate(a) => calibrate(a),
         Command::Link(a) => link(a),
+        Command::Equate(a) => equate(a),
         Command::Convert { csv, parquet } => {
             match qbank::exam::attempts::csv_to_parquet(&csv, &parquet) {
                 Ok(()) => ExitCode::SUCCESS,

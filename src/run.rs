@@ -139,6 +139,7 @@ pub fn run(dir: &Path, out: &Path) -> Result<Overview, RunError> {
     let opts = crate::irt::workflow::CalibrateOptions::default();
     let cal = calibrate_stage(&ds, &opts, out)?;
     equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
+    classical_stage(&ds, &NEAT_METHODS, out)?;
     Ok(overview)
 }
 
@@ -566,15 +567,28 @@ pub struct LinkFiles<'a> {
     pub symmetric: bool,
 }
 
-/// Links the new form's parameters onto the old form's scale by every method; writes
-/// `linking.csv` (all methods) and `new_params_linked.csv` (by `method`) into `out`.
-pub fn link_files(
-    args: &LinkFiles<'_>,
-    method: crate::equate::linking::LinkMethod,
-    out: &Path,
-) -> Result<Vec<crate::equate::linking::Link>, RunError> {
+/// Two parameter files read and linked by every method.
+pub struct LinkedParams {
+    pub new: Vec<crate::exam::params::ParamRow>,
+    pub old: Vec<crate::exam::params::ParamRow>,
+    /// (index in new, index in old) of the common items.
+    pub pairs: Vec<(usize, usize)>,
+    pub links: Vec<crate::equate::linking::Link>,
+}
+
+impl LinkedParams {
+    pub fn link(&self, method: crate::equate::linking::LinkMethod) -> crate::equate::linking::Link {
+        self.links
+            .iter()
+            .find(|l| l.method == method)
+            .copied()
+            .unwrap_or(self.links[0])
+    }
+}
+
+/// Reads both parameter files, finds the common items and links new onto old by every method.
+pub fn read_and_link(args: &LinkFiles<'_>) -> Result<LinkedParams, RunError> {
     use crate::equate::linking::{link, CurveOptions, LinkMethod};
-    use crate::output::fmt_f;
     let mut diags = Diagnostics::default();
     let new = crate::exam::params::read_params(
         args.new_params,
@@ -645,6 +659,25 @@ pub fn link_files(
             );
             RunError::Invalid(d)
         })?;
+    Ok(LinkedParams {
+        new,
+        old,
+        pairs,
+        links,
+    })
+}
+
+/// Links the new form's parameters onto the old form's scale by every method; writes
+/// `linking.csv` (all methods) and `new_params_linked.csv` (by `method`) into `out`.
+pub fn link_files(
+    args: &LinkFiles<'_>,
+    method: crate::equate::linking::LinkMethod,
+    out: &Path,
+) -> Result<Vec<crate::equate::linking::Link>, RunError> {
+    use crate::output::fmt_f;
+    let LinkedParams {
+        new, pairs, links, ..
+    } = read_and_link(args)?;
     let p = out.join("linking.csv");
     write_csv(
         &p,
@@ -801,4 +834,301 @@ pub fn write_test_information(
         sum_rows,
     )
     .map_err(io_err(&p))
+}
+
+/// Writes a conversion as `conversion.csv` (raw, equivalent, se) and `equating.json`.
+pub fn write_conversion(
+    out: &Path,
+    conv: &crate::equate::classical::Conversion,
+) -> Result<(), RunError> {
+    use crate::output::fmt_f;
+    let p = out.join("conversion.csv");
+    write_csv(
+        &p,
+        &["raw", "equivalent", "se"],
+        conv.equivalents.iter().enumerate().map(|(x, e)| {
+            vec![
+                x.to_string(),
+                fmt_f(*e, 4),
+                conv.se.as_ref().map(|s| fmt_f(s[x], 4)).unwrap_or_default(),
+            ]
+        }),
+    )
+    .map_err(io_err(&p))?;
+    let p = out.join("equating.json");
+    write_json(&p, conv).map_err(io_err(&p))
+}
+
+/// What `qbank equate --new-scores/--old-scores` needs.
+#[derive(Debug, Clone)]
+pub struct ScoreFiles<'a> {
+    pub new_scores: &'a Path,
+    pub old_scores: &'a Path,
+    pub score_column: &'a str,
+    pub anchor_column: Option<&'a str>,
+    pub frequency_column: Option<&'a str>,
+    /// Highest possible total score (default: the highest observed in either file).
+    pub max_score: Option<usize>,
+    pub w1: f64,
+    /// Bootstrap replications and seed for standard errors.
+    pub bootstrap: Option<(usize, u64)>,
+}
+
+/// Classical equating from score files; writes the conversion into `out`.
+pub fn equate_scores(
+    args: &ScoreFiles<'_>,
+    method: crate::equate::classical::Method,
+    out: &Path,
+) -> Result<crate::equate::classical::Conversion, RunError> {
+    use crate::equate::classical::{bootstrap_se, equate, Sample};
+    let mut diags = Diagnostics::default();
+    let read = |p: &Path, d: &mut Diagnostics| {
+        crate::exam::scores::read_scores(
+            p,
+            args.score_column,
+            args.anchor_column,
+            args.frequency_column,
+            d,
+        )
+    };
+    let (x, y) = (
+        read(args.new_scores, &mut diags),
+        read(args.old_scores, &mut diags),
+    );
+    for (p, s) in [(args.new_scores, &x), (args.old_scores, &y)] {
+        if s.total.is_empty() && !diags.has_errors() {
+            diags.error(
+                crate::exam::Location::file(exam::display(p)),
+                "no examinees",
+            );
+        }
+    }
+    let observed_max = x.total.iter().chain(&y.total).copied().max().unwrap_or(0) as usize;
+    let max_total = args.max_score.unwrap_or(observed_max);
+    if observed_max > max_total {
+        diags.error(
+            crate::exam::Location::file("--max-score"),
+            format!("a score of {observed_max} exceeds --max-score {max_total}"),
+        );
+    }
+    if diags.has_errors() {
+        return Err(RunError::Invalid(diags));
+    }
+    let max_anchor = x
+        .anchor
+        .iter()
+        .chain(y.anchor.iter())
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0) as usize;
+    let sample = |s: crate::exam::scores::ScoreColumns| Sample {
+        total: s.total,
+        anchor: s.anchor,
+        max_total,
+        max_anchor,
+    };
+    let (x, y) = (sample(x), sample(y));
+    let invalid = |msg: String| {
+        let mut d = Diagnostics::default();
+        d.error(
+            crate::exam::Location::file(exam::display(args.new_scores)),
+            msg,
+        );
+        RunError::Invalid(d)
+    };
+    let mut conv = equate(&x, &y, method, args.w1).map_err(invalid)?;
+    if let Some((reps, seed)) = args.bootstrap {
+        conv.se = Some(bootstrap_se(&x, &y, method, args.w1, reps, seed).map_err(invalid)?);
+    }
+    write_conversion(out, &conv)?;
+    Ok(conv)
+}
+
+/// IRT equating from parameter files: link new onto old (`link_method`), then true-score or
+/// observed-score equating (the latter in a N(0, 1) population on the old scale).
+pub fn equate_params(
+    args: &LinkFiles<'_>,
+    link_method: crate::equate::linking::LinkMethod,
+    observed: bool,
+    out: &Path,
+) -> Result<crate::equate::classical::Conversion, RunError> {
+    let lp = read_and_link(args)?;
+    let l = lp.link(link_method);
+    let new: Vec<crate::irt::Logistic> = lp.new.iter().map(|r| l.transform(&r.params)).collect();
+    let old: Vec<crate::irt::Logistic> = lp.old.iter().map(|r| r.params).collect();
+    let equivalents = if observed {
+        let grid = crate::irt::quadrature::Grid::new(61, 6.0);
+        crate::equate::irt_observed::observed_score_equating(
+            &new,
+            &old,
+            &grid.theta,
+            &grid.normal_weights(0.0, 1.0),
+        )
+    } else {
+        crate::equate::irt_true::true_score_equating(&new, &old)
+            .iter()
+            .map(|r| r.equivalent)
+            .collect()
+    };
+    let conv = crate::equate::classical::Conversion {
+        method: format!(
+            "{} after {} linking (A = {:.6}, B = {:.6})",
+            if observed {
+                "irt observed-score"
+            } else {
+                "irt true-score"
+            },
+            l.method.as_str(),
+            l.slope,
+            l.intercept
+        ),
+        equivalents,
+        slope: None,
+        intercept: None,
+        se: None,
+        smoothing_degrees: None,
+    };
+    write_conversion(out, &conv)?;
+    Ok(conv)
+}
+
+/// Classical NEAT equating of every form to the base form through their common scored items
+/// (an internal anchor), for comparison with the IRT tables: `classical_FORM.csv` with the
+/// equivalents of each method. Forms with fewer than 5 common items, or nothing but common
+/// items, are skipped.
+pub fn classical_stage(
+    ds: &Dataset,
+    methods: &[crate::equate::classical::Method],
+    out: &Path,
+) -> Result<Vec<String>, RunError> {
+    use crate::equate::classical::{equate, Sample};
+    use crate::output::fmt_f;
+    let m = &ds.matrix;
+    let base = ds.exam.base_form();
+    let mut written = Vec::new();
+    for (f, form) in ds.exam.forms.iter().enumerate().filter(|(f, _)| *f != base) {
+        let common: Vec<usize> = form
+            .scored()
+            .map(|fi| fi.item)
+            .filter(|&i| m.is_scored(base, i))
+            .collect();
+        if common.len() < 5 || common.len() == form.n_scored() {
+            continue;
+        }
+        let sample = |g: usize, max_total: usize| {
+            let (mut total, mut anchor) = (Vec::new(), Vec::new());
+            for a in (0..m.n_attempts()).filter(|&a| m.form(a) == g) {
+                total.push(m.raw_score(a));
+                anchor.push(
+                    m.responses(a)
+                        .filter(|r| r.right && common.contains(&r.item))
+                        .count() as u32,
+                );
+            }
+            Sample {
+                total,
+                anchor: Some(anchor),
+                max_total,
+                max_anchor: common.len(),
+            }
+        };
+        let (x, y) = (
+            sample(f, form.n_scored()),
+            sample(base, ds.exam.forms[base].n_scored()),
+        );
+        if x.total.is_empty() || y.total.is_empty() {
+            continue;
+        }
+        let convs: Vec<_> = methods
+            .iter()
+            .filter_map(|&me| equate(&x, &y, me, 0.5).ok())
+            .collect();
+        let mut header = vec!["raw".to_string()];
+        header.extend(convs.iter().map(|c| c.method.clone()));
+        let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+        let p = out.join(format!("classical_{}.csv", form.id));
+        write_csv(
+            &p,
+            &header_refs,
+            (0..=form.n_scored()).map(|raw| {
+                std::iter::once(raw.to_string())
+                    .chain(convs.iter().map(|c| {
+                        c.equivalents
+                            .get(raw)
+                            .map(|e| fmt_f(*e, 4))
+                            .unwrap_or_default()
+                    }))
+                    .collect::<Vec<_>>()
+            }),
+        )
+        .map_err(io_err(&p))?;
+        written.push(form.id.clone());
+    }
+    Ok(written)
+}
+
+/// The NEAT methods shown beside the IRT tables in `qbank run`.
+pub const NEAT_METHODS: [crate::equate::classical::Method; 5] = [
+    crate::equate::classical::Method::Tucker,
+    crate::equate::classical::Method::LevineObserved { internal: true },
+    crate::equate::classical::Method::ChainedLinear,
+    crate::equate::classical::Method::FrequencyEstimation,
+    crate::equate::classical::Method::ChainedEquipercentile,
+];
+
+/// `qbank equate DIR`: calibrates (as `qbank run`), writes the IRT conversion tables of every form
+/// and, with a classical `method`, its NEAT tables against the base form; returns a printout of
+/// the base form's table.
+pub fn equate_dataset(
+    dir: &Path,
+    method: Option<crate::equate::classical::Method>,
+    out: &Path,
+) -> Result<String, RunError> {
+    let (ds, _) = load(dir)?;
+    let opts = crate::irt::workflow::CalibrateOptions::default();
+    let cal = calibrate_stage(&ds, &opts, out)?;
+    let summary = equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
+    if let Some(m) = method {
+        classical_stage(&ds, &[m], out)?;
+    }
+    let (_, tables, _) = crate::equate::workflow::form_tables(&ds, &cal).map_err(|msg| {
+        let mut d = Diagnostics::default();
+        d.error(
+            crate::exam::Location::file("qbank.toml").column("scale"),
+            msg,
+        );
+        RunError::Invalid(d)
+    })?;
+    let mut text = format!(
+        "base form {} (IRT true-score; cut {} at theta {:.3})\n",
+        summary.base_form, summary.scale.cut, summary.scale.theta_cut
+    );
+    text.push_str(&format!(
+        "{:>4} {:>8} {:>7} {:>5} {:>6}\n",
+        "raw", "theta", "scaled", "pass", "csem"
+    ));
+    if let Some(t) = tables.iter().find(|t| t.form_id == summary.base_form) {
+        for r in &t.rows {
+            text.push_str(&format!(
+                "{:>4} {:>8} {:>7} {:>5} {:>6}\n",
+                r.raw,
+                r.theta
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_else(|| "-".into()),
+                r.reported,
+                if r.pass { "pass" } else { "" },
+                r.csem
+                    .map(|x| format!("{x:.1}"))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+    }
+    for f in &summary.forms {
+        text.push_str(&format!(
+            "form {}: raw cut {:?}, mean b {:.3}\n",
+            f.form_id, f.raw_cut, f.mean_b
+        ));
+    }
+    Ok(text)
 }

@@ -198,3 +198,99 @@ fn bootstrap_standard_errors_are_seeded_and_sensible() {
     assert!((a[20] - 0.194).abs() < 0.05, "SE at 20: {}", a[20]);
     assert!(a[0] > a[20] && a[40] > a[20], "SEs grow away from the mean");
 }
+
+#[test]
+fn qbank_equate_from_score_files() {
+    // The NEAT example through the command line (per-examinee rows with an anchor column) and the
+    // ACT Math frequencies as score/frequency rows.
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("equate_cli");
+    let bin = env!("CARGO_BIN_EXE_qbank");
+    let o = std::process::Command::new(bin)
+        .args([
+            "equate",
+            "--method",
+            "levine-true",
+            "--anchor-column",
+            "anchor",
+            "--max-score",
+            "36",
+            "--new-scores",
+        ])
+        .arg(reference("kbneat_x.csv"))
+        .arg("--old-scores")
+        .arg(reference("kbneat_y.csv"))
+        .arg("--out")
+        .arg(out.join("neat"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let conv: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("neat/equating.json")).unwrap()).unwrap();
+    assert!(
+        (conv["slope"].as_f64().unwrap() - 1.0086).abs() < 1e-3
+            && (conv["intercept"].as_f64().unwrap() - 0.2912).abs() < 1e-3
+    );
+    // A frequency file per form: split actmath.csv into score,count files.
+    for (col, name) in [(1, "x.csv"), (2, "y.csv")] {
+        let mut text = String::from("score,count\n");
+        for rec in csv::Reader::from_path(reference("actmath.csv"))
+            .unwrap()
+            .records()
+        {
+            let r = rec.unwrap();
+            text += &format!("{},{}\n", &r[0], &r[col]);
+        }
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join(name), text).unwrap();
+    }
+    let o = std::process::Command::new(bin)
+        .args([
+            "equate",
+            "--method",
+            "equipercentile",
+            "--score-column",
+            "score",
+            "--frequency-column",
+            "count",
+            "--max-score",
+            "40",
+            "--new-scores",
+        ])
+        .arg(out.join("x.csv"))
+        .arg("--old-scores")
+        .arg(out.join("y.csv"))
+        .arg("--out")
+        .arg(out.join("rg"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = std::fs::read_to_string(out.join("rg/conversion.csv")).unwrap();
+    assert!(table.contains("\n21,20.3676,\n"), "{table}");
+    // Bad input: a non-numeric score names file, line and column; exit 2.
+    std::fs::write(out.join("bad.csv"), "score,count\n3,4\nx,1\n").unwrap();
+    let o = std::process::Command::new(bin)
+        .args([
+            "equate",
+            "--method",
+            "linear",
+            "--score-column",
+            "score",
+            "--frequency-column",
+            "count",
+            "--new-scores",
+        ])
+        .arg(out.join("bad.csv"))
+        .arg("--old-scores")
+        .arg(out.join("y.csv"))
+        .arg("--out")
+        .arg(out.join("bad"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("bad.csv:3 column 'score': 'x' is not a whole number"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

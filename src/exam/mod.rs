@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod forms;
 pub mod items;
 pub mod params;
+pub mod scores;
 pub mod table;
 pub mod wide;
 
