@@ -3,6 +3,7 @@
 //! Data flows one way: files -> [`exam::Exam`] -> [`matrix::ResponseMatrix`] -> analyses ->
 //! result structs -> writers ([`output`]).
 
+pub mod classical;
 pub mod equate;
 pub mod exam;
 pub mod irt;

@@ -34,6 +34,21 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Classical item analysis: statistics, options, reliability, review flags and DIF.
+    Items {
+        dir: PathBuf,
+        /// Group column of candidates.csv for Mantel-Haenszel DIF.
+        #[arg(long, requires_all = ["reference", "focal"])]
+        dif: Option<String>,
+        /// Reference group value.
+        #[arg(long = "ref")]
+        reference: Option<String>,
+        /// Focal group value.
+        #[arg(long)]
+        focal: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write a simulated data set with known truth.
     Simulate(SimulateArgs),
     /// IRT calibration (MML-EM) of a data set, or of a plain wide 0/1 matrix with --matrix.
@@ -395,6 +410,36 @@ fn main() -> ExitCode {
         }
         Command::Calibrate(a) => calibrate(a),
         Command::Link(a) => link(a),
+        Command::Items {
+            dir,
+            dif,
+            reference,
+            focal,
+            out,
+        } => {
+            let out = out.unwrap_or_else(|| default_out(&dir));
+            let spec = dif.map(|column| qbank::classical::DifSpec {
+                column,
+                reference: reference.unwrap_or_default(),
+                focal: focal.unwrap_or_default(),
+            });
+            match qbank::run::load(&dir)
+                .and_then(|(ds, _)| qbank::run::items_stage(&ds, spec.as_ref(), &out))
+            {
+                Ok(a) => {
+                    println!(
+                        "{} item rows, {} option rows, {} flags, {} DIF rows; outputs in {}",
+                        a.items.len(),
+                        a.options.len(),
+                        a.flags.len(),
+                        a.dif.len(),
+                        out.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e),
+            }
+        }
         Command::Equate(a) => equate(a),
         Command::Convert { csv, parquet } => {
             match qbank::exam::attempts::csv_to_parquet(&csv, &parquet) {

@@ -21,6 +21,45 @@ pub struct Config {
     pub files: FilesConfig,
     #[serde(default)]
     pub columns: ColumnsConfig,
+    #[serde(default)]
+    pub flags: FlagsConfig,
+}
+
+/// Thresholds of the item-review flags (qbank.toml `[flags]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlagsConfig {
+    /// p-value below this: too hard.
+    pub too_hard: f64,
+    /// p-value above this: too easy.
+    pub too_easy: f64,
+    /// Corrected point-biserial below this: weak discrimination.
+    pub weak_discrimination: f64,
+    /// A distractor whose point-biserial exceeds this suggests a miskey (default 0: any positive).
+    pub miskey_distractor_pbis: f64,
+    /// A distractor chosen by fewer than this share: non-functioning.
+    pub nonfunctioning_distractor: f64,
+    /// Omit rate above this: high omit rate.
+    pub high_omit: f64,
+    /// Median seconds below this: rapid responses (possible guessing).
+    pub rapid_seconds: f64,
+    /// Fewer focal (or reference) candidates than this: DIF not assessable.
+    pub dif_min_group: f64,
+}
+
+impl Default for FlagsConfig {
+    fn default() -> Self {
+        FlagsConfig {
+            too_hard: 0.25,
+            too_easy: 0.95,
+            weak_discrimination: 0.15,
+            miskey_distractor_pbis: 0.0,
+            nonfunctioning_distractor: 0.05,
+            high_omit: 0.05,
+            rapid_seconds: 10.0,
+            dif_min_group: 50.0,
+        }
+    }
 }
 
 /// A blueprint domain; `weight` is its percentage of the exam (all weights sum to 100).

@@ -1,0 +1,666 @@
+//! Classical item analysis for item authors: per item per form and pooled over forms, option
+//! (distractor) analysis, reliability per form, plain-word review flags and Mantel-Haenszel DIF.
+//!
+//! Criterion scores: for a scored item, the total of the other scored items on its form (the
+//! corrected item-total); for a pretest item, the scored total (pretest items never count in any
+//! total). Score groups (quintiles for option analysis, upper and lower 27 % for the
+//! discrimination index) are formed on the form's scored total by mid-percentile rank, so that
+//! tied scores stay in one group and the groups are as close to their nominal sizes as ties allow.
+
+pub mod stats;
+
+use std::collections::BTreeMap;
+
+use crate::exam::config::FlagsConfig;
+use crate::exam::{Dataset, ItemType};
+use crate::matrix::Role;
+use stats::{biserial, mantel_haenszel, test_stats, MantelHaenszel, Moments};
+
+/// Form id used for statistics pooled over forms.
+pub const POOLED: &str = "ALL";
+
+/// Statistics of one item on one form (or pooled).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemStats {
+    pub form_id: String,
+    pub item_id: String,
+    /// "scored", "pretest" or, pooled, "mixed" when it plays both roles.
+    pub role: String,
+    pub n_presented: f64,
+    pub n_answered: f64,
+    pub omit_rate: f64,
+    pub mean_seconds: f64,
+    pub median_seconds: f64,
+    pub p_value: f64,
+    pub point_biserial: f64,
+    pub biserial: f64,
+    /// p(upper 27 %) - p(lower 27 %).
+    pub upper_lower: f64,
+}
+
+/// One option (or the omit row, or a chosen set of a multiple-response item) of an item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionStats {
+    pub form_id: String,
+    pub item_id: String,
+    pub option: String,
+    /// "key", "distractor", "omit", or "set" (a chosen combination of a multiple-response item).
+    pub kind: &'static str,
+    pub share: f64,
+    /// Share choosing it in each criterion quintile, lowest first (NaN for an empty quintile).
+    pub share_by_quintile: [f64; 5],
+    pub point_biserial: f64,
+}
+
+/// Reliability of a form's scored items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormReliability {
+    pub form_id: String,
+    pub attempts: f64,
+    pub scored_items: usize,
+    pub mean: f64,
+    pub sd: f64,
+    pub kr20: f64,
+    pub sem: f64,
+    /// (item id, alpha if the item is deleted).
+    pub alpha_if_deleted: Vec<(String, f64)>,
+}
+
+/// A review flag with its reason in plain words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    pub item_id: String,
+    pub flag: &'static str,
+    pub reason: String,
+}
+
+/// Which groups DIF compares: a group column of candidates.csv and its reference and focal values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DifSpec {
+    pub column: String,
+    pub reference: String,
+    pub focal: String,
+}
+
+/// DIF of one item (pooled over forms, matching on the scored total within each form).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DifResult {
+    pub item_id: String,
+    pub n_reference: f64,
+    pub n_focal: f64,
+    pub mh: Option<MantelHaenszel>,
+    /// "assessed", or why not.
+    pub status: String,
+}
+
+/// Everything the item analysis produces.
+#[derive(Debug, Clone, Default)]
+pub struct ItemAnalysis {
+    pub items: Vec<ItemStats>,
+    pub options: Vec<OptionStats>,
+    pub reliability: Vec<FormReliability>,
+    pub flags: Vec<Flag>,
+    pub dif: Vec<DifResult>,
+    pub dif_spec: Option<DifSpec>,
+}
+
+/// Sums for one item on one form; added over forms for the pooled row.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    scored: bool,
+    pretest: bool,
+    n: f64,
+    answered: f64,
+    right: f64,
+    seconds: Vec<f32>,
+    pbis: Moments,
+    upper: (f64, f64),
+    lower: (f64, f64),
+    /// Per option (index 0..15; 15 = omit): count, count per quintile, moments with the criterion.
+    option: Vec<(f64, [f64; 5], Moments)>,
+    n_quintile: [f64; 5],
+    /// Chosen sets of multiple-response items: mask -> (count, per quintile, moments).
+    sets: BTreeMap<u16, (f64, [f64; 5], Moments)>,
+}
+
+const OMIT: usize = 15;
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            option: vec![(0.0, [0.0; 5], Moments::default()); 16],
+            ..Default::default()
+        }
+    }
+    fn merge(&mut self, o: &Acc) {
+        self.scored |= o.scored;
+        self.pretest |= o.pretest;
+        self.n += o.n;
+        self.answered += o.answered;
+        self.right += o.right;
+        self.seconds.extend_from_slice(&o.seconds);
+        self.pbis.merge(&o.pbis);
+        self.upper = (self.upper.0 + o.upper.0, self.upper.1 + o.upper.1);
+        self.lower = (self.lower.0 + o.lower.0, self.lower.1 + o.lower.1);
+        for (a, b) in self.option.iter_mut().zip(&o.option) {
+            a.0 += b.0;
+            for q in 0..5 {
+                a.1[q] += b.1[q];
+            }
+            a.2.merge(&b.2);
+        }
+        for q in 0..5 {
+            self.n_quintile[q] += o.n_quintile[q];
+        }
+        for (k, v) in &o.sets {
+            let e = self
+                .sets
+                .entry(*k)
+                .or_insert((0.0, [0.0; 5], Moments::default()));
+            e.0 += v.0;
+            for q in 0..5 {
+                e.1[q] += v.1[q];
+            }
+            e.2.merge(&v.2);
+        }
+    }
+}
+
+/// Mid-percentile rank group of each raw score: `groups` equal parts of the distribution.
+fn score_groups(counts: &[f64], groups: usize) -> Vec<usize> {
+    let n: f64 = counts.iter().sum();
+    let mut below = 0.0;
+    counts
+        .iter()
+        .map(|&c| {
+            let mid = (below + 0.5 * c) / n.max(1.0);
+            below += c;
+            ((mid * groups as f64).floor() as usize).min(groups - 1)
+        })
+        .collect()
+}
+
+fn median(v: &mut [f32]) -> f64 {
+    let v: Vec<f32> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = v;
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m] as f64
+    } else {
+        0.5 * (v[m - 1] as f64 + v[m] as f64)
+    }
+}
+
+/// Runs the item analysis of a data set.
+pub fn analyse(ds: &Dataset, dif: Option<&DifSpec>, cfg: &FlagsConfig) -> ItemAnalysis {
+    let m = &ds.matrix;
+    let exam = &ds.exam;
+    let n_items = exam.items.len();
+    let mut out = ItemAnalysis {
+        dif_spec: dif.cloned(),
+        ..Default::default()
+    };
+    let mut pooled: Vec<Option<Acc>> = vec![None; n_items];
+    let raw: Vec<u32> = (0..m.n_attempts()).map(|a| m.raw_score(a)).collect();
+    for (f, form) in exam.forms.iter().enumerate() {
+        let attempts: Vec<usize> = (0..m.n_attempts()).filter(|&a| m.form(a) == f).collect();
+        if attempts.is_empty() {
+            continue;
+        }
+        let k = form.n_scored();
+        let mut counts = vec![0.0; k + 1];
+        for &a in &attempts {
+            counts[(raw[a] as usize).min(k)] += 1.0;
+        }
+        let quint = score_groups(&counts, 5);
+        // Upper and lower 27 %: mid-percentile ranks >= 0.73 and < 0.27.
+        let mut below = 0.0;
+        let n_form: f64 = counts.iter().sum();
+        let ul: Vec<i8> = counts
+            .iter()
+            .map(|&c| {
+                let mid = (below + 0.5 * c) / n_form;
+                below += c;
+                if mid >= 0.73 {
+                    1
+                } else if mid < 0.27 {
+                    -1
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let mut acc: Vec<Option<Acc>> = vec![None; n_items];
+        for fi in &form.items {
+            let mut a = Acc::new();
+            a.scored = fi.scored;
+            a.pretest = !fi.scored;
+            acc[fi.item] = Some(a);
+        }
+        for &att in &attempts {
+            let total = raw[att] as usize;
+            let (q, u) = (quint[total.min(k)], ul[total.min(k)]);
+            for r in m.responses(att) {
+                let Some(a) = acc[r.item].as_mut() else {
+                    continue;
+                };
+                let x = r.right as u8 as f64;
+                let crit = if m.role(f, r.item) == Role::Scored {
+                    total as f64 - x
+                } else {
+                    total as f64
+                };
+                a.n += 1.0;
+                a.answered += !r.omitted() as u8 as f64;
+                a.right += x;
+                a.seconds.push(r.seconds);
+                a.pbis.add(x, crit, 1.0);
+                match u {
+                    1 => a.upper = (a.upper.0 + 1.0, a.upper.1 + x),
+                    -1 => a.lower = (a.lower.0 + 1.0, a.lower.1 + x),
+                    _ => {}
+                }
+                a.n_quintile[q] += 1.0;
+                let item = &exam.items[r.item];
+                for o in 0..16usize {
+                    let chosen = if o == OMIT {
+                        r.omitted()
+                    } else {
+                        o < item.options as usize && r.chosen.contains(o as u8)
+                    };
+                    if o != OMIT && o >= item.options as usize {
+                        continue;
+                    }
+                    let slot = &mut a.option[o];
+                    slot.2.add(chosen as u8 as f64, crit, 1.0);
+                    if chosen {
+                        slot.0 += 1.0;
+                        slot.1[q] += 1.0;
+                    }
+                }
+                if item.item_type == ItemType::Multiple && !r.omitted() {
+                    // Only the chosen set's counts are kept here; its correlation is computed
+                    // below from the item-level moments of "chose this set".
+                    let e = a
+                        .sets
+                        .entry(r.chosen.0)
+                        .or_insert((0.0, [0.0; 5], Moments::default()));
+                    e.0 += 1.0;
+                    e.1[q] += 1.0;
+                }
+            }
+        }
+        // Correlations of the chosen sets need every response of the item: a second look.
+        for &att in &attempts {
+            let total = raw[att] as usize;
+            for r in m.responses(att) {
+                let Some(a) = acc[r.item].as_mut() else {
+                    continue;
+                };
+                if a.sets.is_empty() {
+                    continue;
+                }
+                let x = r.right as u8 as f64;
+                let crit = if m.role(f, r.item) == Role::Scored {
+                    total as f64 - x
+                } else {
+                    total as f64
+                };
+                for (mask, e) in a.sets.iter_mut() {
+                    e.2.add(
+                        (*mask == r.chosen.0 && !r.omitted()) as u8 as f64,
+                        crit,
+                        1.0,
+                    );
+                }
+            }
+        }
+        for (i, a) in acc.iter_mut().enumerate() {
+            let Some(a) = a.as_mut() else { continue };
+            emit(&mut out, &form.id, ds, i, a);
+            match pooled[i].as_mut() {
+                Some(p) => p.merge(a),
+                None => pooled[i] = Some(a.clone()),
+            }
+        }
+        // Reliability of the scored items (every attempt on the form presents all of them).
+        let scored: Vec<usize> = form.scored().map(|fi| fi.item).collect();
+        let rows: Vec<Vec<u8>> = attempts
+            .iter()
+            .map(|&att| {
+                let mut row = vec![0u8; scored.len()];
+                for r in m.responses(att).filter(|r| r.right) {
+                    if let Some(j) = scored.iter().position(|&i| i == r.item) {
+                        row[j] = 1;
+                    }
+                }
+                row
+            })
+            .collect();
+        let ts = test_stats(scored.len(), rows.iter().map(|r| (r.as_slice(), 1.0)));
+        out.reliability.push(FormReliability {
+            form_id: form.id.clone(),
+            attempts: ts.n,
+            scored_items: ts.k,
+            mean: ts.mean,
+            sd: ts.sd,
+            kr20: ts.kr20,
+            sem: ts.sem,
+            alpha_if_deleted: scored
+                .iter()
+                .zip(&ts.items)
+                .map(|(&i, s)| (exam.items[i].id.clone(), s.alpha_if_deleted))
+                .collect(),
+        });
+    }
+    for (i, a) in pooled.iter_mut().enumerate() {
+        if let Some(a) = a.as_mut() {
+            emit(&mut out, POOLED, ds, i, a);
+        }
+    }
+    if let Some(spec) = dif {
+        out.dif = dif_analysis(ds, spec, &raw, cfg.dif_min_group);
+    }
+    out.flags = flags(&out, ds, cfg);
+    out
+}
+
+/// Turns an accumulator into the item row and its option rows.
+fn emit(out: &mut ItemAnalysis, form_id: &str, ds: &Dataset, i: usize, a: &mut Acc) {
+    let item = &ds.exam.items[i];
+    let p = if a.n > 0.0 { a.right / a.n } else { f64::NAN };
+    let r = a.pbis.corr();
+    let nan_div = |x: f64, y: f64| if y > 0.0 { x / y } else { f64::NAN };
+    let secs: Vec<f64> = a
+        .seconds
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|&x| x as f64)
+        .collect();
+    out.items.push(ItemStats {
+        form_id: form_id.to_string(),
+        item_id: item.id.clone(),
+        role: match (a.scored, a.pretest) {
+            (true, true) => "mixed",
+            (true, false) => "scored",
+            _ => "pretest",
+        }
+        .to_string(),
+        n_presented: a.n,
+        n_answered: a.answered,
+        omit_rate: nan_div(a.n - a.answered, a.n),
+        mean_seconds: if secs.is_empty() {
+            f64::NAN
+        } else {
+            secs.iter().sum::<f64>() / secs.len() as f64
+        },
+        median_seconds: median(&mut a.seconds),
+        p_value: p,
+        point_biserial: r,
+        biserial: biserial(r, p),
+        upper_lower: nan_div(a.upper.1, a.upper.0) - nan_div(a.lower.1, a.lower.0),
+    });
+    let by_q = |c: &[f64; 5]| {
+        let mut s = [0.0; 5];
+        for q in 0..5 {
+            s[q] = nan_div(c[q], a.n_quintile[q]);
+        }
+        s
+    };
+    for o in (0..item.options as usize).chain(std::iter::once(OMIT)) {
+        let (count, per_q, mom) = &a.option[o];
+        let (option, kind) = if o == OMIT {
+            ("omit".to_string(), "omit")
+        } else {
+            let key = item.key.contains(o as u8);
+            (
+                ((b'A' + o as u8) as char).to_string(),
+                if key { "key" } else { "distractor" },
+            )
+        };
+        out.options.push(OptionStats {
+            form_id: form_id.to_string(),
+            item_id: item.id.clone(),
+            option,
+            kind,
+            share: nan_div(*count, a.n),
+            share_by_quintile: by_q(per_q),
+            point_biserial: mom.corr(),
+        });
+    }
+    // The five most chosen sets of a multiple-response item (ties by mask, for determinism).
+    let mut sets: Vec<(&u16, &(f64, [f64; 5], Moments))> = a.sets.iter().collect();
+    sets.sort_by(|x, y| {
+        y.1 .0
+            .partial_cmp(&x.1 .0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(x.0.cmp(y.0))
+    });
+    for (mask, (count, per_q, mom)) in sets.into_iter().take(5) {
+        out.options.push(OptionStats {
+            form_id: form_id.to_string(),
+            item_id: item.id.clone(),
+            option: crate::exam::OptionSet(*mask).to_string(),
+            kind: "set",
+            share: nan_div(*count, a.n),
+            share_by_quintile: by_q(per_q),
+            point_biserial: mom.corr(),
+        });
+    }
+}
+
+/// Mantel-Haenszel DIF of every item, strata = (form, scored total) with thin strata merged
+/// upward until both groups are present.
+fn dif_analysis(ds: &Dataset, spec: &DifSpec, raw: &[u32], min_group: f64) -> Vec<DifResult> {
+    let m = &ds.matrix;
+    let exam = &ds.exam;
+    let Some(cands) = &exam.candidates else {
+        return Vec::new();
+    };
+    let Some(values) = cands.group(&spec.column) else {
+        return Vec::new();
+    };
+    // Group of each attempt: 0 reference, 1 focal, None otherwise.
+    let group: Vec<Option<usize>> = (0..m.n_attempts())
+        .map(|a| {
+            let v = cands
+                .index
+                .get(m.candidate_id(m.candidate(a)))
+                .map(|&c| values[c].as_str())?;
+            if v == spec.reference {
+                Some(0)
+            } else if v == spec.focal {
+                Some(1)
+            } else {
+                None
+            }
+        })
+        .collect();
+    // counts[item][(form, raw)] = [ref right, ref wrong, focal right, focal wrong]
+    let mut counts: Vec<BTreeMap<(usize, u32), [f64; 4]>> = vec![BTreeMap::new(); exam.items.len()];
+    for a in 0..m.n_attempts() {
+        let Some(g) = group[a] else { continue };
+        for r in m.responses(a) {
+            let cell = counts[r.item]
+                .entry((m.form(a), raw[a]))
+                .or_insert([0.0; 4]);
+            cell[2 * g + (!r.right) as usize] += 1.0;
+        }
+    }
+    let mut out = Vec::new();
+    for (i, strata) in counts.iter().enumerate() {
+        if strata.is_empty() {
+            continue;
+        }
+        let n_ref: f64 = strata.values().map(|c| c[0] + c[1]).sum();
+        let n_focal: f64 = strata.values().map(|c| c[2] + c[3]).sum();
+        let item_id = exam.items[i].id.clone();
+        if n_ref < min_group || n_focal < min_group {
+            out.push(DifResult {
+                item_id,
+                n_reference: n_ref,
+                n_focal,
+                mh: None,
+                status: format!("not assessable: fewer than {min_group} candidates in a group"),
+            });
+            continue;
+        }
+        let mut merged: Vec<[f64; 4]> = Vec::new();
+        let mut pending: Option<(usize, [f64; 4])> = None;
+        for (&(form, _), c) in strata {
+            let mut cell = *c;
+            if let Some((pf, p)) = pending.take() {
+                if pf == form {
+                    for k in 0..4 {
+                        cell[k] += p[k];
+                    }
+                } else if let Some(last) = merged.last_mut() {
+                    for k in 0..4 {
+                        last[k] += p[k];
+                    }
+                }
+            }
+            if cell[0] + cell[1] > 0.0 && cell[2] + cell[3] > 0.0 {
+                merged.push(cell);
+            } else {
+                pending = Some((form, cell));
+            }
+        }
+        if let (Some((_, p)), Some(last)) = (pending, merged.last_mut()) {
+            for k in 0..4 {
+                last[k] += p[k];
+            }
+        }
+        let mh = mantel_haenszel(&merged);
+        out.push(DifResult {
+            item_id,
+            n_reference: n_ref,
+            n_focal,
+            status: if mh.is_some() {
+                "assessed".into()
+            } else {
+                "not assessable: degenerate tables (no variation)".into()
+            },
+            mh,
+        });
+    }
+    out
+}
+
+/// Review flags from the pooled statistics, options and DIF.
+fn flags(a: &ItemAnalysis, ds: &Dataset, cfg: &FlagsConfig) -> Vec<Flag> {
+    let mut out = Vec::new();
+    let mut push = |item: &str, flag: &'static str, reason: String| {
+        out.push(Flag {
+            item_id: item.to_string(),
+            flag,
+            reason,
+        })
+    };
+    for s in a.items.iter().filter(|s| s.form_id == POOLED) {
+        let id = s.item_id.as_str();
+        if s.n_presented < 2.0 {
+            push(
+                id,
+                "too_few_responses",
+                format!(
+                    "only {} response(s): no statistic can be trusted",
+                    s.n_presented
+                ),
+            );
+        }
+        if s.p_value < cfg.too_hard {
+            push(
+                id,
+                "too_hard",
+                format!(
+                    "only {:.0} % answered right (threshold {:.0} %)",
+                    100.0 * s.p_value,
+                    100.0 * cfg.too_hard
+                ),
+            );
+        }
+        if s.p_value > cfg.too_easy {
+            push(
+                id,
+                "too_easy",
+                format!(
+                    "{:.0} % answered right (threshold {:.0} %): it tells candidates apart little",
+                    100.0 * s.p_value,
+                    100.0 * cfg.too_easy
+                ),
+            );
+        }
+        if s.point_biserial.is_nan() && s.n_presented >= 2.0 {
+            push(id, "no_variance", "everybody gave the same kind of answer (all right or all wrong): no discrimination can be computed".to_string());
+        } else if s.point_biserial < 0.0 {
+            push(
+                id,
+                "negative_discrimination",
+                format!(
+                    "stronger candidates did worse on it than weaker ones (point-biserial {:.2})",
+                    s.point_biserial
+                ),
+            );
+        } else if s.point_biserial < cfg.weak_discrimination {
+            push(id, "weak_discrimination", format!("it hardly separates strong from weak candidates (point-biserial {:.2} < {:.2})", s.point_biserial, cfg.weak_discrimination));
+        }
+        if s.omit_rate > cfg.high_omit {
+            push(
+                id,
+                "high_omit",
+                format!(
+                    "{:.0} % left it unanswered (threshold {:.0} %)",
+                    100.0 * s.omit_rate,
+                    100.0 * cfg.high_omit
+                ),
+            );
+        }
+        if s.median_seconds < cfg.rapid_seconds {
+            push(id, "rapid_responses", format!("half the candidates answered within {:.1} s (threshold {:.0} s): possible guessing", s.median_seconds, cfg.rapid_seconds));
+        }
+        let single = ds
+            .exam
+            .item_index
+            .get(id)
+            .map(|&i| ds.exam.items[i].item_type == ItemType::Single)
+            .unwrap_or(false);
+        let opts: Vec<&OptionStats> = a
+            .options
+            .iter()
+            .filter(|o| o.form_id == POOLED && o.item_id == id)
+            .collect();
+        if single {
+            let key = opts.iter().find(|o| o.kind == "key");
+            for d in opts.iter().filter(|o| o.kind == "distractor") {
+                if d.point_biserial > cfg.miskey_distractor_pbis {
+                    push(id, "possible_miskey", format!("distractor {} attracts stronger candidates (point-biserial {:+.2}): check the key", d.option, d.point_biserial));
+                } else if let Some(k) = key {
+                    if d.share_by_quintile[4] > k.share_by_quintile[4] {
+                        push(id, "possible_miskey", format!("the top fifth chose distractor {} ({:.0} %) more often than the key {} ({:.0} %): check the key", d.option, 100.0 * d.share_by_quintile[4], k.option, 100.0 * k.share_by_quintile[4]));
+                    }
+                }
+                if d.share < cfg.nonfunctioning_distractor {
+                    push(id, "nonfunctioning_distractor", format!("distractor {} was chosen by only {:.1} % (threshold {:.0} %): it distracts nobody", d.option, 100.0 * d.share, 100.0 * cfg.nonfunctioning_distractor));
+                }
+            }
+        }
+    }
+    for d in &a.dif {
+        if let Some(mh) = &d.mh {
+            if mh.category == 'C' {
+                push(&d.item_id, "dif_c", format!(
+                    "large DIF (ETS C): MH D-DIF {:+.2}, {} group found it {} at equal total scores",
+                    mh.d_dif,
+                    a.dif_spec.as_ref().map(|s| s.focal.as_str()).unwrap_or("focal"),
+                    if mh.d_dif < 0.0 { "harder" } else { "easier" }
+                ));
+            }
+        }
+    }
+    out
+}
