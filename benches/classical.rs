@@ -12,7 +12,11 @@ use qbank::simulate::{simulate, SimConfig};
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
 }
@@ -20,18 +24,39 @@ fn peak_rss_mib() -> f64 {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let n = if quick { 20_000 } else { 1_000_000 };
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/classical_{n}"));
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/classical_{n}"));
     if !dir.join("attempts.parquet").exists() {
-        let cfg = SimConfig { seed: 11, candidates: n, forms: 8, pool: 600, repeat_share: 0.0, diagnostic_share: 0.0, ..SimConfig::default() };
+        let cfg = SimConfig {
+            seed: 11,
+            candidates: n,
+            forms: 8,
+            pool: 600,
+            repeat_share: 0.0,
+            diagnostic_share: 0.0,
+            ..SimConfig::default()
+        };
         let t = Instant::now();
         simulate(&cfg, &dir).expect("simulate");
-        qbank::exam::attempts::csv_to_parquet(&dir.join("attempts.csv"), &dir.join("attempts.parquet")).expect("convert");
+        qbank::exam::attempts::csv_to_parquet(
+            &dir.join("attempts.csv"),
+            &dir.join("attempts.parquet"),
+        )
+        .expect("convert");
         std::fs::remove_file(dir.join("attempts.csv")).ok();
-        println!("simulated {n} attempts and converted to Parquet in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "simulated {n} attempts and converted to Parquet in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     let t = Instant::now();
     let (ds, _) = qbank::run::load(&dir).unwrap_or_else(|_| panic!("load {}", dir.display()));
-    println!("load + validate: {:.1} s, {} responses; peak {:.0} MiB", t.elapsed().as_secs_f64(), ds.matrix.n_responses(), peak_rss_mib());
+    println!(
+        "load + validate: {:.1} s, {} responses; peak {:.0} MiB",
+        t.elapsed().as_secs_f64(),
+        ds.matrix.n_responses(),
+        peak_rss_mib()
+    );
     let spec = qbank::run::default_dif(&ds);
     let mut times = Vec::new();
     for _ in 0..3 {
@@ -41,5 +66,10 @@ fn main() {
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("item analysis of {n} attempts (with DIF): median {:.2} s of {:?}; peak {:.0} MiB", times[1], times, peak_rss_mib());
+    println!(
+        "item analysis of {n} attempts (with DIF): median {:.2} s of {:?}; peak {:.0} MiB",
+        times[1],
+        times,
+        peak_rss_mib()
+    );
 }

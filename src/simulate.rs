@@ -96,9 +96,12 @@ pub fn apportion(n: usize, weights: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..weights.len()).collect();
     order.sort_by(|&i, &j| {
         let (ri, rj) = (exact[i] - counts[i] as f64, exact[j] - counts[j] as f64);
-        rj.partial_cmp(&ri)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(i.cmp(&j))
+        // Remainders equal up to rounding are ties, broken by order.
+        if (ri - rj).abs() < 1e-9 {
+            i.cmp(&j)
+        } else {
+            rj.partial_cmp(&ri).unwrap_or(std::cmp::Ordering::Equal)
+        }
     });
     let short = n - counts.iter().sum::<usize>();
     for &i in order.iter().take(short) {
@@ -819,7 +822,8 @@ mod tests {
             vec![12, 15, 17, 6]
         );
         assert_eq!(apportion(15, &[24.0, 30.0, 34.0, 12.0]), vec![4, 4, 5, 2]);
-        assert_eq!(apportion(10, &[24.0, 30.0, 34.0, 12.0]), vec![2, 3, 4, 1]);
+        // 2.4, 3.0, 3.4, 1.2: the tied remainders .4 go to the first.
+        assert_eq!(apportion(10, &[24.0, 30.0, 34.0, 12.0]), vec![3, 3, 3, 1]);
     }
 
     #[test]
