@@ -25,6 +25,8 @@ try:
     print(json.dumps({"peer": "mirt", "seconds": s, "a": a.tolist(), "b": b.tolist()}))
 except ImportError:
     print(json.dumps({"peer": "mirt", "skipped": "pip install mirt"}))
+except Exception as e:  # a peer that fails on this model is reported, not fatal
+    print(json.dumps({"peer": "mirt", "skipped": f"failed: {e}"}))
 
 try:
     import girth
@@ -37,3 +39,5 @@ try:
                       "b": np.ravel(g["Difficulty"]).tolist()}))
 except ImportError:
     print(json.dumps({"peer": "girth", "skipped": "pip install girth"}))
+except Exception as e:
+    print(json.dumps({"peer": "girth", "skipped": f"failed: {e}"}))
