@@ -66,7 +66,7 @@ impl Default for SimConfig {
             omit_rate: 0.01,
             growth: 0.15,
             weak_domain_shift: 0.5,
-            dif_shift: 0.8,
+            dif_shift: 1.2,
             focal_share: 0.3,
             official_share: 0.5,
         }

@@ -164,9 +164,15 @@ fn planted_miskey_and_dif_are_found_in_the_demo() {
     );
     let d = a.dif.iter().find(|d| d.item_id == dif_item).unwrap();
     let mh = d.mh.as_ref().unwrap();
-    // b is 0.8 higher for the focal group: the item favours the reference group (D < 0). With 245
-    // focal candidates it reaches ETS B here (|D| = 1.54, not significantly above 1).
-    assert!(mh.d_dif < -1.0 && mh.category != 'A', "{dif_item}: {mh:?}");
+    // b is 1.2 higher for the focal group: the item favours the reference group (D < 0) and,
+    // with 245 focal candidates, reaches ETS C and is flagged.
+    assert!(mh.d_dif < -1.5 && mh.category == 'C', "{dif_item}: {mh:?}");
+    assert!(
+        a.flags
+            .iter()
+            .any(|f| f.item_id == dif_item && f.flag == "dif_c"),
+        "DIF item {dif_item} not flagged"
+    );
     // Clean items: no DIF C, and the miskey flag on few of them.
     let clean_c = a
         .dif
