@@ -2,7 +2,8 @@
 //!
 //! - EAP and posterior SD over the calibration's quadrature grid with the person's group density as
 //!   the prior (Bock & Mislevy 1982);
-//! - MAP with the group's normal prior, by Fisher scoring, SE from the posterior information;
+//! - MAP with the group's normal prior, by Fisher scoring, SE from the observed curvature of the
+//!   log posterior;
 //! - ML by Fisher scoring bounded to [-ML_BOUND, ML_BOUND], SE = 1 / sqrt(test information); an
 //!   all-right or all-wrong pattern has no finite ML and is reported at the bound with a flag;
 //! - the Lord-Wingersky recursion (Lord & Wingersky 1984) for the distribution of the number-right
@@ -117,7 +118,14 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
                 .map(|&c| (c as usize / 2, c & 1 == 1))
                 .collect();
             let lat = &cal.latent[g];
-            let (map, map_info) = fisher_scoring(&cal.items, &resp, Some((lat.mean, lat.sd)), 20.0);
+            let (map, _) = fisher_scoring(&cal.items, &resp, Some((lat.mean, lat.sd)), 20.0);
+            // The MAP's SE from the observed curvature of the log posterior (for 3PL items it
+            // differs from the Fisher information; mirt reports the observed one).
+            let h = 1e-4;
+            let curvature = -(score_info(&cal.items, &resp, map + h).0
+                - score_info(&cal.items, &resp, map - h).0)
+                / (2.0 * h);
+            let map_info = curvature + 1.0 / (lat.sd * lat.sd);
             let n_right = resp.iter().filter(|r| r.1).count();
             let (ml, ml_info, ml_flag) = if resp.is_empty() {
                 (f64::NAN, 0.0, Some("no responses"))
