@@ -106,10 +106,9 @@ fn symmetric_criteria_recover_a_known_transformation() {
     }
 }
 
-#[test]
-fn kolen_brennan_true_score_equating() {
-    // K&B pp. 191-198 / plink vignette: D = 1.7, item 27 left out of the common items, X linked
-    // onto Y by mean/sigma (A = 1.176075, B = -0.504188); README values, checked to 1e-3.
+/// Form X linked onto Y's scale as in K&B pp. 191-198: D = 1.7, item 27 left out of the common
+/// items, mean/sigma with population SDs. Returns (X on Y's scale, Y, the link).
+fn kb_linked() -> (Vec<Logistic>, Vec<Logistic>, qbank::equate::linking::Link) {
     let (new_c, old_c) = common(true, 1.7);
     let l = link(
         &new_c,
@@ -118,12 +117,19 @@ fn kolen_brennan_true_score_equating() {
         &CurveOptions::default(),
     )
     .unwrap();
+    let (x, y, _) = kb_params(1.7);
+    (x.iter().map(|m| l.transform(m)).collect(), y, l)
+}
+
+#[test]
+fn kolen_brennan_true_score_equating() {
+    // K&B pp. 191-198 / plink vignette: D = 1.7, item 27 left out of the common items, X linked
+    // onto Y by mean/sigma (A = 1.176075, B = -0.504188); README values, checked to 1e-3.
+    let (x_on_y, y, l) = kb_linked();
     assert!(
         (l.slope - 1.176075).abs() < 1e-5 && (l.intercept - -0.504188).abs() < 1e-5,
         "{l:?}"
     );
-    let (x, y, _) = kb_params(1.7);
-    let x_on_y: Vec<Logistic> = x.iter().map(|m| l.transform(m)).collect();
     let rows = qbank::equate::irt_true::true_score_equating(&x_on_y, &y);
     let expected = [
         0.0000, 0.8880, 1.7760, 2.6641, 3.5521, 4.4401, 5.3281, 6.1341, 7.1866, 8.3964, 9.6236,
@@ -263,16 +269,7 @@ fn irt_observed_score_equating_of_kolen_brennan_forms() {
     // equivalents stay within 0.3 of the true-score ones between raw 10 and 33 (the methods part
     // near the guessing floor and the top), the table is monotone, and a form equated with itself
     // is the identity. (No published IRT observed-score values are in the reference README.)
-    let (new_c, old_c) = common(true, 1.7);
-    let l = link(
-        &new_c,
-        &old_c,
-        LinkMethod::MeanSigma,
-        &CurveOptions::default(),
-    )
-    .unwrap();
-    let (x, y, _) = kb_params(1.7);
-    let x_on_y: Vec<Logistic> = x.iter().map(|m| l.transform(m)).collect();
+    let (x_on_y, y, _) = kb_linked();
     let grid = qbank::irt::quadrature::Grid::new(61, 6.0);
     let w = grid.normal_weights(0.0, 1.0);
     let obs = qbank::equate::irt_observed::observed_score_equating(&x_on_y, &y, &grid.theta, &w);

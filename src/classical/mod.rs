@@ -166,6 +166,16 @@ impl Acc {
     }
 }
 
+/// The criterion score of a response: for a scored item the total of the other scored items,
+/// for a pretest item the scored total.
+fn criterion(role: Role, total: usize, x: f64) -> f64 {
+    if role == Role::Scored {
+        total as f64 - x
+    } else {
+        total as f64
+    }
+}
+
 /// Mid-percentile rank group of each raw score: `groups` equal parts of the distribution.
 fn score_groups(counts: &[f64], groups: usize) -> Vec<usize> {
     let n: f64 = counts.iter().sum();
@@ -249,11 +259,7 @@ pub fn analyse(ds: &Dataset, dif: Option<&DifSpec>, cfg: &FlagsConfig) -> ItemAn
                     continue;
                 };
                 let x = r.right as u8 as f64;
-                let crit = if m.role(f, r.item) == Role::Scored {
-                    total as f64 - x
-                } else {
-                    total as f64
-                };
+                let crit = criterion(m.role(f, r.item), total, x);
                 a.n += 1.0;
                 a.answered += !r.omitted() as u8 as f64;
                 a.right += x;
@@ -305,11 +311,7 @@ pub fn analyse(ds: &Dataset, dif: Option<&DifSpec>, cfg: &FlagsConfig) -> ItemAn
                     continue;
                 }
                 let x = r.right as u8 as f64;
-                let crit = if m.role(f, r.item) == Role::Scored {
-                    total as f64 - x
-                } else {
-                    total as f64
-                };
+                let crit = criterion(m.role(f, r.item), total, x);
                 for (mask, e) in a.sets.iter_mut() {
                     e.2.add(
                         (*mask == r.chosen.0 && !r.omitted()) as u8 as f64,
