@@ -170,11 +170,15 @@ fn peers(path: &Path, kind: ModelKind) -> Vec<serde_json::Value> {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // `-- --sparse-only` runs just the 1,000,000-attempt sparse design.
+    let sparse_only = std::env::args().any(|a| a == "--sparse-only");
     let runs = if quick { 1 } else { 3 };
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     let mut rows: Vec<Row> = Vec::new();
-    let sizes: &[(usize, usize)] = if quick {
+    let sizes: &[(usize, usize)] = if sparse_only {
+        &[]
+    } else if quick {
         &[(5_000, 40)]
     } else {
         &[(50_000, 100), (100_000, 100)]

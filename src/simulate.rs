@@ -728,7 +728,8 @@ fn respond_with(
 
 /// A sparse multi-form design: `forms` forms of `per_form` items from a pool of `pool` items,
 /// sharing the first `anchors` pool items; person p takes form p mod `forms`, and the cohort of
-/// form f has mean 0.1 f - 0.1 (forms - 1) / 2, SD 1. Returns responses grouped by form.
+/// form f has mean 0.1 f, SD 1 (form 1's cohort is N(0, 1), the usual reference). Returns
+/// responses grouped by form.
 pub fn simulate_design(
     persons: usize,
     pool: usize,
@@ -759,7 +760,7 @@ pub fn simulate_design(
     let mut theta = Vec::with_capacity(persons);
     for p in 0..persons {
         let f = p % forms;
-        let t = 0.1 * f as f64 - 0.05 * (forms - 1) as f64 + n01.sample(&mut rng);
+        let t = 0.1 * f as f64 + n01.sample(&mut rng);
         for &i in &form_items[f] {
             let x = rng.gen_bool(truth_items.items[i].p(t)) as u32;
             r.codes.push(2 * i as u32 + x);
