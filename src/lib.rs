@@ -2,6 +2,21 @@
 //!
 //! Data flows one way: files -> [`exam::Exam`] -> [`matrix::ResponseMatrix`] -> analyses ->
 //! result structs -> writers ([`output`]).
+//!
+//! A taste of the library: IRT true-score equating of a form onto itself is the identity.
+//!
+//! ```
+//! use qbank::irt::{Logistic, ModelKind};
+//! use qbank::equate::irt_true::true_score_equating;
+//!
+//! let form: Vec<Logistic> = [(1.2, -0.5, 0.2), (0.8, 0.3, 0.15), (1.5, 1.0, 0.25)]
+//!     .iter()
+//!     .map(|&(a, b, c)| Logistic::new(ModelKind::ThreePL, a, b, c, 1.0))
+//!     .collect();
+//! let table = true_score_equating(&form, &form);
+//! assert!((table[1].equivalent - 1.0).abs() < 1e-9);
+//! assert_eq!(table[3].equivalent, 3.0);
+//! ```
 
 pub mod classical;
 pub mod equate;
