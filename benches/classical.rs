@@ -4,22 +4,13 @@
 //! (seeded; kept under target/bench-data), converts the log to Parquet, then times loading and the
 //! classical analysis (median of 3 runs) and prints the peak resident memory.
 
+mod common;
+use common::peak_rss_mib;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use qbank::simulate::{simulate, SimConfig};
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");

@@ -8,6 +8,9 @@
 //! differences in a and b. The 1,000,000-attempt x 65-item sparse design (600-item pool, 8 forms)
 //! comes last. The table is also written to reports/bench/irt.csv.
 
+mod common;
+use common::peak_rss_mib;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,18 +18,6 @@ use std::time::Instant;
 
 use qbank::irt::{self, EmOptions, ModelKind, Priors, Responses};
 use qbank::simulate::{simulate_design, simulate_matrix};
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 /// Runs `f` `runs` times; the median seconds and the last result.
 fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {

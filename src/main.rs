@@ -122,21 +122,11 @@ struct LinkArgs {
     /// CSV of the old (base) form's parameters.
     #[arg(long)]
     old_params: PathBuf,
-    /// Common items, comma-separated (default: the --common-column, else every id in both files).
-    #[arg(long, value_delimiter = ',')]
-    common: Vec<String>,
-    /// A 0/1 column marking common items in both files.
-    #[arg(long)]
-    common_column: Option<String>,
-    /// Leave an item out of the common items (repeatable).
-    #[arg(long)]
-    exclude: Vec<String>,
+    #[command(flatten)]
+    items: CommonItems,
     /// mean-mean, mean-sigma, haebara or stocking-lord (for new_params_linked.csv; all are printed).
     #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
     method: qbank::equate::linking::LinkMethod,
-    /// Scaling constant D of the parameters.
-    #[arg(long, default_value_t = 1.0)]
-    d: f64,
     /// Symmetric Haebara / Stocking-Lord criteria.
     #[arg(long)]
     symmetric: bool,
@@ -185,16 +175,11 @@ struct EquateArgs {
     new_params: Option<PathBuf>,
     #[arg(long)]
     old_params: Option<PathBuf>,
-    #[arg(long, value_delimiter = ',')]
-    common: Vec<String>,
-    #[arg(long)]
-    common_column: Option<String>,
-    #[arg(long)]
-    exclude: Vec<String>,
+    #[command(flatten)]
+    items: CommonItems,
+    /// Linking method before IRT equating from parameters.
     #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
     link_method: qbank::equate::linking::LinkMethod,
-    #[arg(long, default_value_t = 1.0)]
-    d: f64,
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -248,15 +233,7 @@ fn equate(a: EquateArgs) -> ExitCode {
         let Some(observed) = irt else {
             return bad("parameter files take --method irt-true or irt-observed".into());
         };
-        let args = qbank::run::LinkFiles {
-            new_params: n,
-            old_params: o,
-            scale_d: a.d,
-            common: a.common.clone(),
-            common_column: a.common_column.as_deref(),
-            exclude: a.exclude.clone(),
-            symmetric: false,
-        };
+        let args = a.items.files(n, o, false);
         qbank::run::equate_params(&args, a.link_method, observed, &out)
     } else if let Some(dir) = &a.dir {
         let out = a.out.clone().unwrap_or_else(|| default_out(dir));
@@ -292,6 +269,42 @@ fn equate(a: EquateArgs) -> ExitCode {
     }
 }
 
+/// Which items two parameter files have in common, and their metric.
+#[derive(Args)]
+struct CommonItems {
+    /// Common items, comma-separated (default: the --common-column, else every id in both files).
+    #[arg(long, value_delimiter = ',')]
+    common: Vec<String>,
+    /// A 0/1 column marking common items in both files.
+    #[arg(long)]
+    common_column: Option<String>,
+    /// Leave an item out of the common items (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Scaling constant D of the parameters.
+    #[arg(long, default_value_t = 1.0)]
+    d: f64,
+}
+
+impl CommonItems {
+    fn files<'a>(
+        &'a self,
+        new: &'a std::path::Path,
+        old: &'a std::path::Path,
+        symmetric: bool,
+    ) -> qbank::run::LinkFiles<'a> {
+        qbank::run::LinkFiles {
+            new_params: new,
+            old_params: old,
+            scale_d: self.d,
+            common: self.common.clone(),
+            common_column: self.common_column.as_deref(),
+            exclude: self.exclude.clone(),
+            symmetric,
+        }
+    }
+}
+
 fn parse_link(s: &str) -> Result<qbank::equate::linking::LinkMethod, String> {
     qbank::equate::linking::LinkMethod::parse(s).ok_or_else(|| {
         format!("unknown method '{s}': expected mean-mean, mean-sigma, haebara or stocking-lord")
@@ -299,15 +312,7 @@ fn parse_link(s: &str) -> Result<qbank::equate::linking::LinkMethod, String> {
 }
 
 fn link(a: LinkArgs) -> ExitCode {
-    let args = qbank::run::LinkFiles {
-        new_params: &a.new_params,
-        old_params: &a.old_params,
-        scale_d: a.d,
-        common: a.common.clone(),
-        common_column: a.common_column.as_deref(),
-        exclude: a.exclude.clone(),
-        symmetric: a.symmetric,
-    };
+    let args = a.items.files(&a.new_params, &a.old_params, a.symmetric);
     match qbank::run::link_files(&args, a.method, &a.out) {
         Ok(links) => {
             println!("{:<14} {:>10} {:>10}", "method", "A", "B");
