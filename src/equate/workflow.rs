@@ -52,8 +52,12 @@ pub fn separate_links(
         c: (model == ModelKind::ThreePL).then_some(Priors::DEFAULT_C),
         ..Priors::default()
     };
-    let fit = |g: u16| -> (Vec<usize>, Vec<Logistic>) {
+    // A form's own calibration; None for forms too short to carry it.
+    let fit = |g: u16| -> Option<(Vec<usize>, Vec<Logistic>)> {
         let (sub, items) = data.select_group(g);
+        if sub.n_items() < MIN_FORM_ITEMS {
+            return None;
+        }
         let start = starting_items(
             &sub,
             &vec![model; sub.n_items()],
@@ -66,14 +70,15 @@ pub fn separate_links(
             ..em.clone()
         };
         let c = calibrate(&sub, start, vec![false; sub.n_items()], &opts);
-        (items, c.items)
+        Some((items, c.items))
     };
-    let (base_items, base_params) = fit(base_group);
+    let Some((base_items, base_params)) = fit(base_group) else {
+        return Vec::new();
+    };
     (0..data.n_groups() as u16)
         .filter(|&g| g != base_group)
-        .filter(|&g| data.select_group(g).0.n_items() >= MIN_FORM_ITEMS)
         .filter_map(|g| {
-            let (items, params) = fit(g);
+            let (items, params) = fit(g)?;
             let common: Vec<(usize, usize)> = items
                 .iter()
                 .enumerate()
