@@ -24,6 +24,7 @@ pub mod exam;
 pub mod irt;
 pub mod matrix;
 pub mod output;
+pub mod report;
 pub mod run;
 pub mod scale;
 pub mod simulate;

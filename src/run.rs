@@ -136,12 +136,26 @@ pub fn run(dir: &Path, out: &Path) -> Result<Overview, RunError> {
     write_validation(&p, &diags).map_err(io_err(&p))?;
     let p = out.join("overview.json");
     write_json(&p, &overview).map_err(io_err(&p))?;
-    items_stage(&ds, default_dif(&ds).as_ref(), out)?;
+    let items = items_stage(&ds, default_dif(&ds).as_ref(), out)?;
     // IRT: fixed-parameter calibration when the bank has parameters, concurrent otherwise.
     let opts = crate::irt::workflow::CalibrateOptions::default();
     let cal = calibrate_stage(&ds, &opts, out)?;
-    equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
+    let (summary, tables) = equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
     classical_stage(&ds, &NEAT_METHODS, out)?;
+    let warnings: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+    let input = crate::report::ReportInput {
+        ds: &ds,
+        overview: &overview,
+        items: &items,
+        calibration: &cal,
+        equating: &summary,
+        tables: &tables,
+        warnings: &warnings,
+    };
+    crate::report::write_report(&input, out).map_err(|msg| RunError::Write {
+        path: out.join("index.html"),
+        source: std::io::Error::other(msg),
+    })?;
     Ok(overview)
 }
 
@@ -388,7 +402,7 @@ pub fn equate_stage(
     model: crate::irt::ModelKind,
     em: &crate::irt::EmOptions,
     out: &Path,
-) -> Result<EquatingSummary, RunError> {
+) -> Result<(EquatingSummary, Vec<crate::scale::ConversionTable>), RunError> {
     use crate::equate::workflow::{form_tables, separate_links};
     use crate::output::fmt_f;
     let (scale, tables, mut warnings) = form_tables(ds, cal).map_err(|msg| {
@@ -553,7 +567,7 @@ pub fn equate_stage(
     };
     let p = out.join("equating.json");
     write_json(&p, &summary).map_err(io_err(&p))?;
-    Ok(summary)
+    Ok((summary, tables))
 }
 
 /// What `qbank link` needs.
@@ -1090,18 +1104,10 @@ pub fn equate_dataset(
     let (ds, _) = load(dir)?;
     let opts = crate::irt::workflow::CalibrateOptions::default();
     let cal = calibrate_stage(&ds, &opts, out)?;
-    let summary = equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
+    let (summary, tables) = equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
     if let Some(m) = method {
         classical_stage(&ds, &[m], out)?;
     }
-    let (_, tables, _) = crate::equate::workflow::form_tables(&ds, &cal).map_err(|msg| {
-        let mut d = Diagnostics::default();
-        d.error(
-            crate::exam::Location::file("qbank.toml").column("scale"),
-            msg,
-        );
-        RunError::Invalid(d)
-    })?;
     let mut text = format!(
         "base form {} (IRT true-score; cut {} at theta {:.3})\n",
         summary.base_form, summary.scale.cut, summary.scale.theta_cut

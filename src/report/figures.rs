@@ -1,0 +1,228 @@
+//! Figures drawn with plotters: the same chart renders to an SVG string (inlined in the HTML
+//! report) and to a PNG file, with DejaVu Sans embedded so text renders on machines without
+//! system fonts. Colours are the Okabe-Ito palette (colour-blind safe).
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Okabe & Ito (2008) colours, without black.
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(240, 228, 66),
+];
+
+const FONT: &str = "qbank-sans";
+static FONT_ONCE: Once = Once::new();
+
+fn register_font() {
+    FONT_ONCE.call_once(|| {
+        // The embedded font is valid TrueType; if registration failed, text would be missing
+        // from PNGs only (SVG text is rendered by the browser).
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+/// One line (or bar) series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A chart with labelled axes, several series, and optional reference lines (the cut score).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub name: String,
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    /// Draw the series as bars of this width instead of lines.
+    pub bar_width: Option<f64>,
+    pub vline: Option<(f64, String)>,
+    pub hline: Option<(f64, String)>,
+}
+
+/// Figure size in pixels.
+pub const SIZE: (u32, u32) = (720, 420);
+
+fn bounds(c: &Chart) -> ((f64, f64), (f64, f64)) {
+    let pts = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|p| p.0.is_finite() && p.1.is_finite());
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for &(x, y) in pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if let Some((v, _)) = c.vline {
+        x0 = x0.min(v);
+        x1 = x1.max(v);
+    }
+    if let Some((h, _)) = c.hline {
+        y0 = y0.min(h);
+        y1 = y1.max(h);
+    }
+    if !x0.is_finite() {
+        return ((0.0, 1.0), (0.0, 1.0));
+    }
+    let w = c.bar_width.unwrap_or(0.0);
+    let (x0, x1) = (x0 - w, x1 + w);
+    let y0 = if c.bar_width.is_some() { 0.0 } else { y0 };
+    let pad = |a: f64, b: f64| {
+        if (b - a).abs() < 1e-12 {
+            (a - 1.0, b + 1.0)
+        } else {
+            (a, b + 0.05 * (b - a))
+        }
+    };
+    (pad(x0, x1), pad(y0, y1))
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    c: &Chart,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let ((x0, x1), (y0, y1)) = bounds(c);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&c.title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    // Whole numbers on wide axes, one decimal on narrow ones.
+    let fmt = |span: f64| {
+        move |v: &f64| {
+            if span > 20.0 {
+                format!("{v:.0}")
+            } else if span > 2.0 {
+                format!("{v:.1}")
+            } else {
+                format!("{v:.2}")
+            }
+        }
+    };
+    let (fx, fy) = (fmt(x1 - x0), fmt(y1 - y0));
+    chart
+        .configure_mesh()
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
+        .x_desc(c.x_label.as_str())
+        .y_desc(c.y_label.as_str())
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    for (k, s) in c.series.iter().enumerate() {
+        let colour = PALETTE[k % PALETTE.len()];
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        let drawn = match c.bar_width {
+            Some(w) => {
+                // Several bar series stand side by side, each a fraction of the width.
+                let n = c.series.len() as f64;
+                let bw = w / n;
+                let shift = (k as f64 - (n - 1.0) / 2.0) * bw;
+                chart.draw_series(pts.iter().map(|&(x, y)| {
+                    let x = x + shift;
+                    Rectangle::new(
+                        [(x - bw / 2.0, 0.0), (x + bw / 2.0, y)],
+                        colour.mix(0.75).filled(),
+                    )
+                }))?
+            }
+            None => chart.draw_series(LineSeries::new(pts, colour.stroke_width(2)))?,
+        };
+        if c.series.len() > 1 {
+            drawn.label(s.label.as_str()).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled())
+            });
+        }
+    }
+    let grey = RGBColor(80, 80, 80);
+    if let Some((v, label)) = &c.vline {
+        chart
+            .draw_series(LineSeries::new(
+                vec![(*v, y0), (*v, y1)],
+                grey.stroke_width(2),
+            ))?
+            .label(label.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], grey.stroke_width(2))
+            });
+    }
+    if let Some((h, label)) = &c.hline {
+        chart
+            .draw_series(LineSeries::new(
+                vec![(x0, *h), (x1, *h)],
+                grey.stroke_width(2),
+            ))?
+            .label(label.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], grey.stroke_width(2))
+            });
+    }
+    if c.series.len() > 1 || c.vline.is_some() || c.hline.is_some() {
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// The chart as an SVG document.
+pub fn to_svg(c: &Chart) -> Result<String, String> {
+    register_font();
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        draw(root, c).map_err(|e| format!("figure {}: {e}", c.name))?;
+    }
+    Ok(buf)
+}
+
+/// Writes the chart as `DIR/NAME.svg` and `DIR/NAME.png` (each atomically); returns the SVG.
+pub fn write(c: &Chart, dir: &Path) -> Result<String, String> {
+    register_font();
+    let svg = to_svg(c)?;
+    let svg_path = dir.join(format!("{}.svg", c.name));
+    crate::output::write_atomic(&svg_path, |w| w.write_all(svg.as_bytes()))
+        .map_err(|e| format!("{}: {e}", svg_path.display()))?;
+    let png_path = dir.join(format!("{}.png", c.name));
+    let tmp = crate::output::temp_beside(&png_path)
+        .map_err(|e| format!("{}: {e}", png_path.display()))?;
+    let tmp_png = tmp.path().with_extension("png");
+    {
+        let root = BitMapBackend::new(&tmp_png, SIZE).into_drawing_area();
+        draw(root, c).map_err(|e| format!("figure {}: {e}", c.name))?;
+    }
+    std::fs::rename(&tmp_png, &png_path).map_err(|e| format!("{}: {e}", png_path.display()))?;
+    Ok(svg)
+}

@@ -1,0 +1,82 @@
+//! The HTML report of the demo: one self-contained file, every section of the analyses run,
+//! figures present with the expected size, and numbers equal to those in the CSV/JSON outputs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run_demo() -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_demo");
+    let _ = fs::remove_dir_all(&out);
+    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
+        .args(["run", "data/demo", "--out"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = fs::read(path).unwrap();
+    assert_eq!(&b[1..4], b"PNG", "{path:?} is not a PNG");
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
+#[test]
+fn the_demo_report_is_one_self_contained_file_with_every_section() {
+    let out = run_demo();
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    for section in [
+        "id=\"overview\"",
+        "id=\"scores\"",
+        "id=\"items\"",
+        "id=\"calibration\"",
+        "id=\"equating\"",
+        "id=\"dif\"",
+    ] {
+        assert!(html.contains(section), "missing section {section}");
+    }
+    // No network: no external scripts, styles, images or fonts (the SVG namespace is not a fetch).
+    for bad in ["src=\"http", "href=\"http", "url(http", "<script", "<link"] {
+        assert!(!html.contains(bad), "report references {bad}");
+    }
+    assert!(html.matches("<svg").count() >= 8, "figures are inlined");
+    // Figures beside it, non-empty and of the expected size.
+    let figs: Vec<PathBuf> = fs::read_dir(out.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let pngs: Vec<&PathBuf> = figs
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(pngs.len() >= 8, "{figs:?}");
+    for p in pngs {
+        assert_eq!(png_size(p), (720, 420), "{p:?}");
+        assert!(fs::metadata(p).unwrap().len() > 5_000, "{p:?} looks empty");
+        let svg = p.with_extension("svg");
+        assert!(
+            fs::read_to_string(&svg).unwrap().contains("<text"),
+            "{svg:?} has no text"
+        );
+    }
+    // Numbers in the report equal those in the outputs: raw cuts and pass rates per form.
+    let eq: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("equating.json")).unwrap()).unwrap();
+    for f in eq["forms"].as_array().unwrap() {
+        let pass = format!("{:.1} %", 100.0 * f["pass_rate"].as_f64().unwrap());
+        assert!(
+            html.contains(&pass),
+            "pass rate {pass} of {} not in the report",
+            f["form_id"]
+        );
+        let cut = format!("<td>{}</td>", f["raw_cut"]);
+        assert!(html.contains(&cut), "raw cut {cut} not in the report");
+    }
+    // Cells hold escaped text, never markup: a cell that starts with '<' is an empty cell.
+    assert_eq!(html.matches("<td><").count(), html.matches("<td></td>").count());
+}
