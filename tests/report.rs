@@ -78,5 +78,8 @@ fn the_demo_report_is_one_self_contained_file_with_every_section() {
         assert!(html.contains(&cut), "raw cut {cut} not in the report");
     }
     // Cells hold escaped text, never markup: a cell that starts with '<' is an empty cell.
-    assert_eq!(html.matches("<td><").count(), html.matches("<td></td>").count());
+    assert_eq!(
+        html.matches("<td><").count(),
+        html.matches("<td></td>").count()
+    );
 }

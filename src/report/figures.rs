@@ -19,7 +19,8 @@ pub const PALETTE: [RGBColor; 7] = [
     RGBColor(240, 228, 66),
 ];
 
-const FONT: &str = "qbank-sans";
+/// Registered under the generic family name, so the SVGs ask browsers for their own sans-serif.
+const FONT: &str = "sans-serif";
 static FONT_ONCE: Once = Once::new();
 
 fn register_font() {

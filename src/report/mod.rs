@@ -524,3 +524,14 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
     crate::output::write_atomic(&p, |w| w.write_all(html.as_bytes()))
         .map_err(|e| format!("{}: {e}", p.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_cannot_inject_markup() {
+        assert_eq!(
+            super::esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+    }
+}
