@@ -24,6 +24,8 @@ pub mod exam;
 pub mod irt;
 pub mod matrix;
 pub mod output;
+pub mod progress;
+pub mod readiness;
 pub mod report;
 pub mod run;
 pub mod scale;

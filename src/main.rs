@@ -20,6 +20,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    Html,
+    Md,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check a data set and report every problem found (exit status 2 if there are errors).
@@ -27,12 +33,35 @@ enum Command {
         /// The data-set folder (with qbank.toml).
         dir: PathBuf,
     },
-    /// The main job: validate, then run every analysis and write the outputs.
+    /// The main job: validate, then run every analysis and write the outputs and the report
+    /// (index.html); `qbank report DIR` is the same command.
+    #[command(visible_alias = "report")]
     Run {
         dir: PathBuf,
         /// Output folder (default: reports/<name of DIR>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Report formats: html (always written) and md (index.md beside it).
+        #[arg(long, value_delimiter = ',', default_value = "html")]
+        format: Vec<ReportFormat>,
+        /// Also write a readiness page for this candidate (repeatable).
+        #[arg(long = "candidate")]
+        candidates: Vec<String>,
+        /// No progress bar on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Readiness of practice candidates: readiness.csv (one row per candidate), per-attempt
+    /// scores with intervals, cohort figures, and a page per candidate asked for.
+    Readiness {
+        dir: PathBuf,
+        /// Write readiness/ID.html and ID.md for this candidate (repeatable).
+        #[arg(long = "candidate")]
+        candidates: Vec<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Classical item analysis: statistics, options, reliability, review flags and DIF.
     Items {
@@ -396,9 +425,43 @@ fn main() -> ExitCode {
             }
             Err(e) => report(e),
         },
-        Command::Run { dir, out } => {
+        Command::Readiness {
+            dir,
+            candidates,
+            out,
+            quiet,
+        } => {
             let out = out.unwrap_or_else(|| default_out(&dir));
-            match qbank::run::run(&dir, &out) {
+            match qbank::run::readiness(&dir, &out, &candidates, quiet) {
+                Ok(c) => {
+                    let share = |k: usize| c.status.get(k).map(|s| 100.0 * s.share).unwrap_or(0.0);
+                    println!(
+                        "{} candidates: {:.1} % Ready, {:.1} % Borderline, {:.1} % Not yet; outputs in {}",
+                        c.candidates,
+                        share(0),
+                        share(1),
+                        share(2),
+                        out.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e),
+            }
+        }
+        Command::Run {
+            dir,
+            out,
+            format,
+            candidates,
+            quiet,
+        } => {
+            let out = out.unwrap_or_else(|| default_out(&dir));
+            let opts = qbank::run::RunOptions {
+                markdown: format.contains(&ReportFormat::Md),
+                quiet,
+                readiness_pages: candidates,
+            };
+            match qbank::run::run(&dir, &out, &opts) {
                 Ok(o) => {
                     println!(
                         "{}: {} attempts by {} candidates on {} forms; outputs in {}",

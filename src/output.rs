@@ -70,3 +70,23 @@ pub fn fmt_f(x: f64, decimals: usize) -> String {
         String::new()
     }
 }
+
+/// A file name made from an id: letters, digits, '-', '_' and '.' are kept, everything else
+/// (path separators, spaces, quotes, Unicode) becomes '_'; a leading '.' too, so an id can never
+/// name a hidden file or leave its folder.
+pub fn safe_file_name(id: &str) -> String {
+    let mut s: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        s.insert(0, '_');
+    }
+    s
+}

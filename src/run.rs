@@ -128,20 +128,47 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     })
 }
 
+/// Options of the main job.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Also write the report as Markdown (`index.md`).
+    pub markdown: bool,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Candidates to write a readiness page for.
+    pub readiness_pages: Vec<String>,
+}
+
 /// The main job: validate, then run each stage, writing into `out`.
-pub fn run(dir: &Path, out: &Path) -> Result<Overview, RunError> {
+pub fn run(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, RunError> {
+    let progress = crate::progress::Progress::new(8, opts.quiet);
+    progress.stage("reading and validating");
     let (ds, diags) = load(dir)?;
     let overview = Overview::of(&ds, diags.warning_count());
     let p = out.join("validation.csv");
     write_validation(&p, &diags).map_err(io_err(&p))?;
     let p = out.join("overview.json");
     write_json(&p, &overview).map_err(io_err(&p))?;
+    progress.stage("classical item analysis");
     let items = items_stage(&ds, default_dif(&ds).as_ref(), out)?;
     // IRT: fixed-parameter calibration when the bank has parameters, concurrent otherwise.
-    let opts = crate::irt::workflow::CalibrateOptions::default();
-    let cal = calibrate_stage(&ds, &opts, out)?;
-    let (summary, tables) = equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
+    progress.stage("IRT calibration");
+    let cal_opts = crate::irt::workflow::CalibrateOptions::default();
+    let cal = calibrate_stage(&ds, &cal_opts, out)?;
+    progress.stage("IRT equating and linking");
+    let (summary, tables) = equate_stage(&ds, &cal, cal_opts.model, &cal_opts.em, out)?;
+    progress.stage("classical equating");
     classical_stage(&ds, &NEAT_METHODS, out)?;
+    progress.stage("readiness");
+    let (ctx, _, cohort) = readiness_stage(
+        &ds,
+        &cal,
+        &summary.scale,
+        &tables,
+        &opts.readiness_pages,
+        out,
+    )?;
+    progress.stage("report");
     let warnings: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
     let input = crate::report::ReportInput {
         ds: &ds,
@@ -151,12 +178,49 @@ pub fn run(dir: &Path, out: &Path) -> Result<Overview, RunError> {
         equating: &summary,
         tables: &tables,
         warnings: &warnings,
+        readiness: Some((&ctx, &cohort)),
+        markdown: opts.markdown,
     };
     crate::report::write_report(&input, out).map_err(|msg| RunError::Write {
         path: out.join("index.html"),
         source: std::io::Error::other(msg),
     })?;
+    progress.finish();
     Ok(overview)
+}
+
+/// `qbank readiness`: calibrates (fixed-parameter on the bank), builds the conversion tables and
+/// writes the readiness outputs ([`readiness_stage`]) into `out`.
+pub fn readiness(
+    dir: &Path,
+    out: &Path,
+    pages: &[String],
+    quiet: bool,
+) -> Result<crate::readiness::Cohort, RunError> {
+    let progress = crate::progress::Progress::new(3, quiet);
+    progress.stage("reading and validating");
+    let (ds, _) = load(dir)?;
+    progress.stage("IRT calibration");
+    let cal = crate::irt::workflow::calibrate_dataset(
+        &ds,
+        &crate::irt::workflow::CalibrateOptions::default(),
+    );
+    let (scale, tables, _) =
+        crate::equate::workflow::form_tables(&ds, &cal).map_err(|msg| scale_error(&ds, msg))?;
+    progress.stage("readiness");
+    let (_, _, cohort) = readiness_stage(&ds, &cal, &scale, &tables, pages, out)?;
+    progress.finish();
+    Ok(cohort)
+}
+
+/// A scale that cannot be built, reported against qbank.toml's [scale].
+fn scale_error(ds: &Dataset, msg: String) -> RunError {
+    let mut d = Diagnostics::default();
+    d.error(
+        crate::exam::Location::file(exam::display(&ds.exam.dir.join("qbank.toml"))).column("scale"),
+        msg,
+    );
+    RunError::Invalid(d)
 }
 
 /// Summary of a calibration for `calibration.json`.
@@ -405,15 +469,7 @@ pub fn equate_stage(
 ) -> Result<(EquatingSummary, Vec<crate::scale::ConversionTable>), RunError> {
     use crate::equate::workflow::{form_tables, separate_links};
     use crate::output::fmt_f;
-    let (scale, tables, mut warnings) = form_tables(ds, cal).map_err(|msg| {
-        let mut d = Diagnostics::default();
-        d.error(
-            crate::exam::Location::file(exam::display(&ds.exam.dir.join("qbank.toml")))
-                .column("scale"),
-            msg,
-        );
-        RunError::Invalid(d)
-    })?;
+    let (scale, tables, mut warnings) = form_tables(ds, cal).map_err(|msg| scale_error(ds, msg))?;
     let base = ds.exam.base_form();
     let grid = &cal.calibration.grid;
     let cohort = |f: usize| {
@@ -1328,4 +1384,186 @@ pub fn default_dif(ds: &Dataset) -> Option<crate::classical::DifSpec> {
         }),
         _ => None,
     }
+}
+
+/// Readiness of every candidate (see [`crate::readiness`]): writes `readiness.csv` (one row per
+/// candidate), `readiness_attempts.csv` (one row per attempt), `readiness.json` (cohort figures)
+/// and, for each id in `pages`, `readiness/ID.html` and `readiness/ID.md`.
+pub fn readiness_stage(
+    ds: &Dataset,
+    cal: &crate::irt::workflow::CalibrationResult,
+    scale: &crate::scale::Scale,
+    tables: &[crate::scale::ConversionTable],
+    pages: &[String],
+    out: &Path,
+) -> Result<
+    (
+        crate::readiness::Context,
+        Vec<crate::readiness::CandidateReadiness>,
+        crate::readiness::Cohort,
+    ),
+    RunError,
+> {
+    use crate::output::fmt_f;
+    use crate::readiness::{assess, cohort, Context};
+    for id in pages {
+        if !ds.matrix.candidate_ids.iter().any(|c| c == id) {
+            let mut d = Diagnostics::default();
+            d.error(
+                crate::exam::Location::file(exam::display(&ds.exam.attempts_path)),
+                format!("candidate '{id}' has no attempts in the log"),
+            );
+            return Err(RunError::Invalid(d));
+        }
+    }
+    let ctx = Context::of(ds, cal, scale, tables);
+    let cands = assess(ds, &ctx);
+    let coh = cohort(&ctx, &cands);
+    let opt_f = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
+    let mut header: Vec<String> = [
+        "candidate_id",
+        "attempts",
+        "full_length_attempts",
+        "last_attempt_id",
+        "last_form_id",
+        "last_scaled",
+        "last_low90",
+        "last_high90",
+        "last_p_pass",
+        "theta",
+        "psd",
+        "scaled",
+        "p_pass",
+        "p_pass_exam",
+        "window",
+        "full_in_window",
+        "target_hits",
+        "status",
+        "weakest_domain",
+        "study_plan",
+    ]
+    .map(String::from)
+    .to_vec();
+    for (d, _) in &ctx.domains {
+        for suffix in ["items", "shortfall", "cost", "cost_se"] {
+            header.push(format!("{d}_{suffix}"));
+        }
+    }
+    header.extend(["official_passed".to_string(), "official_scaled".to_string()]);
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    let p = out.join("readiness.csv");
+    write_csv(
+        &p,
+        &h,
+        cands.iter().map(|c| {
+            let last = c
+                .attempts
+                .last()
+                .expect("assessed candidates have attempts");
+            let mut row = vec![
+                c.candidate_id.clone(),
+                c.attempts.len().to_string(),
+                c.attempts
+                    .iter()
+                    .filter(|a| a.full_length)
+                    .count()
+                    .to_string(),
+                last.attempt_id.clone(),
+                last.form_id.clone(),
+                fmt_f(last.scaled, 0),
+                fmt_f(last.low90, 0),
+                fmt_f(last.high90, 0),
+                fmt_f(last.p_pass, 4),
+                fmt_f(c.theta, 4),
+                fmt_f(c.psd, 4),
+                fmt_f(c.scaled, 0),
+                fmt_f(c.p_pass, 4),
+                fmt_f(c.p_pass_exam, 4),
+                c.window.to_string(),
+                c.full_in_window.to_string(),
+                c.target_hits.to_string(),
+                c.status.as_str().to_string(),
+                c.weakest.clone().unwrap_or_default(),
+                crate::readiness::plan_text(&c.plan),
+            ];
+            for d in &c.domains {
+                row.push(d.items.to_string());
+                if d.enough_evidence {
+                    row.extend([fmt_f(d.shortfall, 4), fmt_f(d.cost, 1), fmt_f(d.cost_se, 1)]);
+                } else {
+                    row.extend([
+                        "not enough evidence".to_string(),
+                        String::new(),
+                        String::new(),
+                    ]);
+                }
+            }
+            row.push(c.official_passed.map(|b| b.to_string()).unwrap_or_default());
+            row.push(opt_f(c.official_scaled, 0));
+            row
+        }),
+    )
+    .map_err(io_err(&p))?;
+    let p = out.join("readiness_attempts.csv");
+    write_csv(
+        &p,
+        &[
+            "candidate_id",
+            "number",
+            "attempt_id",
+            "submitted_at",
+            "form_id",
+            "full_length",
+            "scored_items",
+            "raw",
+            "scaled",
+            "csem",
+            "low90",
+            "high90",
+            "eap",
+            "psd",
+            "p_pass",
+            "reached_target",
+            "note",
+        ],
+        cands.iter().flat_map(|c| {
+            c.attempts.iter().map(move |a| {
+                vec![
+                    c.candidate_id.clone(),
+                    a.number.to_string(),
+                    a.attempt_id.clone(),
+                    a.submitted_at.clone(),
+                    a.form_id.clone(),
+                    a.full_length.to_string(),
+                    a.scored_items.to_string(),
+                    a.raw.to_string(),
+                    fmt_f(a.scaled, 0),
+                    fmt_f(a.csem, 1),
+                    fmt_f(a.low90, 0),
+                    fmt_f(a.high90, 0),
+                    fmt_f(a.eap, 4),
+                    fmt_f(a.psd, 4),
+                    fmt_f(a.p_pass, 4),
+                    a.reached_target.to_string(),
+                    a.note.clone(),
+                ]
+            })
+        }),
+    )
+    .map_err(io_err(&p))?;
+    let p = out.join("readiness.json");
+    write_json(&p, &coh).map_err(io_err(&p))?;
+    for id in pages {
+        let c = cands
+            .iter()
+            .find(|c| &c.candidate_id == id)
+            .expect("checked above");
+        crate::report::readiness::candidate_page(&ctx, c, &out.join("readiness")).map_err(
+            |msg| RunError::Write {
+                path: out.join("readiness"),
+                source: std::io::Error::other(msg),
+            },
+        )?;
+    }
+    Ok((ctx, cands, coh))
 }

@@ -9,7 +9,16 @@ fn run_demo() -> PathBuf {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_demo");
     let _ = fs::remove_dir_all(&out);
     let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
-        .args(["run", "data/demo", "--out"])
+        .args([
+            "run",
+            "data/demo",
+            "--quiet",
+            "--format",
+            "html,md",
+            "--candidate",
+            "C000001",
+            "--out",
+        ])
         .arg(&out)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -37,6 +46,7 @@ fn the_demo_report_is_one_self_contained_file_with_every_section() {
         "id=\"calibration\"",
         "id=\"equating\"",
         "id=\"dif\"",
+        "id=\"readiness\"",
     ] {
         assert!(html.contains(section), "missing section {section}");
     }
@@ -77,6 +87,39 @@ fn the_demo_report_is_one_self_contained_file_with_every_section() {
         let cut = format!("<td>{}</td>", f["raw_cut"]);
         assert!(html.contains(&cut), "raw cut {cut} not in the report");
     }
+    // Every table is also a CSV beside the report, with the same cells.
+    let tables: Vec<PathBuf> = fs::read_dir(out.join("tables"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(tables.len() >= 8, "{tables:?}");
+    let md = fs::read_to_string(out.join("index.md")).unwrap();
+    for t in &tables {
+        let mut r = csv::Reader::from_path(t).unwrap();
+        for rec in r.records().take(3) {
+            for cell in rec.unwrap().iter() {
+                let html_cell = format!(
+                    "<td>{}</td>",
+                    cell.replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;")
+                );
+                assert!(html.contains(&html_cell), "{t:?}: {cell} not in the HTML");
+                assert!(md.contains(cell), "{t:?}: {cell} not in the Markdown");
+            }
+        }
+    }
+    // The Markdown links the PNG figures, which exist.
+    for line in md.lines().filter(|l| l.starts_with("![")) {
+        let target = &line[line.find("](").unwrap() + 2..line.len() - 1];
+        assert!(out.join(target).exists(), "{target}");
+    }
+    // A readiness page for the candidate asked for, self-contained as well.
+    let page = fs::read_to_string(out.join("readiness/C000001.html")).unwrap();
+    assert!(page.contains("Would I pass?") && page.matches("<svg").count() == 2);
+    assert!(fs::read_to_string(out.join("readiness/C000001.md"))
+        .unwrap()
+        .contains("Study plan"));
     // Cells hold escaped text, never markup: a cell that starts with '<' is an empty cell.
     assert_eq!(
         html.matches("<td><").count(),

@@ -7,70 +7,8 @@ use std::process::Command;
 
 use qbank::exam::{self, Diagnostics, Severity};
 
-const TOML: &str = r#"
-name = "fixture"
-base_form = "F1"
-
-[[domains]]
-id = "D1"
-name = "One"
-weight = 60
-
-[[domains]]
-id = "D2"
-name = "Two"
-weight = 40
-
-[scale]
-theta_cut = 0.0
-slope = 100
-"#;
-
-const ITEMS: &str = "item_id,domain,type,key,options,a,b,c
-I1,D1,single,B,4,1.0,0.0,0.2
-I2,D2,multiple,A|C,5,1.2,0.5,0.05
-I3,D1,single,A,4,,,
-I4,D2,single,D,4,0.8,-0.5,
-";
-
-const FORMS: &str = "form_id,position,item_id,scored
-F1,1,I1,true
-F1,2,I2,true
-F1,3,I3,false
-F2,1,I1,true
-F2,2,I4,true
-F2,3,I3,true
-";
-
-const ATTEMPTS: &str = "attempt_id,candidate_id,form_id,item_id,response,seconds,submitted_at
-T1,C1,F1,I1,B,10,2026-01-01T10:00:00Z
-T1,C1,F1,I2,C|A,12.5,2026-01-01T10:00:00Z
-T1,C1,F1,I3,,5,2026-01-01T10:00:00Z
-T2,C2,F2,I1,A,8,2026-01-02T10:00:00Z
-T2,C2,F2,I4,D,9,2026-01-02T10:00:00Z
-T2,C2,F2,I3,A,7,2026-01-02T10:00:00Z
-";
-
-/// A fresh copy of the fixture with `edits` (file name, new content) applied.
-fn fixture(name: &str, edits: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("validate")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    for (file, text) in [
-        ("qbank.toml", TOML),
-        ("items.csv", ITEMS),
-        ("forms.csv", FORMS),
-        ("attempts.csv", ATTEMPTS),
-    ] {
-        fs::write(dir.join(file), text).unwrap();
-    }
-    for (file, text) in edits {
-        fs::write(dir.join(file), text).unwrap();
-    }
-    dir
-}
+mod common;
+use common::{fixture, ATTEMPTS, FORMS, ITEMS, TOML};
 
 fn load(dir: &Path) -> (Option<exam::Dataset>, Diagnostics) {
     let mut d = Diagnostics::default();

@@ -142,13 +142,46 @@ pub fn read_attempts(
     };
     diags.merge(&builder.diags);
     if let Err(e) = run {
-        diags.error(
-            Location::file(file),
-            format!("cannot parse: {}", clean_polars_error(&e)),
-        );
+        // polars does not say where; find the first malformed line ourselves.
+        let loc = match (format, locate_csv_problem(path)) {
+            (LogFormat::Csv, Some((line, what))) => {
+                diags.error(Location::file(file).line(line), what);
+                return None;
+            }
+            _ => Location::file(file),
+        };
+        diags.error(loc, format!("cannot parse: {}", clean_polars_error(&e)));
         return None;
     }
     Some(builder.finish(exam, diags))
+}
+
+/// The first line of a CSV file that does not parse as a record of the header's width (or is
+/// not UTF-8), with what is wrong with it.
+fn locate_csv_problem(path: &Path) -> Option<(u64, String)> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_path(path)
+        .ok()?;
+    let width = r.headers().ok()?.len();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match r.read_record(&mut rec) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let what = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { len, .. } => {
+                        format!("expected {width} fields as in the header, found {len}")
+                    }
+                    csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8".to_string(),
+                    _ => format!("cannot parse: {e}"),
+                };
+                return Some((line, what));
+            }
+        }
+    }
 }
 
 fn clean_polars_error(e: &PolarsError) -> String {

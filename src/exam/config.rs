@@ -110,6 +110,40 @@ pub struct ReadinessConfig {
     pub target: f64,
     #[serde(default = "default_consistency")]
     pub consistency_attempts: usize,
+    /// Weight of an attempt in the domain profile is `decay^age` (age 0 = the latest attempt).
+    #[serde(default = "default_decay")]
+    pub decay: f64,
+    /// Expected ability change between attempts (theta units) in the growth model.
+    #[serde(default)]
+    pub growth: f64,
+    /// SD of the ability change between attempts (theta units) in the growth model.
+    #[serde(default = "default_growth_sd")]
+    pub growth_sd: f64,
+    /// P(pass) at or above which (with consistent attempts) a candidate is Ready.
+    #[serde(default = "default_ready_probability")]
+    pub ready_probability: f64,
+    /// P(pass) below which a candidate is Not yet.
+    #[serde(default = "default_borderline_probability")]
+    pub borderline_probability: f64,
+    /// Scored items of a domain (over the recent attempts) needed to judge it.
+    #[serde(default = "default_min_domain_items")]
+    pub min_domain_items: usize,
+}
+
+fn default_decay() -> f64 {
+    0.7
+}
+fn default_growth_sd() -> f64 {
+    0.3
+}
+fn default_ready_probability() -> f64 {
+    0.8
+}
+fn default_borderline_probability() -> f64 {
+    0.5
+}
+fn default_min_domain_items() -> usize {
+    5
 }
 
 fn default_target() -> f64 {
@@ -124,6 +158,12 @@ impl Default for ReadinessConfig {
         ReadinessConfig {
             target: default_target(),
             consistency_attempts: default_consistency(),
+            decay: default_decay(),
+            growth: 0.0,
+            growth_sd: default_growth_sd(),
+            ready_probability: default_ready_probability(),
+            borderline_probability: default_borderline_probability(),
+            min_domain_items: default_min_domain_items(),
         }
     }
 }
@@ -287,6 +327,34 @@ impl Config {
             diags.error(
                 loc().column("readiness"),
                 "consistency_attempts must be at least 1",
+            );
+        }
+        let r = &self.readiness;
+        if !(r.growth.is_finite() && r.growth_sd.is_finite() && r.growth_sd >= 0.0) {
+            diags.error(
+                loc().column("readiness"),
+                format!(
+                    "growth ({}) must be a number and growth_sd ({}) a number >= 0",
+                    r.growth, r.growth_sd
+                ),
+            );
+        }
+        if !(r.decay > 0.0 && r.decay <= 1.0) {
+            diags.error(
+                loc().column("readiness"),
+                format!("decay {} must be in (0, 1]", r.decay),
+            );
+        }
+        if !(0.0 < r.borderline_probability
+            && r.borderline_probability <= r.ready_probability
+            && r.ready_probability < 1.0)
+        {
+            diags.error(
+                loc().column("readiness"),
+                format!(
+                    "expected 0 < borderline_probability ({}) <= ready_probability ({}) < 1",
+                    r.borderline_probability, r.ready_probability
+                ),
             );
         }
     }

@@ -49,7 +49,36 @@ pub struct Chart {
     /// Draw the series as bars of this width instead of lines.
     pub bar_width: Option<f64>,
     pub vline: Option<(f64, String)>,
-    pub hline: Option<(f64, String)>,
+    /// Horizontal reference lines (the cut, a target), each with its legend label.
+    pub hlines: Vec<(f64, String)>,
+    /// Vertical interval bars (x, low, high), drawn in the first series' colour.
+    pub whiskers: Vec<(f64, f64, f64)>,
+    /// Labels for whole-number x positions (categorical axes); other positions stay blank.
+    pub x_names: Vec<String>,
+}
+
+impl Chart {
+    /// A line chart with no reference lines; set the other fields as needed.
+    pub fn lines(
+        name: &str,
+        title: &str,
+        x_label: &str,
+        y_label: &str,
+        series: Vec<Series>,
+    ) -> Chart {
+        Chart {
+            name: name.into(),
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            series,
+            bar_width: None,
+            vline: None,
+            hlines: Vec::new(),
+            whiskers: Vec::new(),
+            x_names: Vec::new(),
+        }
+    }
 }
 
 /// Figure size in pixels.
@@ -77,16 +106,24 @@ fn bounds(c: &Chart) -> ((f64, f64), (f64, f64)) {
         x0 = x0.min(v);
         x1 = x1.max(v);
     }
-    if let Some((h, _)) = c.hline {
+    for &(h, _) in &c.hlines {
         y0 = y0.min(h);
         y1 = y1.max(h);
+    }
+    for &(_, lo, hi) in &c.whiskers {
+        y0 = y0.min(lo);
+        y1 = y1.max(hi);
     }
     if !x0.is_finite() {
         return ((0.0, 1.0), (0.0, 1.0));
     }
     let w = c.bar_width.unwrap_or(0.0);
     let (x0, x1) = (x0 - w, x1 + w);
-    let y0 = if c.bar_width.is_some() { 0.0 } else { y0 };
+    let y0 = if c.bar_width.is_some() {
+        y0.min(0.0)
+    } else {
+        y0
+    };
     let pad = |a: f64, b: f64| {
         if (b - a).abs() < 1e-12 {
             (a - 1.0, b + 1.0)
@@ -122,8 +159,22 @@ fn draw<DB: DrawingBackend>(
         }
     };
     let (fx, fy) = (fmt(x1 - x0), fmt(y1 - y0));
+    let named = |v: &f64| {
+        let k = v.round();
+        if (v - k).abs() < 1e-6 && k >= 0.0 {
+            c.x_names.get(k as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let fx: &dyn Fn(&f64) -> String = if c.x_names.is_empty() { &fx } else { &named };
     chart
         .configure_mesh()
+        .x_labels(if c.x_names.is_empty() {
+            10
+        } else {
+            c.x_names.len() + 1
+        })
         .x_label_formatter(&fx)
         .y_label_formatter(&fy)
         .x_desc(c.x_label.as_str())
@@ -162,6 +213,30 @@ fn draw<DB: DrawingBackend>(
             });
         }
     }
+    if !c.whiskers.is_empty() {
+        let colour = PALETTE[0];
+        let cap = 0.08 * (x1 - x0) / (c.whiskers.len() as f64 + 4.0);
+        chart.draw_series(c.whiskers.iter().map(|&(x, lo, hi)| {
+            PathElement::new(
+                vec![
+                    (x - cap, lo),
+                    (x + cap, lo),
+                    (x, lo),
+                    (x, hi),
+                    (x - cap, hi),
+                    (x + cap, hi),
+                ],
+                colour.stroke_width(2),
+            )
+        }))?;
+        chart.draw_series(
+            c.series
+                .first()
+                .into_iter()
+                .flat_map(|s| s.points.iter())
+                .map(|&p| Circle::new(p, 4, colour.filled())),
+        )?;
+    }
     let grey = RGBColor(80, 80, 80);
     if let Some((v, label)) = &c.vline {
         chart
@@ -174,18 +249,20 @@ fn draw<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 14, y)], grey.stroke_width(2))
             });
     }
-    if let Some((h, label)) = &c.hline {
+    // Reference lines: solid grey for the first (the cut), dashed-looking orange for the next.
+    for (k, (h, label)) in c.hlines.iter().enumerate() {
+        let colour = if k == 0 { grey } else { PALETTE[5] };
         chart
             .draw_series(LineSeries::new(
                 vec![(x0, *h), (x1, *h)],
-                grey.stroke_width(2),
+                colour.stroke_width(2),
             ))?
             .label(label.as_str())
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 14, y)], grey.stroke_width(2))
+                PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
             });
     }
-    if c.series.len() > 1 || c.vline.is_some() || c.hline.is_some() {
+    if c.series.len() > 1 || c.vline.is_some() || !c.hlines.is_empty() {
         chart
             .configure_series_labels()
             .label_font((FONT, 13))

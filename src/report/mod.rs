@@ -1,10 +1,12 @@
 //! The report: one self-contained HTML file (`index.html`: CSS inline, figures as inline SVG, no
-//! scripts, no network) plus every figure as `figures/NAME.svg` and `.png`. Tables in the report
-//! are the CSVs written by the stages; the report reads the same result structs.
+//! scripts, no network), the same as Markdown (`index.md`, with `--format md`), every figure as
+//! `figures/NAME.svg` and `.png`, and every table as `tables/NAME.csv`. The report reads the same
+//! result structs the stages wrote their CSVs from.
 
+pub mod doc;
 pub mod figures;
+pub mod readiness;
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::classical::ItemAnalysis;
@@ -12,6 +14,7 @@ use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
 use crate::run::{EquatingSummary, Overview};
 use crate::scale::ConversionTable;
+use doc::Doc;
 use figures::{Chart, Series};
 
 /// Escapes text for HTML (ids and messages come from user files).
@@ -39,81 +42,63 @@ pub struct ReportInput<'a> {
     pub equating: &'a EquatingSummary,
     pub tables: &'a [ConversionTable],
     pub warnings: &'a [String],
+    pub readiness: Option<(&'a crate::readiness::Context, &'a crate::readiness::Cohort)>,
+    /// Also write `index.md`.
+    pub markdown: bool,
 }
 
-fn f(x: f64, d: usize) -> String {
+pub(crate) fn f(x: f64, d: usize) -> String {
     crate::output::fmt_f(x, d)
 }
 
-fn table(out: &mut String, header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
-    out.push_str("<table><thead><tr>");
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", esc(h));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for r in rows {
-        out.push_str("<tr>");
-        for c in r {
-            let _ = write!(out, "<td>{}</td>", esc(&c));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table>\n");
+fn pct(x: f64) -> String {
+    format!("{} %", f(100.0 * x, 1))
 }
 
-fn figure(out: &mut String, svg: &str, caption: &str) {
-    // Drop the XML declaration: the SVG is inlined into HTML.
-    let body = svg.find("<svg").map(|i| &svg[i..]).unwrap_or(svg);
-    let _ = write!(
-        out,
-        "<figure>{body}<figcaption>{}</figcaption></figure>\n",
-        esc(caption)
-    );
-}
+/// Flagged pretest items get a card each, up to this many (the rest are in the table).
+pub const MAX_CARDS: usize = 40;
 
-const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
-h1{font-size:1.6em}h2{border-bottom:2px solid #0072b2;padding-bottom:.2em;margin-top:2em}\
-table{border-collapse:collapse;margin:1em 0;font-size:.85em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}\
-th{background:#eef4f9}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}figure svg{max-width:100%;height:auto}\
-figcaption{font-size:.85em;color:#555}.note{color:#555;font-size:.9em}.warn{color:#a33}\
-@media print{h2{page-break-before:always}figure{page-break-inside:avoid}}";
-
-/// Builds the figures and `index.html` in `out`.
+/// Builds the figures, tables and `index.html` (and `index.md`) in `out`.
 pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
-    let fig_dir = out.join("figures");
-    let ds = input.ds;
-    let m = &ds.matrix;
-    let eq = input.equating;
-    let scale = &eq.scale;
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} — qbank report</title><style>{CSS}</style></head><body>\n",
-        esc(&input.overview.exam)
-    );
-    let _ = write!(
-        html,
-        "<h1>{}</h1><p class=\"note\">qbank report of <code>{}</code></p>\n",
-        esc(&input.overview.exam),
-        esc(&input.overview.data_dir)
-    );
-
-    // Overview
     let o = input.overview;
-    html.push_str("<section id=\"overview\"><h2>Overview</h2>");
-    let _ = write!(
-        html,
-        "<p>{} attempts by {} candidates on {} forms ({} items in the bank, {} responses), submitted from {} to {}.</p>",
+    let mut doc = Doc::new(
+        &format!("{} — qbank report", o.exam),
+        &format!("qbank report of {}", o.data_dir),
+        &out.join("figures"),
+        "figures",
+        Some(&out.join("tables")),
+    );
+    overview(&mut doc, input)?;
+    score_distributions(&mut doc, input)?;
+    item_review(&mut doc, input)?;
+    calibration(&mut doc, input)?;
+    equating(&mut doc, input)?;
+    if let Some((ctx, coh)) = input.readiness {
+        readiness::cohort_section(&mut doc, ctx, coh)?;
+    }
+    dif(&mut doc, input)?;
+    doc.write(
+        &out.join("index.html"),
+        input.markdown.then(|| out.join("index.md")).as_deref(),
+    )
+}
+
+fn overview(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+    let o = input.overview;
+    let eq = input.equating;
+    doc.section("overview", "Overview");
+    doc.p(&format!(
+        "{} attempts by {} candidates on {} forms ({} items in the bank, {} responses), submitted from {} to {}.",
         o.attempts,
         o.candidates,
         o.forms.len(),
         o.items,
         o.responses,
-        esc(&o.first_submitted),
-        esc(&o.last_submitted)
-    );
-    table(
-        &mut html,
+        o.first_submitted,
+        o.last_submitted
+    ));
+    doc.table(
+        "forms",
         &[
             "form",
             "scored items",
@@ -123,41 +108,50 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
             "raw cut",
             "pass rate at 700",
         ],
-        o.forms.iter().map(|fo| {
-            let fe = eq.forms.iter().find(|x| x.form_id == fo.form_id);
-            vec![
-                fo.form_id.clone(),
-                fo.scored_items.to_string(),
-                fo.pretest_items.to_string(),
-                fo.attempts.to_string(),
-                f(fo.mean_raw_score, 2),
-                fe.and_then(|x| x.raw_cut)
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                fe.map(|x| format!("{} %", f(100.0 * x.pass_rate, 1)))
-                    .unwrap_or_default(),
-            ]
-        }),
-    );
+        o.forms
+            .iter()
+            .map(|fo| {
+                let fe = eq.forms.iter().find(|x| x.form_id == fo.form_id);
+                vec![
+                    fo.form_id.clone(),
+                    fo.scored_items.to_string(),
+                    fo.pretest_items.to_string(),
+                    fo.attempts.to_string(),
+                    f(fo.mean_raw_score, 2),
+                    fe.and_then(|x| x.raw_cut)
+                        .map(|c| c.to_string())
+                        .unwrap_or_default(),
+                    fe.map(|x| pct(x.pass_rate)).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    )?;
     if input.warnings.is_empty() {
-        html.push_str("<p>Validation: no warnings.</p>");
+        doc.p("Validation: no warnings.");
     } else {
-        let _ = write!(
-            html,
-            "<p class=\"warn\">{} warning(s):</p><ul>",
-            input.warnings.len()
-        );
-        for w in input.warnings.iter().take(50) {
-            let _ = write!(html, "<li>{}</li>", esc(w));
-        }
-        html.push_str("</ul>");
+        doc.p(&format!(
+            "Validation: {} warning(s){}:",
+            input.warnings.len(),
+            if input.warnings.len() > 50 {
+                " (the first 50; all in validation.csv)"
+            } else {
+                ""
+            }
+        ));
+        let shown: Vec<String> = input.warnings.iter().take(50).cloned().collect();
+        doc.list(&shown, true);
     }
-    html.push_str("</section>\n");
+    Ok(())
+}
 
-    // Score distributions
-    html.push_str("<section id=\"scores\"><h2>Score distributions</h2>");
+fn score_distributions(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+    let ds = input.ds;
+    let m = &ds.matrix;
+    let scale = &input.equating.scale;
+    doc.section("scores", "Score distributions");
     let mut cdf_series = Vec::new();
     let mut raw_series = Vec::new();
+    doc.pair();
     for t in input.tables {
         let fidx = ds.exam.form_index(&t.form_id).unwrap_or(0);
         let attempts: Vec<usize> = (0..m.n_attempts()).filter(|&a| m.form(a) == fidx).collect();
@@ -182,39 +176,38 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
             counts[(((s - scale.min) / bin).floor() as usize).min(nb - 1)] += 1.0;
         }
         let chart = Chart {
-            name: format!("scaled_{}", t.form_id),
-            title: format!("Scaled scores, form {}", t.form_id),
-            x_label: "scaled score (100-1000)".into(),
-            y_label: "attempts".into(),
-            series: vec![Series {
-                label: t.form_id.clone(),
-                points: counts
-                    .iter()
-                    .enumerate()
-                    .map(|(k, c)| (scale.min + bin * (k as f64 + 0.5), *c))
-                    .collect(),
-            }],
             bar_width: Some(bin * 0.9),
             vline: Some((
                 scale.cut,
-                format!("cut {} (pass rate {} %)", scale.cut, f(100.0 * pass, 1)),
+                format!("cut {} (pass rate {})", scale.cut, pct(pass)),
             )),
-            hline: None,
+            ..Chart::lines(
+                &format!("scaled_{}", t.form_id),
+                &format!("Scaled scores, form {}", t.form_id),
+                "scaled score (100-1000)",
+                "attempts",
+                vec![Series {
+                    label: t.form_id.clone(),
+                    points: counts
+                        .iter()
+                        .enumerate()
+                        .map(|(k, c)| (scale.min + bin * (k as f64 + 0.5), *c))
+                        .collect(),
+                }],
+            )
         };
-        let svg = figures::write(&chart, &fig_dir)?;
-        figure(
-            &mut html,
-            &svg,
+        doc.figure(
+            &chart,
             &format!(
-                "Form {}: {} attempts; {} % at or above {}.",
+                "Form {}: {} attempts; {} at or above {}.",
                 t.form_id,
                 attempts.len(),
-                f(100.0 * pass, 1),
+                pct(pass),
                 scale.cut
             ),
-        );
+        )?;
         let mut sorted = scaled.clone();
-        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        sorted.sort_by(f64::total_cmp);
         cdf_series.push(Series {
             label: t.form_id.clone(),
             points: sorted
@@ -237,54 +230,66 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
                 .collect(),
         });
     }
-    let svg = figures::write(
-        &Chart {
-            name: "raw_scores".into(),
-            title: "Raw score distributions".into(),
-            x_label: "raw score (scored items right)".into(),
-            y_label: "share of attempts".into(),
-            series: raw_series,
-            bar_width: None,
-            vline: None,
-            hline: None,
-        },
-        &fig_dir,
-    )?;
-    figure(
-        &mut html,
-        &svg,
+    doc.end_group();
+    doc.pair();
+    doc.figure(
+        &Chart::lines(
+            "raw_scores",
+            "Raw score distributions",
+            "raw score (scored items right)",
+            "share of attempts",
+            raw_series,
+        ),
         "Raw scores by form (pretest items never count).",
-    );
-    let svg = figures::write(
-        &Chart {
-            name: "cumulative".into(),
-            title: "Cumulative distribution of scaled scores".into(),
-            x_label: "scaled score".into(),
-            y_label: "share of attempts at or below".into(),
-            series: cdf_series,
-            bar_width: None,
-            vline: Some((scale.cut, format!("cut {}", scale.cut))),
-            hline: None,
-        },
-        &fig_dir,
     )?;
-    figure(
-        &mut html,
-        &svg,
+    doc.figure(
+        &Chart {
+            vline: Some((scale.cut, format!("cut {}", scale.cut))),
+            ..Chart::lines(
+                "cumulative",
+                "Cumulative distribution of scaled scores",
+                "scaled score",
+                "share of attempts at or below",
+                cdf_series,
+            )
+        },
         "All forms overlaid: where the curves cross the cut, the share failing.",
-    );
-    html.push_str("</section>\n");
+    )?;
+    doc.end_group();
+    Ok(())
+}
 
-    // Item review
-    html.push_str("<section id=\"items\"><h2>Item review for authors</h2><p>Pretest items (pooled over forms) with their statistics and flags; the criterion is the scored total.</p>");
+/// Plain-word reasons an item is flagged: classical flags, then calibration flags.
+fn item_flags(input: &ReportInput<'_>, item_id: &str) -> Vec<String> {
+    let mut v: Vec<String> = input
+        .items
+        .flags
+        .iter()
+        .filter(|fl| fl.item_id == item_id)
+        .map(|fl| fl.reason.clone())
+        .collect();
+    if let Some(e) = input
+        .calibration
+        .estimates
+        .iter()
+        .find(|e| e.item_id == item_id)
+    {
+        v.extend(e.flags.iter().cloned());
+    }
+    v
+}
+
+fn item_review(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+    doc.section("items", "Item review for authors");
+    doc.p("Pretest items (pooled over forms) with their statistics and flags; the criterion is the scored total.");
     let pooled: Vec<_> = input
         .items
         .items
         .iter()
         .filter(|s| s.form_id == crate::classical::POOLED && s.role != "scored")
         .collect();
-    table(
-        &mut html,
+    doc.table(
+        "pretest_items",
         &[
             "item",
             "presented",
@@ -294,33 +299,173 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
             "median s",
             "flags",
         ],
-        pooled.iter().map(|s| {
-            let flags: Vec<String> = input
-                .items
-                .flags
-                .iter()
-                .filter(|fl| fl.item_id == s.item_id)
-                .map(|fl| fl.reason.clone())
-                .collect();
-            vec![
-                s.item_id.clone(),
-                f(s.n_presented, 0),
-                f(s.p_value, 3),
-                f(s.point_biserial, 3),
-                f(s.omit_rate, 3),
-                f(s.median_seconds, 1),
-                flags.join("; "),
-            ]
-        }),
+        pooled
+            .iter()
+            .map(|s| {
+                vec![
+                    s.item_id.clone(),
+                    f(s.n_presented, 0),
+                    f(s.p_value, 3),
+                    f(s.point_biserial, 3),
+                    f(s.omit_rate, 3),
+                    f(s.median_seconds, 1),
+                    item_flags(input, &s.item_id).join("; "),
+                ]
+            })
+            .collect(),
+    )?;
+    let flagged: Vec<&str> = pooled
+        .iter()
+        .map(|s| s.item_id.as_str())
+        .filter(|id| !item_flags(input, id).is_empty())
+        .collect();
+    if flagged.is_empty() {
+        return Ok(());
+    }
+    doc.p(&format!(
+        "{} flagged pretest item(s){}: each card shows the model's ICC over the proportions correct of candidates grouped by ability (a fit plot) and the share choosing each option by score fifth (trace lines).",
+        flagged.len(),
+        if flagged.len() > MAX_CARDS { format!(", the first {MAX_CARDS} as cards") } else { String::new() }
+    ));
+    let scores = crate::irt::scoring::score_persons(
+        &input.calibration.responses,
+        &input.calibration.calibration,
     );
-    html.push_str("</section>\n");
+    for id in flagged.into_iter().take(MAX_CARDS) {
+        item_card(doc, input, id, &scores)?;
+    }
+    Ok(())
+}
 
-    // Calibration
+/// Ability groups for the fit plot.
+const FIT_GROUPS: usize = 10;
+
+fn item_card(
+    doc: &mut Doc,
+    input: &ReportInput<'_>,
+    item_id: &str,
+    scores: &[crate::irt::scoring::PersonScore],
+) -> Result<(), String> {
     let cal = input.calibration;
-    html.push_str("<section id=\"calibration\"><h2>Calibration</h2>");
-    let _ = write!(
-        html,
-        "<p>{} calibration, {} EM cycles, log-likelihood {}. Estimated items:</p>",
+    let scale = &input.equating.scale;
+    doc.subsection(&format!("Item {item_id}"), true);
+    doc.list(&item_flags(input, item_id), true);
+    let safe = crate::output::safe_file_name(item_id);
+    doc.pair();
+    // ICC against empirical proportions by EAP group (equal-count groups).
+    if let Some(k) = cal.responses.item_ids.iter().position(|i| i == item_id) {
+        let mut seen: Vec<(f64, bool)> = Vec::new();
+        for p in 0..cal.responses.n_persons() {
+            if let Some(&c) = cal
+                .responses
+                .codes(p)
+                .iter()
+                .find(|&&c| c as usize / 2 == k)
+            {
+                seen.push((scores[p].eap, c & 1 == 1));
+            }
+        }
+        seen.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let g = FIT_GROUPS.min(seen.len().max(1));
+        let mut empirical = Vec::new();
+        let mut whiskers = Vec::new();
+        for chunk in 0..g {
+            let part = &seen[chunk * seen.len() / g..(chunk + 1) * seen.len() / g];
+            if part.is_empty() {
+                continue;
+            }
+            let n = part.len() as f64;
+            let x = part.iter().map(|s| s.0).sum::<f64>() / n;
+            let y = part.iter().filter(|s| s.1).count() as f64 / n;
+            let se = (y * (1.0 - y) / n).sqrt();
+            empirical.push((x, y));
+            whiskers.push((x, (y - 1.96 * se).max(0.0), (y + 1.96 * se).min(1.0)));
+        }
+        let model = cal.calibration.items[k];
+        let curve: Vec<(f64, f64)> = (0..=60)
+            .map(|t| -3.0 + 0.1 * t as f64)
+            .map(|t| (t, model.p(t)))
+            .collect();
+        let chart = Chart {
+            whiskers,
+            vline: Some((scale.theta_cut, "cut".into())),
+            ..Chart::lines(
+                &format!("icc_{safe}"),
+                &format!("{item_id}: model ICC and observed proportions"),
+                "theta (EAP of ability group)",
+                "proportion correct",
+                vec![
+                    Series {
+                        label: "observed (95 % interval)".into(),
+                        points: empirical,
+                    },
+                    Series {
+                        label: "model ICC".into(),
+                        points: curve,
+                    },
+                ],
+            )
+        };
+        doc.figure(
+            &chart,
+            &format!(
+                "{item_id}: {} responses in {g} equal-size ability groups; a = {}, b = {}, c = {}.",
+                seen.len(),
+                f(model.a, 2),
+                f(model.b(), 2),
+                f(model.c, 2)
+            ),
+        )?;
+    }
+    // Option trace lines by score fifth (pooled over forms).
+    let options: Vec<_> = input
+        .items
+        .options
+        .iter()
+        .filter(|o| {
+            o.item_id == item_id && o.form_id == crate::classical::POOLED && o.kind != "set"
+        })
+        .collect();
+    if !options.is_empty() {
+        let chart = Chart {
+            x_names: ["", "1 lowest", "2", "3", "4", "5 highest"]
+                .map(String::from)
+                .to_vec(),
+            ..Chart::lines(
+                &format!("trace_{safe}"),
+                &format!("{item_id}: option trace lines"),
+                "score group (fifths of the scored total)",
+                "share choosing the option",
+                options
+                    .iter()
+                    .map(|o| Series {
+                        label: format!("{} ({})", o.option, o.kind),
+                        points: o
+                            .share_by_quintile
+                            .iter()
+                            .enumerate()
+                            .map(|(q, s)| ((q + 1) as f64, *s))
+                            .collect(),
+                    })
+                    .collect(),
+            )
+        };
+        doc.figure(
+            &chart,
+            "The key should rise with the score and each distractor fall; a rising distractor suggests a miskey or a second right answer.",
+        )?;
+    }
+    doc.end_group();
+    Ok(())
+}
+
+fn calibration(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+    let cal = input.calibration;
+    let ds = input.ds;
+    let scale = &input.equating.scale;
+    doc.section("calibration", "Calibration");
+    doc.p(&format!(
+        "{} calibration, {} EM cycles, log-likelihood {}. Estimated items:",
         if cal.mode == crate::irt::workflow::Mode::FixedParameter {
             "Fixed-parameter (bank items fixed)"
         } else {
@@ -328,26 +473,30 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
         },
         cal.calibration.iterations,
         f(cal.calibration.loglik, 2)
-    );
-    table(
-        &mut html,
+    ));
+    doc.table(
+        "estimated_items",
         &[
             "item", "model", "a", "b", "c", "se(b)", "n", "S-X2 p", "flags",
         ],
-        cal.estimates.iter().filter(|e| !e.fixed).map(|e| {
-            vec![
-                e.item_id.clone(),
-                e.model.as_str().to_string(),
-                f(e.a, 3),
-                f(e.b, 3),
-                f(e.c, 3),
-                e.se_b.map(|x| f(x, 3)).unwrap_or_default(),
-                f(e.n, 0),
-                e.fit.as_ref().map(|x| f(x.p_value, 4)).unwrap_or_default(),
-                e.flags.join("; "),
-            ]
-        }),
-    );
+        cal.estimates
+            .iter()
+            .filter(|e| !e.fixed)
+            .map(|e| {
+                vec![
+                    e.item_id.clone(),
+                    e.model.as_str().to_string(),
+                    f(e.a, 3),
+                    f(e.b, 3),
+                    f(e.c, 3),
+                    e.se_b.map(|x| f(x, 3)).unwrap_or_default(),
+                    f(e.n, 0),
+                    e.fit.as_ref().map(|x| f(x.p_value, 4)).unwrap_or_default(),
+                    e.flags.join("; "),
+                ]
+            })
+            .collect(),
+    )?;
     // Wright map: ability (EAP) and item difficulty on one theta axis.
     let scores = crate::irt::scoring::score_persons(&cal.responses, &cal.calibration);
     let hist = |vals: &mut dyn Iterator<Item = f64>| {
@@ -363,90 +512,92 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
             .collect::<Vec<_>>()
     };
     let wright = Chart {
-        name: "wright_map".into(),
-        title: "Wright map: candidates and items on one theta scale".into(),
-        x_label: "theta (bank scale)".into(),
-        y_label: "share per 0.25 theta".into(),
-        series: vec![
-            Series {
-                label: "candidates (EAP)".into(),
-                points: hist(&mut scores.iter().map(|s| s.eap)),
-            },
-            Series {
-                label: "items (b)".into(),
-                points: hist(&mut cal.calibration.items.iter().map(|i| i.b())),
-            },
-        ],
         bar_width: Some(0.22),
         vline: Some((
             scale.theta_cut,
             format!("cut theta {}", f(scale.theta_cut, 2)),
         )),
-        hline: None,
+        ..Chart::lines(
+            "wright_map",
+            "Wright map: candidates and items on one theta scale",
+            "theta (bank scale)",
+            "share per 0.25 theta",
+            vec![
+                Series {
+                    label: "candidates (EAP)".into(),
+                    points: hist(&mut scores.iter().map(|s| s.eap)),
+                },
+                Series {
+                    label: "items (b)".into(),
+                    points: hist(&mut cal.calibration.items.iter().map(|i| i.b())),
+                },
+            ],
+        )
     };
-    let svg = figures::write(&wright, &fig_dir)?;
-    figure(
-        &mut html,
-        &svg,
+    doc.pair();
+    doc.figure(
+        &wright,
         "Item difficulties beside the candidates' abilities; the cut is marked.",
-    );
-    let theta: Vec<f64> = (0..=80).map(|k| -4.0 + 0.1 * k as f64).collect();
-    let mut info = Vec::new();
-    for (fi, form) in ds.exam.forms.iter().enumerate() {
-        let items = cal.scored_params(ds, fi);
-        let ti = crate::irt::scoring::test_information(&items, &theta);
-        info.push(Series {
-            label: form.id.clone(),
-            points: theta
-                .iter()
-                .zip(ti)
-                .map(|(t, i)| (*t, 1.0 / i.sqrt()))
-                .collect(),
-        });
-    }
-    let svg = figures::write(
-        &Chart {
-            name: "csem".into(),
-            title: "Conditional standard error by form".into(),
-            x_label: "theta".into(),
-            y_label: "SE of theta = 1 / sqrt(information)".into(),
-            series: info,
-            bar_width: None,
-            vline: Some((scale.theta_cut, "cut".into())),
-            hline: None,
-        },
-        &fig_dir,
     )?;
-    figure(
-        &mut html,
-        &svg,
+    let theta: Vec<f64> = (0..=80).map(|k| -4.0 + 0.1 * k as f64).collect();
+    let info = ds
+        .exam
+        .forms
+        .iter()
+        .enumerate()
+        .map(|(fi, form)| {
+            let ti = crate::irt::scoring::test_information(&cal.scored_params(ds, fi), &theta);
+            Series {
+                label: form.id.clone(),
+                points: theta
+                    .iter()
+                    .zip(ti)
+                    .map(|(t, i)| (*t, 1.0 / i.sqrt()))
+                    .collect(),
+            }
+        })
+        .collect();
+    doc.figure(
+        &Chart {
+            vline: Some((scale.theta_cut, "cut".into())),
+            ..Chart::lines(
+                "csem",
+                "Conditional standard error by form",
+                "theta",
+                "SE of theta = 1 / sqrt(information)",
+                info,
+            )
+        },
         "Measurement is most precise where the curve is lowest; it should be low at the cut.",
-    );
-    html.push_str("</section>\n");
+    )?;
+    doc.end_group();
+    Ok(())
+}
 
-    // Equating
-    html.push_str("<section id=\"equating\"><h2>Equating</h2>");
+fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+    let eq = input.equating;
+    let scale = &eq.scale;
+    doc.section("equating", "Equating");
     let conv = Chart {
-        name: "conversion".into(),
-        title: "Raw to scaled conversions".into(),
-        x_label: "raw score".into(),
-        y_label: "scaled score".into(),
-        series: input
-            .tables
-            .iter()
-            .map(|t| Series {
-                label: t.form_id.clone(),
-                points: t.rows.iter().map(|r| (r.raw as f64, r.reported)).collect(),
-            })
-            .collect(),
-        bar_width: None,
-        vline: None,
-        hline: Some((scale.cut, format!("pass mark {}", scale.cut))),
+        hlines: vec![(scale.cut, format!("pass mark {}", scale.cut))],
+        ..Chart::lines(
+            "conversion",
+            "Raw to scaled conversions",
+            "raw score",
+            "scaled score",
+            input
+                .tables
+                .iter()
+                .map(|t| Series {
+                    label: t.form_id.clone(),
+                    points: t.rows.iter().map(|r| (r.raw as f64, r.reported)).collect(),
+                })
+                .collect(),
+        )
     };
-    let svg = figures::write(&conv, &fig_dir)?;
-    figure(&mut html, &svg, "Each form's raw scores on the common scale (IRT true-score equating); where a curve crosses 700 is its raw cut.");
-    table(
-        &mut html,
+    doc.figure(&conv, "Each form's raw scores on the common scale (IRT true-score equating); where a curve crosses 700 is its raw cut.")?;
+    doc.table(
+        "form_cuts",
         &[
             "form",
             "mean b",
@@ -456,21 +607,49 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
             "decision consistency",
             "kappa",
         ],
-        eq.forms.iter().map(|x| {
-            let c = x.classification.as_ref();
-            vec![
-                x.form_id.clone(),
-                f(x.mean_b, 3),
-                x.raw_cut.map(|r| r.to_string()).unwrap_or_default(),
-                f(x.true_score_cut, 2),
-                c.map(|c| f(c.accuracy, 3)).unwrap_or_default(),
-                c.map(|c| f(c.consistency, 3)).unwrap_or_default(),
-                c.map(|c| f(c.kappa, 3)).unwrap_or_default(),
-            ]
-        }),
+        eq.forms
+            .iter()
+            .map(|x| {
+                let c = x.classification.as_ref();
+                vec![
+                    x.form_id.clone(),
+                    f(x.mean_b, 3),
+                    x.raw_cut.map(|r| r.to_string()).unwrap_or_default(),
+                    f(x.true_score_cut, 2),
+                    c.map(|c| f(c.accuracy, 3)).unwrap_or_default(),
+                    c.map(|c| f(c.consistency, 3)).unwrap_or_default(),
+                    c.map(|c| f(c.kappa, 3)).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    )?;
+    doc.subsection(
+        "Conversion tables (reported scaled score by raw score)",
+        false,
     );
-    table(
-        &mut html,
+    let longest = input.tables.iter().map(|t| t.rows.len()).max().unwrap_or(0);
+    let mut header = vec!["raw".to_string()];
+    header.extend(input.tables.iter().map(|t| t.form_id.clone()));
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    doc.table(
+        "conversion_tables",
+        &h,
+        (0..longest)
+            .map(|raw| {
+                let mut row = vec![raw.to_string()];
+                row.extend(input.tables.iter().map(|t| {
+                    t.rows
+                        .get(raw)
+                        .map(|r| f(r.reported, 0))
+                        .unwrap_or_default()
+                }));
+                row
+            })
+            .collect(),
+    )?;
+    doc.subsection("Linking constants and anchor drift", false);
+    doc.table(
+        "linking",
         &[
             "form linked to base",
             "method",
@@ -479,33 +658,75 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
             "common items",
             "anchors drifting",
         ],
-        eq.links.iter().map(|l| {
-            vec![
-                l.form_id.clone(),
-                l.link.method.as_str().to_string(),
-                f(l.link.slope, 4),
-                f(l.link.intercept, 4),
-                l.n_common.to_string(),
-                l.anchors.iter().filter(|a| a.flagged).count().to_string(),
-            ]
-        }),
-    );
-    html.push_str("<p class=\"note\">Full conversion tables: conversion_FORM.csv.</p></section>\n");
+        eq.links
+            .iter()
+            .map(|l| {
+                vec![
+                    l.form_id.clone(),
+                    l.link.method.as_str().to_string(),
+                    f(l.link.slope, 4),
+                    f(l.link.intercept, 4),
+                    l.n_common.to_string(),
+                    l.anchors.iter().filter(|a| a.flagged).count().to_string(),
+                ]
+            })
+            .collect(),
+    )?;
+    let drifting: Vec<Vec<String>> = eq
+        .links
+        .iter()
+        .flat_map(|l| {
+            l.anchors.iter().filter(|a| a.flagged).map(move |a| {
+                vec![
+                    l.form_id.clone(),
+                    a.item_id.clone(),
+                    f(a.b_base, 3),
+                    f(a.b_linked, 3),
+                    f(a.displacement, 3),
+                ]
+            })
+        })
+        .collect();
+    if drifting.is_empty() {
+        doc.p(&format!(
+            "No anchor's b moved by more than {} after linking.",
+            crate::equate::workflow::DRIFT_THRESHOLD
+        ));
+    } else {
+        doc.table(
+            "anchor_drift",
+            &["form", "anchor", "b (bank)", "b (linked)", "displacement"],
+            drifting,
+        )?;
+    }
+    doc.note("Full conversion tables with theta and CSEM: conversion_FORM.csv; every anchor's drift: anchor_drift.csv.");
+    Ok(())
+}
 
-    // DIF
-    if let Some(spec) = &input.items.dif_spec {
-        let _ = write!(html, "<section id=\"dif\"><h2>DIF</h2><p>Mantel-Haenszel, {} = {} (reference) vs {} (focal). Items in ETS categories B and C:</p>", esc(&spec.column), esc(&spec.reference), esc(&spec.focal));
-        table(
-            &mut html,
-            &[
-                "item",
-                "n reference",
-                "n focal",
-                "MH D-DIF",
-                "SE",
-                "category",
-            ],
-            input.items.dif.iter().filter_map(|d| {
+fn dif(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+    let Some(spec) = &input.items.dif_spec else {
+        return Ok(());
+    };
+    doc.section("dif", "DIF");
+    doc.p(&format!(
+        "Mantel-Haenszel, {} = {} (reference) vs {} (focal). Items in ETS categories B and C:",
+        spec.column, spec.reference, spec.focal
+    ));
+    doc.table(
+        "dif",
+        &[
+            "item",
+            "n reference",
+            "n focal",
+            "MH D-DIF",
+            "SE",
+            "category",
+        ],
+        input
+            .items
+            .dif
+            .iter()
+            .filter_map(|d| {
                 let mh = d.mh.as_ref().filter(|m| m.category != 'A')?;
                 Some(vec![
                     d.item_id.clone(),
@@ -515,14 +736,10 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
                     f(mh.se_d_dif, 2),
                     mh.category.to_string(),
                 ])
-            }),
-        );
-        html.push_str("</section>\n");
-    }
-    html.push_str("</body></html>\n");
-    let p = out.join("index.html");
-    crate::output::write_atomic(&p, |w| w.write_all(html.as_bytes()))
-        .map_err(|e| format!("{}: {e}", p.display()))
+            })
+            .collect(),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,384 @@
+//! Readiness in the report: the cohort section of the main report and one page per candidate
+//! (`readiness/ID.html` and `.md`).
+
+use std::path::Path;
+
+use super::doc::Doc;
+use super::f;
+use super::figures::{Chart, Series};
+use crate::readiness::{plan_text, CandidateReadiness, Cohort, Context};
+
+/// The readiness section of the main report: cohort figures.
+pub fn cohort_section(doc: &mut Doc, ctx: &Context, coh: &Cohort) -> Result<(), String> {
+    doc.section("readiness", "Readiness (practice candidates)");
+    doc.p(&format!(
+        "{} candidates, {} attempts. Target {} (pass mark {}).",
+        coh.candidates, coh.attempts, coh.target, ctx.scale.cut
+    ));
+    doc.table(
+        "readiness_status",
+        &["status", "candidates", "share"],
+        coh.status
+            .iter()
+            .map(|s| {
+                vec![
+                    s.status.as_str().to_string(),
+                    s.candidates.to_string(),
+                    super::pct(s.share),
+                ]
+            })
+            .collect(),
+    )?;
+    doc.note(&coh.status_rule);
+    doc.note(&format!("Model: {}.", coh.growth_model));
+    doc.pair();
+    doc.figure(
+        &Chart {
+            bar_width: Some(0.045),
+            ..Chart::lines(
+                "readiness_p_pass",
+                "Probability of passing, by candidate",
+                "P(pass) from the combined estimate",
+                "candidates",
+                vec![Series {
+                    label: "candidates".into(),
+                    points: coh
+                        .p_pass_histogram
+                        .iter()
+                        .map(|b| ((b.from + b.to) / 2.0, b.n as f64))
+                        .collect(),
+                }],
+            )
+        },
+        "Most candidates are clearly ready or clearly not; the middle is where more practice decides.",
+    )?;
+    let curve = &coh.learning_curve;
+    doc.figure(
+        &Chart {
+            hlines: vec![
+                (ctx.scale.cut, format!("pass mark {}", ctx.scale.cut)),
+                (coh.target, format!("target {}", coh.target)),
+            ],
+            ..Chart::lines(
+                "readiness_learning_curve",
+                "Learning curve: mean scaled score by attempt",
+                "full-length attempt number",
+                "mean scaled score",
+                vec![Series {
+                    label: "mean scaled score".into(),
+                    points: curve
+                        .iter()
+                        .map(|c| (c.attempt as f64, c.mean_scaled))
+                        .collect(),
+                }],
+            )
+        },
+        "Repeaters are a selected group: later attempts are taken by those who did not stop.",
+    )?;
+    doc.end_group();
+    doc.table(
+        "readiness_learning_curve",
+        &[
+            "full-length attempt",
+            "attempts",
+            "pass rate",
+            "reached target",
+            "mean scaled",
+        ],
+        curve
+            .iter()
+            .map(|c| {
+                vec![
+                    c.attempt.to_string(),
+                    c.attempts.to_string(),
+                    super::pct(c.pass_rate),
+                    super::pct(c.target_rate),
+                    f(c.mean_scaled, 1),
+                ]
+            })
+            .collect(),
+    )?;
+    doc.pair();
+    doc.figure(
+        &Chart {
+            bar_width: Some(0.6),
+            x_names: std::iter::once(String::new())
+                .chain(coh.weakest.iter().map(|w| w.domain.clone()))
+                .collect(),
+            ..Chart::lines(
+                "readiness_weakest",
+                "Weakest domain, by candidate",
+                "blueprint domain",
+                "candidates",
+                vec![Series {
+                    label: "candidates".into(),
+                    points: coh
+                        .weakest
+                        .iter()
+                        .enumerate()
+                        .map(|(k, w)| ((k + 1) as f64, w.candidates as f64))
+                        .collect(),
+                }],
+            )
+        },
+        &format!(
+            "{} candidate(s) had too few items in every domain to name one.",
+            coh.not_enough_evidence
+        ),
+    )?;
+    if let Some(out) = &coh.outcomes {
+        let pts: Vec<(f64, f64)> = out
+            .reliability
+            .iter()
+            .filter(|b| b.n > 0)
+            .map(|b| (b.predicted, b.observed))
+            .collect();
+        let whiskers = out
+            .reliability
+            .iter()
+            .filter(|b| b.n > 0)
+            .map(|b| {
+                let se = (b.predicted * (1.0 - b.predicted) / b.n as f64).sqrt();
+                (
+                    b.predicted,
+                    (b.observed - 1.96 * se).max(0.0),
+                    (b.observed + 1.96 * se).min(1.0),
+                )
+            })
+            .collect();
+        doc.figure(
+            &Chart {
+                whiskers,
+                ..Chart::lines(
+                    "readiness_reliability",
+                    "Predicted P(pass) against official outcomes",
+                    "predicted P(passing the exam) (bin mean)",
+                    "share who passed officially",
+                    vec![
+                        Series { label: "observed (95 % band)".into(), points: pts },
+                        Series { label: "perfect calibration".into(), points: vec![(0.0, 0.0), (1.0, 1.0)] },
+                    ],
+                )
+            },
+            &format!(
+                "{} candidates with an official result, in bins of predicted P(passing the exam), with 95 % bands.",
+                out.candidates
+            ),
+        )?;
+        doc.end_group();
+        doc.p(&format!(
+            "Official outcomes: {} candidates. Brier score of P(passing the exam) {}, of P(theta > cut) {}, of always predicting the base rate {}. The last full-length practice score correlates {} with the official scaled score ({} pairs).",
+            out.candidates,
+            f(out.brier_exam, 3),
+            f(out.brier, 3),
+            f(out.brier_base_rate, 3),
+            out.correlation.map(|r| f(r, 3)).unwrap_or_else(|| "(too few pairs)".into()),
+            out.scaled_pairs
+        ));
+    } else {
+        doc.end_group();
+    }
+    doc.note("Per candidate: readiness.csv and readiness_attempts.csv; a page per candidate with `qbank readiness DIR --candidate ID`.");
+    Ok(())
+}
+
+/// Writes `dir/ID.html` and `dir/ID.md` (figures in `dir/figures/`).
+pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Result<(), String> {
+    let safe = crate::output::safe_file_name(&c.candidate_id);
+    let s = &ctx.scale;
+    let mut doc = Doc::new(
+        &format!("Readiness of candidate {}", c.candidate_id),
+        "Practice scores are estimates: every figure carries its uncertainty.",
+        &dir.join("figures"),
+        "figures",
+        None,
+    );
+    doc.section("summary", "Would I pass?");
+    doc.p(&format!(
+        "Status: {}. Probability of passing now: {} (combined estimate over your last {} attempt(s), scaled score about {}). {} of your last {} full-length attempt(s) reached the target of {}.",
+        c.status.as_str(),
+        super::pct(c.p_pass),
+        c.window,
+        f(c.scaled, 0),
+        c.target_hits,
+        c.full_in_window,
+        ctx.opts.target
+    ));
+    doc.note(&crate::readiness::Status::rule(&ctx.opts));
+    let pts: Vec<(f64, f64)> = c
+        .attempts
+        .iter()
+        .map(|a| (a.number as f64, a.scaled))
+        .collect();
+    let whiskers = c
+        .attempts
+        .iter()
+        .map(|a| (a.number as f64, a.low90, a.high90))
+        .collect();
+    doc.pair();
+    doc.figure(
+        &Chart {
+            whiskers,
+            hlines: vec![(s.cut, format!("pass mark {}", s.cut)), (ctx.opts.target, format!("target {}", ctx.opts.target))],
+            x_names: std::iter::once(String::new())
+                .chain(c.attempts.iter().map(|a| format!("{} ({})", a.number, a.form_id)))
+                .collect(),
+            ..Chart::lines(
+                &format!("{safe}_trend"),
+                "Scaled score by attempt, with 90 % intervals",
+                "attempt (form)",
+                "scaled score",
+                vec![Series { label: "scaled score".into(), points: pts }],
+            )
+        },
+        "Each bar is the 90 % interval from the form's conditional SEM; a short diagnostic gives a wide one.",
+    )?;
+    let shown: Vec<&crate::readiness::DomainProfile> =
+        c.domains.iter().filter(|d| d.enough_evidence).collect();
+    doc.figure(
+        &Chart {
+            bar_width: Some(0.6),
+            whiskers: shown
+                .iter()
+                .enumerate()
+                .map(|(k, d)| ((k + 1) as f64, d.cost - 1.645 * d.cost_se, d.cost + 1.645 * d.cost_se))
+                .collect(),
+            x_names: std::iter::once(String::new()).chain(shown.iter().map(|d| d.domain.clone())).collect(),
+            ..Chart::lines(
+                &format!("{safe}_domains"),
+                "Domain profile: scaled points lost against the cut",
+                "blueprint domain",
+                "scaled points below the cut (negative = above)",
+                vec![Series {
+                    label: "shortfall".into(),
+                    points: shown.iter().enumerate().map(|(k, d)| ((k + 1) as f64, d.cost)).collect(),
+                }],
+            )
+        },
+        "Bars: expected scaled points a full-length form costs you in each domain compared with a candidate exactly at the cut, with 90 % intervals.",
+    )?;
+    doc.end_group();
+    doc.table(
+        "attempts",
+        &[
+            "#",
+            "form",
+            "submitted",
+            "raw",
+            "scaled",
+            "90 % interval",
+            "P(pass)",
+            "note",
+        ],
+        c.attempts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.number.to_string(),
+                    a.form_id.clone(),
+                    a.submitted_at.clone(),
+                    format!("{}/{}", a.raw, a.scored_items),
+                    f(a.scaled, 0),
+                    format!("{}–{}", f(a.low90, 0), f(a.high90, 0)),
+                    super::pct(a.p_pass),
+                    a.note.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    doc.section("domains", "Where to study");
+    doc.table(
+        "domains",
+        &[
+            "domain",
+            "items seen",
+            "proportion right",
+            "expected at the cut",
+            "scaled points lost",
+            "± (90 %)",
+        ],
+        c.domains
+            .iter()
+            .map(|d| {
+                if d.enough_evidence {
+                    vec![
+                        d.domain.clone(),
+                        d.items.to_string(),
+                        f(d.observed, 2),
+                        f(d.expected_at_cut, 2),
+                        f(d.cost, 1),
+                        f(1.645 * d.cost_se, 1),
+                    ]
+                } else {
+                    vec![
+                        d.domain.clone(),
+                        d.items.to_string(),
+                        "not enough evidence".into(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ]
+                }
+            })
+            .collect(),
+    )?;
+    doc.p(&plan_words(ctx, c));
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    doc.write(
+        &dir.join(format!("{safe}.html")),
+        Some(&dir.join(format!("{safe}.md"))),
+    )
+}
+
+/// The study plan in plain words.
+pub fn plan_words(ctx: &Context, c: &CandidateReadiness) -> String {
+    let name = |id: &str| {
+        ctx.domains
+            .iter()
+            .position(|d| d.0 == id)
+            .map(|k| ctx.domain_names.get(k).cloned().unwrap_or_default())
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("{n} ({id})"))
+            .unwrap_or_else(|| id.to_string())
+    };
+    let any_short = c.domains.iter().any(|d| d.enough_evidence && d.cost > 0.0);
+    let mut s = if any_short {
+        let parts: Vec<String> = c
+            .plan
+            .iter()
+            .map(|(d, share)| {
+                let cost = c
+                    .domains
+                    .iter()
+                    .find(|p| &p.domain == d)
+                    .map(|p| p.cost)
+                    .unwrap_or(0.0);
+                format!(
+                    "{} % on {} (about {} scaled points lost there)",
+                    f(100.0 * share, 0),
+                    name(d),
+                    f(cost, 0)
+                )
+            })
+            .collect();
+        format!("Study plan: spend {}.", parts.join(", "))
+    } else {
+        format!(
+            "Study plan: no domain is below the cut; keep practising in blueprint proportion ({}).",
+            plan_text(&c.plan)
+        )
+    };
+    let thin: Vec<String> = c
+        .domains
+        .iter()
+        .filter(|d| !d.enough_evidence)
+        .map(|d| name(&d.domain))
+        .collect();
+    if !thin.is_empty() {
+        s.push_str(&format!(
+            " Not enough evidence yet on {}: take a full-length practice exam to judge it.",
+            thin.join(", ")
+        ));
+    }
+    s
+}
