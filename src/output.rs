@@ -90,3 +90,16 @@ pub fn safe_file_name(id: &str) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_become_safe_file_names() {
+        use super::safe_file_name as s;
+        assert_eq!(s("C000123"), "C000123");
+        assert_eq!(s("../../etc/passwd"), "_.._.._etc_passwd");
+        assert_eq!(s(".hidden"), "_.hidden");
+        assert_eq!(s("a b,\"c\"/é"), "a_b__c___");
+        assert_eq!(s(""), "_");
+    }
+}

@@ -296,3 +296,43 @@ fn one_bad_line_in_a_large_log() {
     );
     assert!(!out.exists(), "nothing is written");
 }
+
+/// Ids with commas, quotes, spaces, Unicode and markup survive into the CSVs unchanged and into the
+/// HTML escaped; an output folder inside the input folder is fine (qbank reads only named files).
+#[test]
+fn odd_ids_survive_the_round_trip_and_cannot_inject_markup() {
+    let forms = read(&template().join("forms.csv"));
+    let old = forms.1.iter().find(|r| &r[3] == "false").unwrap()[2].to_string();
+    let odd = "Q \"odd\", <script>alert('x')</script> é✓";
+    let dir = case("odd_ids", |h, rows| {
+        let ic = col(h, "item_id");
+        for r in rows.iter_mut().filter(|r| r[ic] == *old) {
+            let mut v: Vec<String> = r.iter().map(String::from).collect();
+            v[ic] = odd.into();
+            *r = csv::StringRecord::from(v);
+        }
+    });
+    for f in ["items.csv", "forms.csv"] {
+        let (h, mut rows) = read(&dir.join(f));
+        let ic = col(&h, "item_id");
+        for r in rows.iter_mut().filter(|r| r[ic] == *old) {
+            let mut v: Vec<String> = r.iter().map(String::from).collect();
+            v[ic] = odd.into();
+            *r = csv::StringRecord::from(v);
+        }
+        write(&dir.join(f), &(h, rows));
+    }
+    let out = assert_ran(&dir);
+    let (h, rows) = read(&out.join("items.csv"));
+    let ic = col(&h, "item_id");
+    assert!(
+        rows.iter().any(|r| &r[ic] == odd),
+        "the id is read back unchanged"
+    );
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        !html.contains("<script"),
+        "markup from an id reached the HTML"
+    );
+    assert!(html.contains("Q &quot;odd&quot;, &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; é✓"));
+}
