@@ -9,7 +9,7 @@
 //! comes last. The table is also written to reports/bench/irt.csv.
 
 mod common;
-use common::peak_rss_mib;
+use common::{peak_rss_mib, timed};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,19 +18,6 @@ use std::time::Instant;
 
 use qbank::irt::{self, EmOptions, ModelKind, Priors, Responses};
 use qbank::simulate::{simulate_design, simulate_matrix};
-
-/// Runs `f` `runs` times; the median seconds and the last result.
-fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
-    let mut times = Vec::new();
-    let mut out = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        out = Some(f());
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (times[times.len() / 2], out.expect("at least one run"))
-}
 
 struct Row {
     stage: String,

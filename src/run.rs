@@ -535,16 +535,7 @@ pub fn equate_stage(
     write_csv(
         &p,
         &["form_id", "method", "A", "B", "n_common", "anchors_flagged"],
-        links.iter().map(|l| {
-            vec![
-                l.form_id.clone(),
-                l.link.method.as_str().to_string(),
-                fmt_f(l.link.slope, 6),
-                fmt_f(l.link.intercept, 6),
-                l.n_common.to_string(),
-                l.anchors.iter().filter(|a| a.flagged).count().to_string(),
-            ]
-        }),
+        links.iter().map(|l| l.summary_row(6)),
     )
     .map_err(io_err(&p))?;
     let p = out.join("anchor_drift.csv");
@@ -559,15 +550,9 @@ pub fn equate_stage(
             "flagged",
         ],
         links.iter().flat_map(|l| {
-            l.anchors.iter().map(move |a| {
-                vec![
-                    l.form_id.clone(),
-                    a.item_id.clone(),
-                    fmt_f(a.b_base, 4),
-                    fmt_f(a.b_linked, 4),
-                    fmt_f(a.displacement, 4),
-                    a.flagged.to_string(),
-                ]
+            l.drift_rows(4).map(|(a, mut row)| {
+                row.push(a.flagged.to_string());
+                row
             })
         }),
     )

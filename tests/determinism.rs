@@ -4,27 +4,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 fn run(threads: &str, out: &Path) {
-    let _ = fs::remove_dir_all(out);
-    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
-        .args([
-            "run",
-            "data/demo",
-            "--quiet",
-            "--format",
-            "html,md",
-            "--candidate",
-            "C000002",
-            "--out",
-        ])
-        .arg(out)
-        .env("RAYON_NUM_THREADS", threads)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::run_demo(out, "C000002", Some(threads));
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {

@@ -3,27 +3,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 fn run_demo() -> PathBuf {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_demo");
-    let _ = fs::remove_dir_all(&out);
-    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
-        .args([
-            "run",
-            "data/demo",
-            "--quiet",
-            "--format",
-            "html,md",
-            "--candidate",
-            "C000001",
-            "--out",
-        ])
-        .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::run_demo(&out, "C000001", None);
     out
 }
 

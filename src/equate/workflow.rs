@@ -28,6 +28,42 @@ pub struct FormLink {
     pub anchors: Vec<AnchorDrift>,
 }
 
+impl FormLink {
+    /// form, method, A, B, common items, anchors flagged (A and B with `decimals`).
+    pub fn summary_row(&self, decimals: usize) -> Vec<String> {
+        use crate::output::fmt_f;
+        vec![
+            self.form_id.clone(),
+            self.link.method.as_str().to_string(),
+            fmt_f(self.link.slope, decimals),
+            fmt_f(self.link.intercept, decimals),
+            self.n_common.to_string(),
+            self.anchors
+                .iter()
+                .filter(|a| a.flagged)
+                .count()
+                .to_string(),
+        ]
+    }
+
+    /// Per anchor: form, item, b on the bank, b linked, displacement (with `decimals`).
+    pub fn drift_rows(&self, decimals: usize) -> impl Iterator<Item = (&AnchorDrift, Vec<String>)> {
+        use crate::output::fmt_f;
+        self.anchors.iter().map(move |a| {
+            (
+                a,
+                vec![
+                    self.form_id.clone(),
+                    a.item_id.clone(),
+                    fmt_f(a.b_base, decimals),
+                    fmt_f(a.b_linked, decimals),
+                    fmt_f(a.displacement, decimals),
+                ],
+            )
+        })
+    }
+}
+
 /// Forms sharing fewer items with the base form are not linked separately (too little to link on).
 pub const MIN_COMMON: usize = 10;
 

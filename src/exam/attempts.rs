@@ -64,6 +64,57 @@ pub fn read_attempts(
     diags: &mut Diagnostics,
 ) -> Option<ResponseMatrix> {
     let format = LogFormat::of(path);
+    if format == LogFormat::Csv {
+        if let Some(kind) = compressed(path) {
+            diags.error(
+                Location::file(file).line(1),
+                format!(
+                    "the file is {kind}-compressed; expected plain CSV text (decompress it first)"
+                ),
+            );
+            return None;
+        }
+    }
+    // polars reports bad input as errors; should it panic on some input, that is reported too.
+    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_with_polars(path, file, format, exam, mapping, diags)
+    }));
+    match guarded {
+        Ok(m) => m,
+        Err(_) => {
+            diags.error(
+                Location::file(file),
+                "the reader failed on this file (an internal error of the CSV/Parquet reader); check that it is a plain CSV or Parquet attempt log",
+            );
+            None
+        }
+    }
+}
+
+/// The compression a file's first bytes announce (gzip, zlib, zstd, bzip2, xz), if any.
+fn compressed(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let h = &head[..n];
+    match h {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..] => Some("zlib"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some("zstd"),
+        [b'B', b'Z', b'h', ..] => Some("bzip2"),
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00] => Some("xz"),
+        _ => None,
+    }
+}
+
+fn read_with_polars(
+    path: &Path,
+    file: &str,
+    format: LogFormat,
+    exam: &ExamIndex<'_>,
+    mapping: &ColumnsConfig,
+    diags: &mut Diagnostics,
+) -> Option<ResponseMatrix> {
     let lf = match scan(path, format) {
         Ok(lf) => lf,
         Err(e) => {
@@ -667,6 +718,12 @@ impl Builder {
 /// columns kept as text so that validation later sees exactly what the CSV held. The file appears
 /// only when complete (temporary file, then rename).
 pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<(), String> {
+    if let Some(kind) = compressed(csv) {
+        return Err(format!(
+            "{}: the file is {kind}-compressed; expected plain CSV text (decompress it first)",
+            csv.display()
+        ));
+    }
     let tmp =
         crate::output::temp_beside(parquet).map_err(|e| format!("{}: {e}", parquet.display()))?;
     let target = PlRefPath::try_from_path(tmp.path()).map_err(|e| e.to_string())?;

@@ -658,33 +658,15 @@ fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
             "common items",
             "anchors drifting",
         ],
-        eq.links
-            .iter()
-            .map(|l| {
-                vec![
-                    l.form_id.clone(),
-                    l.link.method.as_str().to_string(),
-                    f(l.link.slope, 4),
-                    f(l.link.intercept, 4),
-                    l.n_common.to_string(),
-                    l.anchors.iter().filter(|a| a.flagged).count().to_string(),
-                ]
-            })
-            .collect(),
+        eq.links.iter().map(|l| l.summary_row(4)).collect(),
     )?;
     let drifting: Vec<Vec<String>> = eq
         .links
         .iter()
         .flat_map(|l| {
-            l.anchors.iter().filter(|a| a.flagged).map(move |a| {
-                vec![
-                    l.form_id.clone(),
-                    a.item_id.clone(),
-                    f(a.b_base, 3),
-                    f(a.b_linked, 3),
-                    f(a.displacement, 3),
-                ]
-            })
+            l.drift_rows(3)
+                .filter(|(a, _)| a.flagged)
+                .map(|(_, row)| row)
         })
         .collect();
     if drifting.is_empty() {

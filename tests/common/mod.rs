@@ -68,3 +68,27 @@ pub fn fixture(name: &str, edits: &[(&str, &str)]) -> PathBuf {
     }
     dir
 }
+
+/// Runs `qbank run data/demo` into `out` (removed first) with the report in both formats and a
+/// readiness page for `candidate`; `threads` sets RAYON_NUM_THREADS.
+pub fn run_demo(out: &Path, candidate: &str, threads: Option<&str>) {
+    let _ = fs::remove_dir_all(out);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_qbank"));
+    cmd.args([
+        "run",
+        "data/demo",
+        "--quiet",
+        "--format",
+        "html,md",
+        "--candidate",
+        candidate,
+        "--out",
+    ])
+    .arg(out)
+    .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t);
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -1,0 +1,390 @@
+//! Pipeline benchmark: every stage of `qbank run`, as whole processes and in-process, on simulated
+//! programs of 10,000, 100,000 and 1,000,000 attempts (65 items each from a 600-item pool across
+//! 8 forms), with a plain polars-free CSV reader as the ingest baseline.
+//!
+//! `cargo bench --bench pipeline` (`-- --quick`: 10,000 and 100,000 only; `-- --sizes 10000,50000`
+//! for others). Data sets are simulated once (seeded) into target/bench-data/ and reused. Whole
+//! processes run 3 times (1 at 1,000,000) and report the median seconds and the child's peak
+//! resident memory; in-process stages run once, in the order `qbank run` runs them. The table is
+//! printed and written to reports/bench/pipeline.csv. `benches/run` runs this and the IRT
+//! benchmark (with the Python peers) in one go.
+
+mod common;
+use common::{median, peak_rss_mib, run_process};
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use qbank::irt::workflow::{calibrate_dataset, CalibrateOptions};
+use qbank::irt::{ModelKind, Priors};
+use qbank::simulate::{simulate, SimConfig};
+
+struct Row {
+    kind: &'static str,
+    stage: String,
+    attempts: usize,
+    responses: usize,
+    seconds: f64,
+    runs: usize,
+    peak_mib: f64,
+    note: String,
+}
+
+/// Simulates (once) the data set of `n` attempts; returns its CSV and Parquet folders.
+fn data(n: usize) -> (PathBuf, PathBuf) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let csv = root.join(format!("attempts-{n}"));
+    let pq = root.join(format!("attempts-{n}-parquet"));
+    let stamp = pq.join(".complete-v1");
+    if stamp.exists() {
+        return (csv, pq);
+    }
+    let _ = std::fs::remove_dir_all(&csv);
+    let _ = std::fs::remove_dir_all(&pq);
+    let t = Instant::now();
+    let cfg = SimConfig {
+        seed: 8,
+        candidates: n,
+        forms: 8,
+        pool: 600,
+        repeat_share: 0.0,
+        diagnostic_share: 0.0,
+        ..SimConfig::default()
+    };
+    simulate(&cfg, &csv).expect("simulation");
+    std::fs::create_dir_all(&pq).unwrap();
+    for f in ["items.csv", "forms.csv", "candidates.csv"] {
+        std::fs::copy(csv.join(f), pq.join(f)).unwrap();
+    }
+    let toml = std::fs::read_to_string(csv.join("qbank.toml")).unwrap();
+    std::fs::write(
+        pq.join("qbank.toml"),
+        toml + "\n[files]\nattempts = \"attempts.parquet\"\n",
+    )
+    .unwrap();
+    run_process(
+        Command::new(env!("CARGO_BIN_EXE_qbank"))
+            .arg("convert")
+            .arg(csv.join("attempts.csv"))
+            .arg(pq.join("attempts.parquet")),
+    );
+    std::fs::write(&stamp, "").unwrap();
+    eprintln!(
+        "simulated {n} attempts in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    (csv, pq)
+}
+
+/// A polars-free reader: the csv crate parsing every field of attempts.csv into the same compact
+/// arrays qbank builds (item index, chosen-option mask, seconds, attempt boundaries), without
+/// qbank's validation. A lower bound for ingest from CSV.
+fn csv_baseline(path: &Path) -> usize {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let mut rec = csv::ByteRecord::new();
+    let mut item_index: HashMap<Vec<u8>, u16> = HashMap::new();
+    let (mut items, mut codes, mut seconds, mut offsets) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut last_attempt: Vec<u8> = Vec::new();
+    while r.read_byte_record(&mut rec).unwrap() {
+        if rec[0] != last_attempt[..] {
+            last_attempt = rec[0].to_vec();
+            offsets.push(items.len() as u64);
+        }
+        let next = item_index.len() as u16;
+        let i = *item_index.entry(rec[3].to_vec()).or_insert(next);
+        items.push(i);
+        let mask = rec[4]
+            .iter()
+            .filter(|b| b.is_ascii_uppercase())
+            .fold(0u16, |m, b| m | 1 << (b - b'A'));
+        codes.push(mask);
+        seconds.push(
+            std::str::from_utf8(&rec[5])
+                .ok()
+                .and_then(|s| s.parse::<f32>().ok())
+                .unwrap_or(f32::NAN),
+        );
+    }
+    items.len() + codes.len() + seconds.len() + offsets.len()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let sizes: Vec<usize> = match args.iter().position(|a| a == "--sizes") {
+        Some(k) => args[k + 1]
+            .split(',')
+            .map(|s| s.parse().expect("sizes"))
+            .collect(),
+        None if quick => vec![10_000, 100_000],
+        None => vec![10_000, 100_000, 1_000_000],
+    };
+    let exe = env!("CARGO_BIN_EXE_qbank");
+    let scratch = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-out");
+    let mut rows: Vec<Row> = Vec::new();
+    for &n in &sizes {
+        let (csv, pq) = data(n);
+        let responses = n * 65;
+        let runs = if n >= 1_000_000 { 1 } else { 3 };
+        let out = scratch.join(format!("{n}"));
+        // --- whole processes
+        let stages: Vec<(&str, Vec<String>)> = vec![
+            (
+                "ingest + validation, CSV",
+                vec!["validate".into(), csv.display().to_string()],
+            ),
+            (
+                "ingest + validation, Parquet",
+                vec!["validate".into(), pq.display().to_string()],
+            ),
+            (
+                "item analysis",
+                vec![
+                    "items".into(),
+                    pq.display().to_string(),
+                    "--out".into(),
+                    out.display().to_string(),
+                ],
+            ),
+            (
+                "2PL calibration (concurrent)",
+                vec![
+                    "calibrate".into(),
+                    pq.display().to_string(),
+                    "--model".into(),
+                    "2pl".into(),
+                    "--out".into(),
+                    out.display().to_string(),
+                ],
+            ),
+            (
+                "3PL calibration (concurrent)",
+                vec![
+                    "calibrate".into(),
+                    pq.display().to_string(),
+                    "--model".into(),
+                    "3pl".into(),
+                    "--out".into(),
+                    out.display().to_string(),
+                ],
+            ),
+            (
+                "FPC of pretest items (3PL)",
+                vec![
+                    "calibrate".into(),
+                    pq.display().to_string(),
+                    "--fixed-bank".into(),
+                    "--out".into(),
+                    out.display().to_string(),
+                ],
+            ),
+            (
+                "equating (FPC + separate links + tables)",
+                vec![
+                    "equate".into(),
+                    pq.display().to_string(),
+                    "--out".into(),
+                    out.display().to_string(),
+                ],
+            ),
+            (
+                "whole qbank run (with report)",
+                vec![
+                    "run".into(),
+                    pq.display().to_string(),
+                    "--quiet".into(),
+                    "--out".into(),
+                    out.display().to_string(),
+                ],
+            ),
+        ];
+        for (stage, a) in stages {
+            let mut secs = Vec::new();
+            let mut peak = 0.0f64;
+            for _ in 0..runs {
+                let (s, p) = run_process(Command::new(exe).args(&a));
+                secs.push(s);
+                peak = peak.max(p);
+            }
+            let row = Row {
+                kind: "process",
+                stage: stage.into(),
+                attempts: n,
+                responses,
+                seconds: median(secs),
+                runs,
+                peak_mib: peak,
+                note: String::new(),
+            };
+            eprintln!(
+                "{n:>9} {stage:<42} {:>8.2} s {:>7.0} MiB",
+                row.seconds, row.peak_mib
+            );
+            rows.push(row);
+        }
+        // --- in-process, one run each, in the order qbank run runs them
+        let mut stage = |name: &str, secs: f64, note: String| {
+            eprintln!("{n:>9} in-process {name:<31} {secs:>8.2} s");
+            rows.push(Row {
+                kind: "in-process",
+                stage: name.into(),
+                attempts: n,
+                responses,
+                seconds: secs,
+                runs: 1,
+                peak_mib: peak_rss_mib(),
+                note,
+            });
+        };
+        let t = Instant::now();
+        let count = csv_baseline(&csv.join("attempts.csv"));
+        stage(
+            "ingest baseline: csv crate, no validation",
+            t.elapsed().as_secs_f64(),
+            format!("{count} values"),
+        );
+        let t = Instant::now();
+        let (ds_csv, _) = qbank::run::load(&csv).expect("valid");
+        stage(
+            "ingest + validation, CSV",
+            t.elapsed().as_secs_f64(),
+            String::new(),
+        );
+        drop(ds_csv);
+        let t = Instant::now();
+        let (ds, diags) = qbank::run::load(&pq).expect("valid");
+        stage(
+            "ingest + validation, Parquet",
+            t.elapsed().as_secs_f64(),
+            format!(
+                "matrix {:.0} MiB",
+                ds.matrix.heap_bytes() as f64 / 1048576.0
+            ),
+        );
+        let t = Instant::now();
+        let items =
+            qbank::run::items_stage(&ds, qbank::run::default_dif(&ds).as_ref(), &out).unwrap();
+        stage("item analysis", t.elapsed().as_secs_f64(), String::new());
+        for (name, model) in [
+            ("2PL calibration (concurrent)", ModelKind::TwoPL),
+            ("3PL calibration (concurrent)", ModelKind::ThreePL),
+        ] {
+            let opts = CalibrateOptions {
+                model,
+                fixed_bank: Some(false),
+                priors: Priors {
+                    c: (model == ModelKind::ThreePL).then_some(Priors::DEFAULT_C),
+                    ..Priors::default()
+                },
+                ..CalibrateOptions::default()
+            };
+            let t = Instant::now();
+            let r = calibrate_dataset(&ds, &opts);
+            stage(
+                name,
+                t.elapsed().as_secs_f64(),
+                format!("{} EM cycles", r.calibration.iterations),
+            );
+        }
+        let opts = CalibrateOptions::default();
+        let t = Instant::now();
+        let cal = qbank::run::calibrate_stage(&ds, &opts, &out).unwrap();
+        stage(
+            "FPC of pretest items + scores + fit",
+            t.elapsed().as_secs_f64(),
+            format!("{} EM cycles", cal.calibration.iterations),
+        );
+        let t = Instant::now();
+        let (summary, tables) =
+            qbank::run::equate_stage(&ds, &cal, opts.model, &opts.em, &out).unwrap();
+        stage(
+            "IRT equating (separate links + tables)",
+            t.elapsed().as_secs_f64(),
+            String::new(),
+        );
+        let t = Instant::now();
+        qbank::run::classical_stage(&ds, &qbank::run::NEAT_METHODS, &out).unwrap();
+        stage(
+            "classical equating (NEAT)",
+            t.elapsed().as_secs_f64(),
+            String::new(),
+        );
+        let t = Instant::now();
+        let (ctx, _, cohort) =
+            qbank::run::readiness_stage(&ds, &cal, &summary.scale, &tables, &[], &out).unwrap();
+        stage("readiness", t.elapsed().as_secs_f64(), String::new());
+        let t = Instant::now();
+        let overview = qbank::run::Overview::of(&ds, diags.warning_count());
+        let input = qbank::report::ReportInput {
+            ds: &ds,
+            overview: &overview,
+            items: &items,
+            calibration: &cal,
+            equating: &summary,
+            tables: &tables,
+            warnings: &[],
+            readiness: Some((&ctx, &cohort)),
+            markdown: true,
+        };
+        qbank::report::write_report(&input, &out).unwrap();
+        let size = std::fs::metadata(out.join("index.html"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        stage(
+            "report",
+            t.elapsed().as_secs_f64(),
+            format!("index.html {:.2} MB", size as f64 / 1e6),
+        );
+    }
+    println!(
+        "\n{:<11} {:<42} {:>9} {:>10} {:>9} {:>5} {:>8} {:>12}  note",
+        "kind", "stage", "attempts", "responses", "median s", "runs", "peak MiB", "s / M resp"
+    );
+    for r in &rows {
+        println!(
+            "{:<11} {:<42} {:>9} {:>10} {:>9.2} {:>5} {:>8.0} {:>12.3}  {}",
+            r.kind,
+            r.stage,
+            r.attempts,
+            r.responses,
+            r.seconds,
+            r.runs,
+            r.peak_mib,
+            r.seconds / (r.responses as f64 / 1e6),
+            r.note
+        );
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench/pipeline.csv");
+    qbank::output::write_csv(
+        &path,
+        &[
+            "kind",
+            "stage",
+            "attempts",
+            "responses",
+            "median_seconds",
+            "runs",
+            "peak_mib",
+            "seconds_per_million_responses",
+            "note",
+        ],
+        rows.iter().map(|r| {
+            vec![
+                r.kind.to_string(),
+                r.stage.clone(),
+                r.attempts.to_string(),
+                r.responses.to_string(),
+                format!("{:.3}", r.seconds),
+                r.runs.to_string(),
+                format!("{:.0}", r.peak_mib),
+                format!("{:.4}", r.seconds / (r.responses as f64 / 1e6)),
+                r.note.clone(),
+            ]
+        }),
+    )
+    .unwrap();
+    println!("table written to {}", path.display());
+}
