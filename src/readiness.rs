@@ -652,40 +652,42 @@ pub fn assess_candidate(
     })
 }
 
-/// The practice attempts of every candidate of a data set (scored items only, omitted = wrong).
-pub fn practice_attempts(ds: &Dataset) -> Vec<Vec<PracticeAttempt>> {
-    let m = &ds.matrix;
-    let mut by_candidate: Vec<Vec<PracticeAttempt>> = vec![Vec::new(); m.n_candidates()];
-    for a in 0..m.n_attempts() {
-        let form = m.form(a);
-        by_candidate[m.candidate(a)].push(PracticeAttempt {
-            attempt_id: m.attempt_id(a).to_string(),
-            submitted_at: m.submitted_at(a).to_string(),
-            form,
-            responses: m
-                .responses(a)
-                .filter(|r| m.is_scored(form, r.item))
-                .map(|r| (r.item, r.right))
-                .collect(),
-        });
+/// Attempt `a` of the matrix as a practice attempt (scored items only, omitted = wrong).
+pub fn practice_attempt(m: &crate::matrix::ResponseMatrix, a: usize) -> PracticeAttempt {
+    let form = m.form(a);
+    PracticeAttempt {
+        attempt_id: m.attempt_id(a).to_string(),
+        submitted_at: m.submitted_at(a).to_string(),
+        form,
+        responses: m
+            .responses(a)
+            .filter(|r| m.is_scored(form, r.item))
+            .map(|r| (r.item, r.right))
+            .collect(),
     }
-    by_candidate
 }
 
 /// Assesses every candidate of a data set (in the matrix's candidate order), with official
-/// outcomes from candidates.csv where known.
+/// outcomes from candidates.csv where known. A candidate's attempts are unpacked from the matrix
+/// only while that candidate is assessed, so memory stays near the matrix's own.
 pub fn assess(ds: &Dataset, ctx: &Context) -> Vec<CandidateReadiness> {
     let m = &ds.matrix;
-    let attempts = practice_attempts(ds);
+    let mut by_candidate: Vec<Vec<u32>> = vec![Vec::new(); m.n_candidates()];
+    for a in 0..m.n_attempts() {
+        by_candidate[m.candidate(a)].push(a as u32);
+    }
     let cands = ds.exam.candidates.as_ref();
-    attempts
+    by_candidate
         .par_iter()
         .enumerate()
         .filter_map(|(c, list)| {
+            let attempts: Vec<PracticeAttempt> = list
+                .iter()
+                .map(|&a| practice_attempt(m, a as usize))
+                .collect();
             let id = m.candidate_id(c);
-            let mut r = assess_candidate(ctx, id, list)?;
-            if let Some(k) = cands.and_then(|cs| cs.index.get(id).copied()) {
-                let cs = cands.unwrap();
+            let mut r = assess_candidate(ctx, id, &attempts)?;
+            if let Some((cs, k)) = cands.and_then(|cs| Some((cs, *cs.index.get(id)?))) {
                 r.official_passed = cs.official_passed.as_ref().and_then(|v| v[k]);
                 r.official_scaled = cs.official_scaled.as_ref().and_then(|v| v[k]);
             }
@@ -899,10 +901,7 @@ pub fn cohort(ctx: &Context, cands: &[CandidateReadiness]) -> Cohort {
         attempts: cands.iter().map(|c| c.attempts.len()).sum(),
         target: ctx.opts.target,
         status_rule: Status::rule(&ctx.opts),
-        growth_model: format!(
-            "current ability: every attempt counts, and ability may move between attempts as a random walk theta(next) = theta + {} + N(0, {}^2), starting from the first attempt's form cohort density; the posterior is filtered through the attempts in time order, so older attempts count less",
-            ctx.opts.growth, ctx.opts.growth_sd
-        ),
+        growth_model: growth_model(&ctx.opts),
         weakest_rule: "weakest domain: the largest shortfall against the cut (expected minus observed proportion correct at theta_cut over the last consistency_attempts attempts, weighted decay^age) times blueprint weight x base-form items x scaled points per raw point at the cut; domains with fewer scored items than min_domain_items over the recent attempts: not enough evidence".into(),
         status,
         p_pass_histogram: bins(20, cands.iter().map(|c| (c.p_pass, None))),
@@ -911,6 +910,14 @@ pub fn cohort(ctx: &Context, cands: &[CandidateReadiness]) -> Cohort {
         not_enough_evidence: cands.iter().filter(|c| c.weakest.is_none()).count(),
         outcomes,
     }
+}
+
+/// The growth model in words, with its settings.
+pub fn growth_model(o: &ReadinessConfig) -> String {
+    format!(
+        "current ability: every attempt counts, and ability may move between attempts as a random walk theta(next) = theta + {} + N(0, {}^2), starting from the first attempt's form cohort density; the posterior is filtered through the attempts in time order, so older attempts count less",
+        o.growth, o.growth_sd
+    )
 }
 
 /// A study plan in one line: "D2 55 %; D3 30 %; D1 15 %".

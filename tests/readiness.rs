@@ -71,6 +71,7 @@ fn p_pass_is_calibrated_and_a_diagnostic_is_less_precise() {
         let pred = sp / m as f64;
         let obs = pass as f64 / m as f64;
         let se = (pred * (1.0 - pred) / m as f64).sqrt();
+        eprintln!("bin {k}: {m} attempts, predicted {pred:.3}, observed {obs:.3} (SE {se:.3})");
         assert!(
             (obs - pred).abs() <= 3.0 * se + 0.03,
             "bin {k}: predicted {pred:.3}, observed {obs:.3} of {m}"

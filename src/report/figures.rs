@@ -205,12 +205,22 @@ fn draw<DB: DrawingBackend>(
                     )
                 }))?
             }
+            // Past the seven palette colours, series repeat a colour with dashes.
+            None if k >= PALETTE.len() => {
+                chart.draw_series(DashedLineSeries::new(pts, 8, 5, colour.stroke_width(2)))?
+            }
             None => chart.draw_series(LineSeries::new(pts, colour.stroke_width(2)))?,
         };
         if c.series.len() > 1 {
-            drawn.label(s.label.as_str()).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled())
-            });
+            // Dashed series get a hollow key.
+            let style = if c.bar_width.is_none() && k >= PALETTE.len() {
+                colour.stroke_width(2)
+            } else {
+                colour.filled()
+            };
+            drawn
+                .label(s.label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], style));
         }
     }
     if !c.whiskers.is_empty() {

@@ -68,10 +68,15 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
         "figures",
         Some(&out.join("tables")),
     );
+    // Person scores (EAP) for the Wright map and the item cards' ability groups.
+    let scores = crate::irt::scoring::score_persons(
+        &input.calibration.responses,
+        &input.calibration.calibration,
+    );
     overview(&mut doc, input)?;
     score_distributions(&mut doc, input)?;
-    item_review(&mut doc, input)?;
-    calibration(&mut doc, input)?;
+    item_review(&mut doc, input, &scores)?;
+    calibration(&mut doc, input, &scores)?;
     equating(&mut doc, input)?;
     if let Some((ctx, coh)) = input.readiness {
         readiness::cohort_section(&mut doc, ctx, coh)?;
@@ -208,13 +213,18 @@ fn score_distributions(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Str
         )?;
         let mut sorted = scaled.clone();
         sorted.sort_by(f64::total_cmp);
+        // One point per distinct reported score (at most 901), not per attempt.
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        for (k, s) in sorted.iter().enumerate() {
+            let share = (k + 1) as f64 / n;
+            match points.last_mut() {
+                Some(last) if last.0 == *s => last.1 = share,
+                _ => points.push((*s, share)),
+            }
+        }
         cdf_series.push(Series {
             label: t.form_id.clone(),
-            points: sorted
-                .iter()
-                .enumerate()
-                .map(|(k, s)| (*s, (k + 1) as f64 / n))
-                .collect(),
+            points,
         });
         let k = t.rows.len();
         let mut raw = vec![0.0; k];
@@ -279,7 +289,11 @@ fn item_flags(input: &ReportInput<'_>, item_id: &str) -> Vec<String> {
     v
 }
 
-fn item_review(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+fn item_review(
+    doc: &mut Doc,
+    input: &ReportInput<'_>,
+    scores: &[crate::irt::scoring::PersonScore],
+) -> Result<(), String> {
     doc.section("items", "Item review for authors");
     doc.p("Pretest items (pooled over forms) with their statistics and flags; the criterion is the scored total.");
     let pooled: Vec<_> = input
@@ -327,12 +341,26 @@ fn item_review(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
         flagged.len(),
         if flagged.len() > MAX_CARDS { format!(", the first {MAX_CARDS} as cards") } else { String::new() }
     ));
-    let scores = crate::irt::scoring::score_persons(
-        &input.calibration.responses,
-        &input.calibration.calibration,
-    );
-    for id in flagged.into_iter().take(MAX_CARDS) {
-        item_card(doc, input, id, &scores)?;
+    // One pass over the responses collects (EAP, right) for every carded item.
+    let cards: Vec<&str> = flagged.into_iter().take(MAX_CARDS).collect();
+    let data = &input.calibration.responses;
+    let mut slot = vec![usize::MAX; data.n_items()];
+    for (j, id) in cards.iter().enumerate() {
+        if let Some(k) = data.item_ids.iter().position(|i| i == id) {
+            slot[k] = j;
+        }
+    }
+    let mut seen: Vec<Vec<(f64, bool)>> = vec![Vec::new(); cards.len()];
+    for (p, score) in scores.iter().enumerate() {
+        for &c in data.codes(p) {
+            let j = slot[c as usize / 2];
+            if j != usize::MAX {
+                seen[j].push((score.eap, c & 1 == 1));
+            }
+        }
+    }
+    for (id, seen) in cards.into_iter().zip(seen) {
+        item_card(doc, input, id, seen)?;
     }
     Ok(())
 }
@@ -344,7 +372,7 @@ fn item_card(
     doc: &mut Doc,
     input: &ReportInput<'_>,
     item_id: &str,
-    scores: &[crate::irt::scoring::PersonScore],
+    mut seen: Vec<(f64, bool)>,
 ) -> Result<(), String> {
     let cal = input.calibration;
     let scale = &input.equating.scale;
@@ -354,17 +382,6 @@ fn item_card(
     doc.pair();
     // ICC against empirical proportions by EAP group (equal-count groups).
     if let Some(k) = cal.responses.item_ids.iter().position(|i| i == item_id) {
-        let mut seen: Vec<(f64, bool)> = Vec::new();
-        for p in 0..cal.responses.n_persons() {
-            if let Some(&c) = cal
-                .responses
-                .codes(p)
-                .iter()
-                .find(|&&c| c as usize / 2 == k)
-            {
-                seen.push((scores[p].eap, c & 1 == 1));
-            }
-        }
         seen.sort_by(|x, y| x.0.total_cmp(&y.0));
         let g = FIT_GROUPS.min(seen.len().max(1));
         let mut empirical = Vec::new();
@@ -459,7 +476,11 @@ fn item_card(
     Ok(())
 }
 
-fn calibration(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
+fn calibration(
+    doc: &mut Doc,
+    input: &ReportInput<'_>,
+    scores: &[crate::irt::scoring::PersonScore],
+) -> Result<(), String> {
     let cal = input.calibration;
     let ds = input.ds;
     let scale = &input.equating.scale;
@@ -498,7 +519,6 @@ fn calibration(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), String> {
             .collect(),
     )?;
     // Wright map: ability (EAP) and item difficulty on one theta axis.
-    let scores = crate::irt::scoring::score_persons(&cal.responses, &cal.calibration);
     let hist = |vals: &mut dyn Iterator<Item = f64>| {
         let mut c = vec![0.0f64; 33];
         let mut n = 0.0f64;

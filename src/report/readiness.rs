@@ -195,16 +195,21 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
     );
     doc.section("summary", "Would I pass?");
     doc.p(&format!(
-        "Status: {}. Probability of passing now: {} (combined estimate over your last {} attempt(s), scaled score about {}). {} of your last {} full-length attempt(s) reached the target of {}.",
+        "Status: {}. Probability that your ability is above the pass mark now: {}; of passing a full-length exam now, allowing for that exam's own measurement error: {} (all {} attempt(s) combined, later ones counting more; scaled score about {}). {} of your last {} full-length attempt(s) reached the target of {}.",
         c.status.as_str(),
         super::pct(c.p_pass),
-        c.window,
+        super::pct(c.p_pass_exam),
+        c.attempts.len(),
         f(c.scaled, 0),
         c.target_hits,
         c.full_in_window,
         ctx.opts.target
     ));
     doc.note(&crate::readiness::Status::rule(&ctx.opts));
+    doc.note(&format!(
+        "Model: {}.",
+        crate::readiness::growth_model(&ctx.opts)
+    ));
     let pts: Vec<(f64, f64)> = c
         .attempts
         .iter()
