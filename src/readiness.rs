@@ -199,6 +199,11 @@ impl Context {
         ctx
     }
 
+    /// The id of domain `d` (e.g. "D2").
+    pub fn domain_id(&self, d: usize) -> &str {
+        &self.domains[d].0
+    }
+
     /// Log-likelihood of scored responses at the grid points (items without parameters skipped).
     fn log_lik(&self, responses: &[(usize, bool)]) -> Vec<f64> {
         let q = self.theta.len();
@@ -386,7 +391,8 @@ impl Status {
 /// A domain's standing over the recent attempts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DomainProfile {
-    pub domain: String,
+    /// Index into the context's domains ([`Context::domain_id`]).
+    pub domain: usize,
     /// Scored items of the domain over the recent attempts (each attempt's items counted once).
     pub items: usize,
     /// Discounted proportion correct.
@@ -422,9 +428,10 @@ pub struct CandidateReadiness {
     pub target_hits: usize,
     pub status: Status,
     pub domains: Vec<DomainProfile>,
-    pub weakest: Option<String>,
-    /// Study share per domain (domain id, share in [0, 1]), largest first.
-    pub plan: Vec<(String, f64)>,
+    /// The weakest domain (index into the context's domains).
+    pub weakest: Option<usize>,
+    /// Study share per domain (domain index, share in [0, 1]), largest first.
+    pub plan: Vec<(usize, f64)>,
     pub official_passed: Option<bool>,
     pub official_scaled: Option<f64>,
 }
@@ -510,13 +517,14 @@ pub fn assess_candidate(
         .enumerate()
         .map(|(n, &k)| attempt(ctx, &attempts[k], n + 1))
         .unzip();
-    let last = *order.last()?;
+    if order.is_empty() {
+        return None;
+    }
     let o = &ctx.opts;
     let k = o.consistency_attempts.max(1);
     let window = order.len().min(k);
     let start = order.len() - window;
     let weight = |pos: usize| o.decay.powi((order.len() - 1 - pos) as i32);
-    let _ = last;
 
     // Current ability: filter through the attempts, letting ability move between them.
     let mut lp = ctx.log_prior(attempts[order[0]].form);
@@ -592,7 +600,7 @@ pub fn assess_candidate(
             };
             let per_point = ctx.domains[d].1 / 100.0 * ctx.base_items as f64 * ctx.points_per_raw;
             DomainProfile {
-                domain: ctx.domains[d].0.clone(),
+                domain: d,
                 items: n[d],
                 observed,
                 expected_at_cut: expected,
@@ -614,20 +622,21 @@ pub fn assess_candidate(
             Some(b) if b.cost >= d.cost => Some(b),
             _ => Some(d),
         })
-        .map(|d| d.domain.clone());
+        .map(|d| d.domain);
     let positive: f64 = judged.iter().map(|d| d.cost.max(0.0)).sum();
-    let mut plan: Vec<(String, f64)> = if positive > 0.0 {
+    let mut plan: Vec<(usize, f64)> = if positive > 0.0 {
         judged
             .iter()
             .filter(|d| d.cost > 0.0)
-            .map(|d| (d.domain.clone(), d.cost / positive))
+            .map(|d| (d.domain, d.cost / positive))
             .collect()
     } else {
         // No shortfall anywhere: keep practising in blueprint proportion.
         let total: f64 = ctx.domains.iter().map(|d| d.1).sum();
         ctx.domains
             .iter()
-            .map(|d| (d.0.clone(), d.1 / total))
+            .enumerate()
+            .map(|(k, d)| (k, d.1 / total))
             .collect()
     };
     plan.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
@@ -851,11 +860,9 @@ pub fn cohort(ctx: &Context, cands: &[CandidateReadiness]) -> Cohort {
     let weakest = ctx
         .domains
         .iter()
-        .map(|(id, _)| {
-            let k = cands
-                .iter()
-                .filter(|c| c.weakest.as_deref() == Some(id.as_str()))
-                .count();
+        .enumerate()
+        .map(|(d, (id, _))| {
+            let k = cands.iter().filter(|c| c.weakest == Some(d)).count();
             DomainCount {
                 domain: id.clone(),
                 candidates: k,
@@ -921,9 +928,9 @@ pub fn growth_model(o: &ReadinessConfig) -> String {
 }
 
 /// A study plan in one line: "D2 55 %; D3 30 %; D1 15 %".
-pub fn plan_text(plan: &[(String, f64)]) -> String {
+pub fn plan_text(ctx: &Context, plan: &[(usize, f64)]) -> String {
     plan.iter()
-        .map(|(d, s)| format!("{d} {:.0} %", 100.0 * s))
+        .map(|&(d, s)| format!("{} {:.0} %", ctx.domain_id(d), 100.0 * s))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -1025,7 +1032,7 @@ mod tests {
         assert_eq!(top.status, Status::Ready);
         // No shortfall anywhere: the plan follows the blueprint.
         assert!(top.domains.iter().all(|d| d.cost < 0.0));
-        assert_eq!(top.plan[0].0, "D3");
+        assert_eq!(ctx.domain_id(top.plan[0].0), "D3");
 
         // Everything omitted counts as wrong: finite, clearly not ready.
         let none = assess_candidate(
@@ -1057,9 +1064,8 @@ mod tests {
         .unwrap();
         // Sorted in time order whatever the input order.
         assert_eq!(c.attempts[0].attempt_id, "y");
-        assert_eq!(c.weakest.as_deref(), Some("D2"));
-        assert_eq!(c.plan.len(), 1);
-        assert_eq!(c.plan[0], ("D2".to_string(), 1.0));
+        assert_eq!(c.weakest.map(|d| ctx.domain_id(d)), Some("D2"));
+        assert_eq!(c.plan, vec![(1, 1.0)]);
         // A short form without D4: D4 has no evidence and is never the weakest.
         let s = assess_candidate(
             &ctx,
@@ -1067,7 +1073,11 @@ mod tests {
             &[attempt("z", "2026-01-01", 1, &SHORT, |_| false)],
         )
         .unwrap();
-        let d4 = s.domains.iter().find(|d| d.domain == "D4").unwrap();
+        let d4 = s
+            .domains
+            .iter()
+            .find(|d| ctx.domain_id(d.domain) == "D4")
+            .unwrap();
         assert_eq!(d4.items, 0);
         assert!(!d4.enough_evidence);
         assert!(

@@ -1468,8 +1468,10 @@ pub fn readiness_stage(
                 c.full_in_window.to_string(),
                 c.target_hits.to_string(),
                 c.status.as_str().to_string(),
-                c.weakest.clone().unwrap_or_default(),
-                crate::readiness::plan_text(&c.plan),
+                c.weakest
+                    .map(|d| ctx.domain_id(d).to_string())
+                    .unwrap_or_default(),
+                crate::readiness::plan_text(&ctx, &c.plan),
             ];
             for d in &c.domains {
                 row.push(d.items.to_string());

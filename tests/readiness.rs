@@ -112,7 +112,9 @@ fn the_weakest_domain_finds_the_planted_one_on_the_demo() {
     let named: Vec<&CandidateReadiness> = cands.iter().filter(|c| c.weakest.is_some()).collect();
     let hits = named
         .iter()
-        .filter(|c| c.weakest.as_ref() == weak.get(&c.candidate_id))
+        .filter(|c| {
+            c.weakest.map(|d| ctx.domain_id(d).to_string()).as_ref() == weak.get(&c.candidate_id)
+        })
         .count();
     let rate = hits as f64 / named.len() as f64;
     eprintln!(

@@ -248,7 +248,7 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
                 .enumerate()
                 .map(|(k, d)| ((k + 1) as f64, d.cost - 1.645 * d.cost_se, d.cost + 1.645 * d.cost_se))
                 .collect(),
-            x_names: std::iter::once(String::new()).chain(shown.iter().map(|d| d.domain.clone())).collect(),
+            x_names: std::iter::once(String::new()).chain(shown.iter().map(|d| ctx.domain_id(d.domain).to_string())).collect(),
             ..Chart::lines(
                 &format!("{safe}_domains"),
                 "Domain profile: scaled points lost against the cut",
@@ -307,7 +307,7 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
             .map(|d| {
                 if d.enough_evidence {
                     vec![
-                        d.domain.clone(),
+                        ctx.domain_id(d.domain).to_string(),
                         d.items.to_string(),
                         f(d.observed, 2),
                         f(d.expected_at_cut, 2),
@@ -316,7 +316,7 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
                     ]
                 } else {
                     vec![
-                        d.domain.clone(),
+                        ctx.domain_id(d.domain).to_string(),
                         d.items.to_string(),
                         "not enough evidence".into(),
                         String::new(),
@@ -337,27 +337,20 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
 
 /// The study plan in plain words.
 pub fn plan_words(ctx: &Context, c: &CandidateReadiness) -> String {
-    let name = |id: &str| {
-        ctx.domains
-            .iter()
-            .position(|d| d.0 == id)
-            .map(|k| ctx.domain_names.get(k).cloned().unwrap_or_default())
-            .filter(|n| !n.is_empty())
-            .map(|n| format!("{n} ({id})"))
-            .unwrap_or_else(|| id.to_string())
+    let name = |d: usize| {
+        let id = ctx.domain_id(d);
+        match ctx.domain_names.get(d).filter(|n| !n.is_empty()) {
+            Some(n) => format!("{n} ({id})"),
+            None => id.to_string(),
+        }
     };
     let any_short = c.domains.iter().any(|d| d.enough_evidence && d.cost > 0.0);
     let mut s = if any_short {
         let parts: Vec<String> = c
             .plan
             .iter()
-            .map(|(d, share)| {
-                let cost = c
-                    .domains
-                    .iter()
-                    .find(|p| &p.domain == d)
-                    .map(|p| p.cost)
-                    .unwrap_or(0.0);
+            .map(|&(d, share)| {
+                let cost = c.domains[d].cost;
                 format!(
                     "{} % on {} (about {} scaled points lost there)",
                     f(100.0 * share, 0),
@@ -370,14 +363,14 @@ pub fn plan_words(ctx: &Context, c: &CandidateReadiness) -> String {
     } else {
         format!(
             "Study plan: no domain is below the cut; keep practising in blueprint proportion ({}).",
-            plan_text(&c.plan)
+            plan_text(ctx, &c.plan)
         )
     };
     let thin: Vec<String> = c
         .domains
         .iter()
         .filter(|d| !d.enough_evidence)
-        .map(|d| name(&d.domain))
+        .map(|d| name(d.domain))
         .collect();
     if !thin.is_empty() {
         s.push_str(&format!(
