@@ -20,7 +20,7 @@ fn recover(kind: ModelKind, seed: u64) -> Recovery {
         c: (kind == ModelKind::ThreePL).then_some(Priors::DEFAULT_C),
         ..Priors::default()
     };
-    let items = irt::starting_items(&data, &vec![kind; 40], 1.0, priors);
+    let items = irt::starting_items(&data, &[kind; 40], 1.0, priors);
     let cal = irt::calibrate(&data, items, vec![false; 40], &EmOptions::default());
     assert_eq!(
         cal.termination,
@@ -116,7 +116,7 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
     let thetas: Vec<f64> = truth.theta.iter().map(|t| 0.5 + 1.2 * t).collect();
     let rows = respond(&truth.items, &thetas, 32);
     data = irt::Responses::from_rows(data.item_ids.clone(), &rows, &vec![1.0; rows.len()]);
-    let mut items = irt::starting_items(&data, &vec![ModelKind::TwoPL; 40], 1.0, Priors::default());
+    let mut items = irt::starting_items(&data, &[ModelKind::TwoPL; 40], 1.0, Priors::default());
     let mut fixed = vec![false; 40];
     for i in 0..30 {
         items[i] = truth.items[i];
@@ -184,7 +184,7 @@ fn concurrent_calibration_recovers_group_differences() {
     let mut data = irt::Responses::from_rows(ids, &rows, &vec![1.0; rows.len()]);
     data.group = (0..rows.len()).map(|p| (p % 2) as u16).collect();
     data.group_names = vec!["form1".into(), "form2".into()];
-    let items = irt::starting_items(&data, &vec![ModelKind::TwoPL; 40], 1.0, Priors::default());
+    let items = irt::starting_items(&data, &[ModelKind::TwoPL; 40], 1.0, Priors::default());
     let cal = irt::calibrate(&data, items, vec![false; 40], &EmOptions::default());
     assert_eq!(cal.termination, irt::Termination::Converged);
     let g = &cal.latent[1];

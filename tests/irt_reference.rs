@@ -160,7 +160,7 @@ fn em_log_likelihood_never_decreases() {
         ("lsat7.csv", ModelKind::ThreePL),
     ] {
         let data = patterns(file);
-        let items = irt::starting_items(&data, &vec![kind; 5], 1.0, Priors::default());
+        let items = irt::starting_items(&data, &[kind; 5], 1.0, Priors::default());
         let opts = EmOptions {
             tol: 1e-7,
             free_reference_sd: kind == ModelKind::Rasch,

@@ -175,12 +175,7 @@ fn q3_finds_a_planted_dependent_pair() {
         }
     }
     let data = Responses::from_rows(data.item_ids.clone(), &rows, &vec![1.0; rows.len()]);
-    let items = irt::starting_items(
-        &data,
-        &vec![ModelKind::TwoPL; 15],
-        1.0,
-        irt::Priors::default(),
-    );
+    let items = irt::starting_items(&data, &[ModelKind::TwoPL; 15], 1.0, irt::Priors::default());
     let cal = irt::calibrate(&data, items, vec![false; 15], &EmOptions::default());
     let scores = scoring::score_persons(&data, &cal);
     let (mean, pairs) = irt::fit::q3(&data, &cal, &scores, 30.0, irt::fit::Q3_EXCESS);

@@ -2,7 +2,7 @@
 //! line, column or item. The fixture is a tiny valid data set that each test breaks in one way.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use qbank::exam::{self, Diagnostics, Severity};

@@ -188,9 +188,9 @@ impl Doc {
         let svg = figures::write(chart, &self.fig_dir)?;
         // Drop the XML declaration: the SVG is inlined into HTML.
         let body = svg.find("<svg").map(|i| &svg[i..]).unwrap_or(&svg);
-        let _ = write!(
+        let _ = writeln!(
             self.html,
-            "<figure>{body}<figcaption>{}</figcaption></figure>\n",
+            "<figure>{body}<figcaption>{}</figcaption></figure>",
             esc(caption)
         );
         let _ = write!(
