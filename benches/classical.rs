@@ -18,15 +18,7 @@ fn main() {
     let dir =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/classical_{n}"));
     if !dir.join("attempts.parquet").exists() {
-        let cfg = SimConfig {
-            seed: 11,
-            candidates: n,
-            forms: 8,
-            pool: 600,
-            repeat_share: 0.0,
-            diagnostic_share: 0.0,
-            ..SimConfig::default()
-        };
+        let cfg = SimConfig::program(n, 11);
         let t = Instant::now();
         simulate(&cfg, &dir).expect("simulate");
         qbank::exam::attempts::csv_to_parquet(

@@ -44,15 +44,7 @@ fn data(n: usize) -> (PathBuf, PathBuf) {
     let _ = std::fs::remove_dir_all(&csv);
     let _ = std::fs::remove_dir_all(&pq);
     let t = Instant::now();
-    let cfg = SimConfig {
-        seed: 8,
-        candidates: n,
-        forms: 8,
-        pool: 600,
-        repeat_share: 0.0,
-        diagnostic_share: 0.0,
-        ..SimConfig::default()
-    };
+    let cfg = SimConfig::program(n, 8);
     simulate(&cfg, &csv).expect("simulation");
     std::fs::create_dir_all(&pq).unwrap();
     for f in ["items.csv", "forms.csv", "candidates.csv"] {

@@ -48,6 +48,22 @@ pub struct SimConfig {
     pub official_share: f64,
 }
 
+impl SimConfig {
+    /// A testing program as the benchmarks size it: `attempts` first-time full-length attempts
+    /// (no repeaters, no diagnostic) on 8 forms from a 600-item pool.
+    pub fn program(attempts: usize, seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            candidates: attempts,
+            forms: 8,
+            pool: 600,
+            repeat_share: 0.0,
+            diagnostic_share: 0.0,
+            ..SimConfig::default()
+        }
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
