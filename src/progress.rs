@@ -30,12 +30,10 @@ impl Progress {
     /// Marks the previous stage done and names the next.
     pub fn stage(&self, name: &str) {
         if let Some(b) = &self.0 {
-            if b.message().is_empty() {
-                b.set_message(name.to_string());
-            } else {
+            if !b.message().is_empty() {
                 b.inc(1);
-                b.set_message(name.to_string());
             }
+            b.set_message(name.to_string());
         }
     }
 

@@ -26,7 +26,9 @@ use serde::Serialize;
 
 use crate::exam::config::ReadinessConfig;
 use crate::exam::Dataset;
+use crate::irt::em::log_tables;
 use crate::irt::model::ItemModel;
+use crate::irt::quadrature::{moments, relative_weights, Grid};
 use crate::irt::workflow::CalibrationResult;
 use crate::irt::Logistic;
 use crate::scale::{ConversionTable, Scale};
@@ -34,13 +36,10 @@ use crate::scale::{ConversionTable, Scale};
 /// z of a two-sided 90 % normal interval.
 pub const Z90: f64 = 1.644_853_626_951_472_2;
 
-/// Posterior grid: theta from -5 to 5 in steps of `STEP`.
-const STEP: f64 = 0.05;
+/// Posterior grid: theta from -GRID_RANGE to GRID_RANGE in steps of `STEP`.
+const GRID_RANGE: f64 = 5.0;
 const GRID_POINTS: usize = 201;
-
-fn grid() -> Vec<f64> {
-    (0..GRID_POINTS).map(|k| -5.0 + STEP * k as f64).collect()
-}
+const STEP: f64 = 2.0 * GRID_RANGE / (GRID_POINTS - 1) as f64;
 
 /// What readiness needs to know of a form.
 #[derive(Debug, Clone)]
@@ -93,23 +92,16 @@ impl Context {
         base: &[Logistic],
         opts: ReadinessConfig,
     ) -> Context {
-        let theta = grid();
-        let mut probs = [0.0; 2];
+        let grid = Grid::new(GRID_POINTS, GRID_RANGE);
         let log_tables = items
             .iter()
             .map(|m| match m {
                 None => Vec::new(),
-                Some(m) => {
-                    let mut t = vec![0.0; 2 * theta.len()];
-                    for (q, &th) in theta.iter().enumerate() {
-                        m.probs(th, &mut probs);
-                        t[q] = probs[0].max(1e-300).ln();
-                        t[theta.len() + q] = probs[1].max(1e-300).ln();
-                    }
-                    t
-                }
+                Some(m) => log_tables(std::slice::from_ref(m), &grid),
             })
             .collect();
+        let theta = grid.theta;
+        let mut probs = [0.0; 2];
         let p_cut = items
             .iter()
             .map(|m| {
@@ -225,16 +217,9 @@ impl Context {
     /// posterior at the grid points. The last allows for the exam's measurement error at the cut:
     /// sum_k w_k Phi((theta_k - theta_cut) / exam_se).
     fn posterior(&self, log_post: &[f64]) -> Posterior {
-        let max = log_post.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let w: Vec<f64> = log_post.iter().map(|l| (l - max).exp()).collect();
+        let w = relative_weights(log_post);
         let s: f64 = w.iter().sum();
-        let eap = w.iter().zip(&self.theta).map(|(w, t)| w * t).sum::<f64>() / s;
-        let var = w
-            .iter()
-            .zip(&self.theta)
-            .map(|(w, t)| w * (t - eap).powi(2))
-            .sum::<f64>()
-            / s;
+        let (eap, psd) = moments(&w, &self.theta);
         // Each grid point stands for the cell [t - STEP/2, t + STEP/2]; the cell holding the cut
         // counts with the share of it above the cut.
         let cut = self.scale.theta_cut;
@@ -252,7 +237,7 @@ impl Context {
             / s;
         Posterior {
             eap,
-            psd: var.sqrt(),
+            psd,
             p_pass: above,
             p_pass_exam: exam,
         }
@@ -265,8 +250,7 @@ impl Context {
         if sd <= 0.0 && g == 0.0 {
             return log_post.to_vec();
         }
-        let max = log_post.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let p: Vec<f64> = log_post.iter().map(|l| (l - max).exp()).collect();
+        let p = relative_weights(log_post);
         let q = self.theta.len();
         // Kernel on the grid's spacing, out to 5 SD (shift rounded to the grid when sd = 0).
         let half = ((5.0 * sd + g.abs()) / STEP).ceil() as i64;

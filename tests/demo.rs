@@ -5,6 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -17,20 +19,6 @@ fn demo_command() -> Vec<String> {
         .find(|l| l.trim_start().starts_with("qbank simulate"))
         .expect("data/demo/README.md states the command");
     line.split_whitespace().skip(1).map(String::from).collect()
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -46,7 +34,7 @@ fn the_demo_is_reproduced_byte_for_byte() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let demo = root().join("data/demo");
-    let made = files_under(&out);
+    let made = common::files_under(&out);
     assert!(made.len() >= 7, "{made:?}");
     for f in made {
         let rel = f.strip_prefix(&out).unwrap();

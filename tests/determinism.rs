@@ -3,26 +3,12 @@
 //! a result).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
 
 fn run(threads: &str, out: &Path) {
     common::run_demo(out, "C000002", Some(threads));
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            v.extend(files(&p));
-        } else {
-            v.push(p);
-        }
-    }
-    v.sort();
-    v
 }
 
 #[test]
@@ -31,8 +17,8 @@ fn one_thread_and_four_threads_give_byte_identical_outputs() {
     let (a, b) = (tmp.join("t1"), tmp.join("t4"));
     run("1", &a);
     run("4", &b);
-    let fa = files(&a);
-    let fb = files(&b);
+    let fa = common::files_under(&a);
+    let fb = common::files_under(&b);
     assert_eq!(fa.len(), fb.len());
     assert!(fa.len() > 60, "{} files", fa.len());
     for (x, y) in fa.iter().zip(&fb) {

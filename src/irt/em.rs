@@ -354,21 +354,13 @@ fn update_latent(grid: &Grid, post: &[f64], latent: &mut [Latent]) -> f64 {
             continue;
         }
         if l.histogram.is_some() {
-            let m = w.iter().zip(&grid.theta).map(|(w, t)| w * t).sum::<f64>() / n;
-            let var = w
-                .iter()
-                .zip(&grid.theta)
-                .map(|(w, t)| w * (t - m).powi(2))
-                .sum::<f64>()
-                / n;
+            let (m, sd) = super::quadrature::moments(w, &grid.theta);
             let hist: Vec<f64> = w.iter().map(|x| x / n).collect();
             // A histogram has converged when its mean and SD are stable.
-            change = change
-                .max((m - l.mean).abs())
-                .max((var.sqrt() - l.sd).abs());
+            change = change.max((m - l.mean).abs()).max((sd - l.sd).abs());
             l.histogram = Some(hist);
             l.mean = m;
-            l.sd = var.sqrt();
+            l.sd = sd;
             continue;
         }
         let mean = if l.free.0 {

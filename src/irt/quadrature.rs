@@ -33,3 +33,27 @@ impl Grid {
         w.into_iter().map(|x| x / s).collect()
     }
 }
+
+/// Weights proportional to exp(log density) at the points, scaled so the largest is 1 (no
+/// overflow or underflow of the mode whatever the log-likelihood's size).
+pub fn relative_weights(log_density: &[f64]) -> Vec<f64> {
+    let max = log_density
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
+    log_density.iter().map(|l| (l - max).exp()).collect()
+}
+
+/// Mean and SD of theta under (unnormalised) weights at the points: EAP and posterior SD when
+/// the weights are a posterior (Bock & Mislevy 1982).
+pub fn moments(weights: &[f64], theta: &[f64]) -> (f64, f64) {
+    let s: f64 = weights.iter().sum();
+    let mean = weights.iter().zip(theta).map(|(w, t)| w * t).sum::<f64>() / s;
+    let var = weights
+        .iter()
+        .zip(theta)
+        .map(|(w, t)| w * (t - mean).powi(2))
+        .sum::<f64>()
+        / s;
+    (mean, var.sqrt())
+}

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::data::Responses;
 use super::em::Calibration;
 use super::model::Logistic;
+use super::quadrature::{moments, relative_weights};
 
 /// ML estimates are bounded to this interval (theta units).
 pub const ML_BOUND: f64 = 6.0;
@@ -98,21 +99,7 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
                     *l += t;
                 }
             }
-            let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let post: Vec<f64> = ll.iter().map(|l| (l - max).exp()).collect();
-            let s: f64 = post.iter().sum();
-            let eap = post
-                .iter()
-                .zip(&cal.grid.theta)
-                .map(|(w, t)| w * t)
-                .sum::<f64>()
-                / s;
-            let var = post
-                .iter()
-                .zip(&cal.grid.theta)
-                .map(|(w, t)| w * (t - eap).powi(2))
-                .sum::<f64>()
-                / s;
+            let (eap, psd) = moments(&relative_weights(&ll), &cal.grid.theta);
             let resp: Vec<(usize, bool)> = codes
                 .iter()
                 .map(|&c| (c as usize / 2, c & 1 == 1))
@@ -149,7 +136,7 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
             };
             PersonScore {
                 eap,
-                psd: var.sqrt(),
+                psd,
                 map,
                 map_se: 1.0 / map_info.sqrt(),
                 ml,
@@ -206,18 +193,12 @@ pub fn summed_score_table(
         .map(|s| {
             let joint: Vec<f64> = lw.iter().zip(weights).map(|(d, w)| d[s] * w).collect();
             let p: f64 = joint.iter().sum();
-            let eap = joint.iter().zip(theta).map(|(j, t)| j * t).sum::<f64>() / p;
-            let var = joint
-                .iter()
-                .zip(theta)
-                .map(|(j, t)| j * (t - eap).powi(2))
-                .sum::<f64>()
-                / p;
+            let (eap, psd) = moments(&joint, theta);
             SummedScoreRow {
                 score: s,
                 probability: p,
                 eap,
-                psd: var.sqrt(),
+                psd,
             }
         })
         .collect()
