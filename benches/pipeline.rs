@@ -283,7 +283,7 @@ fn main() {
         }
         let opts = CalibrateOptions::default();
         let t = Instant::now();
-        let cal = qbank::run::calibrate_stage(&ds, &opts, &out).unwrap();
+        let (cal, scores) = qbank::run::calibrate_stage(&ds, &opts, &out).unwrap();
         stage(
             "FPC of pretest items + scores + fit",
             t.elapsed().as_secs_f64(),
@@ -315,6 +315,7 @@ fn main() {
             overview: &overview,
             items: &items,
             calibration: &cal,
+            scores: &scores,
             equating: &summary,
             tables: &tables,
             warnings: &[],

@@ -606,7 +606,7 @@ fn calibrate(a: CalibrateArgs) -> ExitCode {
         };
         qbank::run::load(&dir)
             .and_then(|(ds, _)| qbank::run::calibrate_stage(&ds, &opts, &out))
-            .map(|r| (r.summary(opts.model), out))
+            .map(|(r, _)| (r.summary(opts.model), out))
     };
     match result {
         Ok((s, out)) => {

@@ -154,7 +154,7 @@ pub fn run(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, RunErr
     // IRT: fixed-parameter calibration when the bank has parameters, concurrent otherwise.
     progress.stage("IRT calibration");
     let cal_opts = crate::irt::workflow::CalibrateOptions::default();
-    let cal = calibrate_stage(&ds, &cal_opts, out)?;
+    let (cal, scores) = calibrate_stage(&ds, &cal_opts, out)?;
     progress.stage("IRT equating and linking");
     let (summary, tables) = equate_stage(&ds, &cal, cal_opts.model, &cal_opts.em, out)?;
     progress.stage("classical equating");
@@ -175,6 +175,7 @@ pub fn run(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, RunErr
         overview: &overview,
         items: &items,
         calibration: &cal,
+        scores: &scores,
         equating: &summary,
         tables: &tables,
         warnings: &warnings,
@@ -371,18 +372,25 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 }
 
 /// Calibrates a data set and writes `item_params.csv`, `calibration.json`, `scores.csv` and
-/// `test_information.csv` into `out`.
+/// `test_information.csv` into `out`; returns the calibration and every person's scores (in
+/// `responses` order).
 pub fn calibrate_stage(
     ds: &Dataset,
     opts: &crate::irt::workflow::CalibrateOptions,
     out: &Path,
-) -> Result<crate::irt::workflow::CalibrationResult, RunError> {
+) -> Result<
+    (
+        crate::irt::workflow::CalibrationResult,
+        Vec<crate::irt::scoring::PersonScore>,
+    ),
+    RunError,
+> {
     let mut r = crate::irt::workflow::calibrate_dataset(ds, opts);
     let scores = score_and_fit(out, &r.responses, &r.calibration, &mut r.estimates)?;
     write_calibration_outputs(out, &r.estimates, &r.summary(opts.model))?;
     write_scores(out, &r.responses, &scores)?;
     write_test_information(out, ds, &r)?;
-    Ok(r)
+    Ok((r, scores))
 }
 
 /// Writes the calibration outputs (`item_params.csv`, `calibration.json`) into `out`.
@@ -1144,7 +1152,7 @@ pub fn equate_dataset(
 ) -> Result<String, RunError> {
     let (ds, _) = load(dir)?;
     let opts = crate::irt::workflow::CalibrateOptions::default();
-    let cal = calibrate_stage(&ds, &opts, out)?;
+    let (cal, _) = calibrate_stage(&ds, &opts, out)?;
     let (summary, tables) = equate_stage(&ds, &cal, opts.model, &opts.em, out)?;
     if let Some(m) = method {
         classical_stage(&ds, &[m], out)?;

@@ -39,6 +39,8 @@ pub struct ReportInput<'a> {
     pub overview: &'a Overview,
     pub items: &'a ItemAnalysis,
     pub calibration: &'a CalibrationResult,
+    /// Every person's scores under that calibration (in its `responses` order).
+    pub scores: &'a [crate::irt::scoring::PersonScore],
     pub equating: &'a EquatingSummary,
     pub tables: &'a [ConversionTable],
     pub warnings: &'a [String],
@@ -69,14 +71,11 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), String> {
         Some(&out.join("tables")),
     );
     // Person scores (EAP) for the Wright map and the item cards' ability groups.
-    let scores = crate::irt::scoring::score_persons(
-        &input.calibration.responses,
-        &input.calibration.calibration,
-    );
+    let scores = input.scores;
     overview(&mut doc, input)?;
     score_distributions(&mut doc, input)?;
-    item_review(&mut doc, input, &scores)?;
-    calibration(&mut doc, input, &scores)?;
+    item_review(&mut doc, input, scores)?;
+    calibration(&mut doc, input, scores)?;
     equating(&mut doc, input)?;
     if let Some((ctx, coh)) = input.readiness {
         readiness::cohort_section(&mut doc, ctx, coh)?;
