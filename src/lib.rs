@@ -1,7 +1,10 @@
 //! qbank: certification-exam question banks from attempt logs to score tables.
 //!
-//! Data flows one way: files -> [`exam::Exam`] -> [`matrix::ResponseMatrix`] -> analyses ->
-//! result structs -> writers ([`output`]).
+//! Data flows one way, and so do the imports between modules:
+//! [`exam`] (ingest, validation) -> [`matrix`] (the response matrix it fills) -> [`classical`] |
+//! [`irt`] -> [`equate`] -> [`scale`] -> [`readiness`] -> [`report`] (every file written) ->
+//! [`simulate`] -> [`pipeline`] (the stages of `qbank run`) -> [`cli`]. The analysis modules
+//! return plain values; only [`report`] writes files.
 //!
 //! A taste of the library: IRT true-score equating of a form onto itself is the identity.
 //!
@@ -19,14 +22,13 @@
 //! ```
 
 pub mod classical;
+pub mod cli;
 pub mod equate;
 pub mod exam;
 pub mod irt;
 pub mod matrix;
-pub mod output;
-pub mod progress;
+pub mod pipeline;
 pub mod readiness;
 pub mod report;
-pub mod run;
 pub mod scale;
 pub mod simulate;

@@ -1,11 +1,115 @@
-//! The sparse response matrix that every analysis shares.
+//! The sparse response matrix that every analysis shares: a plain data structure that imports
+//! nothing from the crate; the ingest ([`crate::exam`]) fills it.
 //!
 //! Responses are stored attempt by attempt (compressed sparse rows): for attempt `k` the responses
 //! are `offsets[k]..offsets[k+1]`. Each response costs 8 bytes: the item index (`u16`), a code
 //! (`u16`: bits 0-14 the chosen options, bit 15 set when right) and the seconds (`f32`, NaN when
 //! not recorded). Items not presented to an attempt are simply absent (missing, not wrong).
 
-use crate::exam::items::OptionSet;
+use std::fmt;
+
+/// A set of answer options as a bit mask (bit 0 = A). The empty set means "omitted".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct OptionSet(pub u16);
+
+impl OptionSet {
+    pub const EMPTY: OptionSet = OptionSet(0);
+
+    /// Parses `C` or `A|D` (order-insensitive, spaces ignored); `n_options` bounds the letters.
+    /// An empty string is the empty set. The error says what was wrong.
+    pub fn parse(text: &str, n_options: u8) -> Result<OptionSet, OptionSetError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(OptionSet::EMPTY);
+        }
+        let mut bits = 0u16;
+        for part in text.split('|') {
+            let part = part.trim();
+            let mut chars = part.chars();
+            let (Some(ch), None) = (chars.next(), chars.next()) else {
+                return Err(OptionSetError::NotASet(text.to_string()));
+            };
+            let ch = ch.to_ascii_uppercase();
+            if !ch.is_ascii_uppercase() {
+                return Err(OptionSetError::NotALetter {
+                    part: part.to_string(),
+                    text: text.to_string(),
+                });
+            }
+            let idx = ch as u8 - b'A';
+            if idx >= n_options {
+                return Err(OptionSetError::NoSuchOption {
+                    option: ch,
+                    text: text.to_string(),
+                    n_options,
+                    last: (b'A' + n_options - 1) as char,
+                });
+            }
+            let bit = 1u16 << idx;
+            if bits & bit != 0 {
+                return Err(OptionSetError::Repeated {
+                    option: ch,
+                    text: text.to_string(),
+                });
+            }
+            bits |= bit;
+        }
+        Ok(OptionSet(bits))
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    pub fn contains(self, option: u8) -> bool {
+        option < 16 && self.0 & (1 << option) != 0
+    }
+
+    pub fn from_options(options: impl IntoIterator<Item = u8>) -> OptionSet {
+        OptionSet(options.into_iter().fold(0, |acc, o| acc | (1 << o)))
+    }
+}
+
+impl fmt::Display for OptionSet {
+    /// Writes the canonical form: letters in order, joined by `|` (empty for omitted).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for i in 0..16u8 {
+            if self.contains(i) {
+                if !first {
+                    f.write_str("|")?;
+                }
+                write!(f, "{}", (b'A' + i) as char)?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a response or key is not a set of option letters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionSetError {
+    #[error("'{0}' is not a set of option letters like 'C' or 'A|D'")]
+    NotASet(String),
+    #[error("'{part}' in '{text}' is not an option letter")]
+    NotALetter { part: String, text: String },
+    #[error(
+        "option '{option}' in '{text}' does not exist: the item has {n_options} options (A-{last})"
+    )]
+    NoSuchOption {
+        option: char,
+        text: String,
+        n_options: u8,
+        last: char,
+    },
+    #[error("option '{option}' appears twice in '{text}'")]
+    Repeated { option: char, text: String },
+}
 
 /// Bit of a response code that marks a right answer.
 const RIGHT_BIT: u16 = 1 << 15;

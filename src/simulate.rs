@@ -14,7 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, LogNormal, Normal};
 
-use crate::output::{fmt_f, write_atomic, write_csv};
+use crate::irt::{ItemModel, Logistic, ModelKind, Responses};
+use crate::report::files::{fmt_f, write_atomic, write_csv};
 
 /// What to simulate. The defaults make the demo data set.
 #[derive(Debug, Clone)]
@@ -236,25 +237,44 @@ fn sample_mask(rng: &mut ChaCha8Rng, options: u8, size: usize, not: u16) -> u16 
     }
 }
 
+/// Why a data set could not be simulated.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    /// The configuration cannot be met (the message says why).
+    #[error("{0}")]
+    Config(String),
+    #[error("{}: {source}", .path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: io::Error,
+    },
+}
+
 /// Writes a complete data set with its truth into `out`. Fails with a message when the sizes do
 /// not fit together (for example a pool too small for the forms).
-pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
+pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimulateError> {
     let unique = cfg
         .scored
         .checked_sub(cfg.anchors)
-        .ok_or("anchors must not exceed scored")?;
+        .ok_or(SimulateError::Config(
+            "anchors must not exceed scored".into(),
+        ))?;
     let needed = cfg.anchors + cfg.forms * (unique + cfg.pretest);
     if cfg.forms == 0 || cfg.candidates == 0 || cfg.scored == 0 {
-        return Err("forms, candidates and scored must be at least 1".into());
-    }
-    if needed > cfg.pool {
-        return Err(format!(
-            "a pool of {} items is too small: {} forms of {} scored ({} anchors) + {} pretest need {needed}",
-            cfg.pool, cfg.forms, cfg.scored, cfg.anchors, cfg.pretest
+        return Err(SimulateError::Config(
+            "forms, candidates and scored must be at least 1".into(),
         ));
     }
+    if needed > cfg.pool {
+        return Err(SimulateError::Config(format!(
+            "a pool of {} items is too small: {} forms of {} scored ({} anchors) + {} pretest need {needed}",
+            cfg.pool, cfg.forms, cfg.scored, cfg.anchors, cfg.pretest
+        )));
+    }
     if cfg.diagnostic > cfg.scored {
-        return Err("the diagnostic form cannot have more items than a form's scored set".into());
+        return Err(SimulateError::Config(
+            "the diagnostic form cannot have more items than a form's scored set".into(),
+        ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let weights: Vec<f64> = DOMAINS.iter().map(|d| d.2).collect();
@@ -262,10 +282,11 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
 
     // --- the pool, domain by domain
     let pool_by_domain = apportion(cfg.pool, &weights);
-    let a_dist = LogNormal::<f64>::new(0.0, 0.25).map_err(|e| e.to_string())?;
-    let b_dist = Normal::<f64>::new(0.0, 1.0).map_err(|e| e.to_string())?;
-    let c_single = Beta::new(5.0, 17.0).map_err(|e| e.to_string())?;
-    let c_multi = Beta::new(2.0, 38.0).map_err(|e| e.to_string())?;
+    let a_dist =
+        LogNormal::<f64>::new(0.0, 0.25).map_err(|e| SimulateError::Config(e.to_string()))?;
+    let b_dist = Normal::<f64>::new(0.0, 1.0).map_err(|e| SimulateError::Config(e.to_string()))?;
+    let c_single = Beta::new(5.0, 17.0).map_err(|e| SimulateError::Config(e.to_string()))?;
+    let c_multi = Beta::new(2.0, 38.0).map_err(|e| SimulateError::Config(e.to_string()))?;
     let mut items: Vec<SimItem> = Vec::with_capacity(cfg.pool);
     for (d, &count) in pool_by_domain.iter().enumerate() {
         for _ in 0..count {
@@ -307,24 +328,26 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
     for (i, it) in items.iter().enumerate() {
         free[it.domain].push(i);
     }
-    let mut take =
-        |role: Role, counts: &[usize], items: &mut Vec<SimItem>| -> Result<Vec<usize>, String> {
-            let mut chosen = Vec::new();
-            for (d, &k) in counts.iter().enumerate() {
-                if free[d].len() < k {
-                    return Err(format!(
+    let mut take = |role: Role,
+                    counts: &[usize],
+                    items: &mut Vec<SimItem>|
+     -> Result<Vec<usize>, SimulateError> {
+        let mut chosen = Vec::new();
+        for (d, &k) in counts.iter().enumerate() {
+            if free[d].len() < k {
+                return Err(SimulateError::Config(format!(
                     "the pool has too few items in domain {} for the forms; use a larger --pool",
                     DOMAINS[d].0
-                ));
-                }
-                for _ in 0..k {
-                    let i = free[d].pop().expect("checked");
-                    items[i].role = role;
-                    chosen.push(i);
-                }
+                )));
             }
-            Ok(chosen)
-        };
+            for _ in 0..k {
+                let i = free[d].pop().expect("checked");
+                items[i].role = role;
+                chosen.push(i);
+            }
+        }
+        Ok(chosen)
+    };
     let scored_counts = apportion(cfg.scored, &weights);
     let anchor_counts = apportion(cfg.anchors, &weights);
     let anchors = take(Role::Anchor, &anchor_counts, &mut items)?;
@@ -378,19 +401,20 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
             .find(|(i, s)| !s && !items[*i].multiple && Some(*i) != skip)
             .map(|(i, _)| *i)
     };
-    let miskey = single_pretest(&forms[0], &items, None)
-        .ok_or("no single-response pretest item to miskey")?;
+    let miskey = single_pretest(&forms[0], &items, None).ok_or(SimulateError::Config(
+        "no single-response pretest item to miskey".into(),
+    ))?;
     let wrong = sample_mask(&mut rng, items[miskey].options, 1, items[miskey].key);
     items[miskey].listed_key = wrong;
     items[miskey].planted = "miskey";
     let dif_item = single_pretest(&forms[cfg.forms - 1], &items, Some(miskey))
-        .ok_or("no pretest item for DIF")?;
+        .ok_or(SimulateError::Config("no pretest item for DIF".into()))?;
     items[dif_item].planted = "dif";
     items[dif_item].dif = cfg.dif_shift;
 
     // --- candidates and attempts
     let cohort_mu = [0.0, 0.2, -0.15, 0.1, 0.3, -0.2, 0.05, 0.15];
-    let theta_noise = Normal::new(0.0, 1.0).map_err(|e| e.to_string())?;
+    let theta_noise = Normal::new(0.0, 1.0).map_err(|e| SimulateError::Config(e.to_string()))?;
     let mut candidates = Vec::with_capacity(cfg.candidates);
     let mut attempts: Vec<SimAttempt> = Vec::new();
     for cand in 0..cfg.candidates {
@@ -447,8 +471,11 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
     });
 
     // --- files
-    std::fs::create_dir_all(out.join("truth")).map_err(|e| format!("{}: {e}", out.display()))?;
-    let io = |e: io::Error| e.to_string();
+    let io = |source: io::Error| SimulateError::Write {
+        path: out.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(out.join("truth")).map_err(io)?;
     write_atomic(&out.join("qbank.toml"), |w| write_toml(w, cfg)).map_err(io)?;
     write_csv(
         &out.join("items.csv"),
@@ -613,7 +640,7 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
                         0.0
                     };
                 let b = it.b + if c.focal { it.dif } else { 0.0 };
-                let p = it.c + (1.0 - it.c) / (1.0 + (-it.a * (theta - b)).exp());
+                let p = Logistic::new(ModelKind::ThreePL, it.a, b, it.c, 1.0).expected_score(theta);
                 let response = if rng.gen_bool(omit) {
                     0
                 } else if rng.gen_bool(p.clamp(0.0, 1.0)) {
@@ -679,7 +706,7 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, String> {
 /// True item parameters and abilities behind a simulated complete 0/1 matrix.
 #[derive(Debug, Clone)]
 pub struct MatrixTruth {
-    pub items: Vec<crate::irt::Logistic>,
+    pub items: Vec<Logistic>,
     pub theta: Vec<f64>,
 }
 
@@ -688,10 +715,9 @@ pub struct MatrixTruth {
 pub fn simulate_matrix(
     persons: usize,
     n_items: usize,
-    kind: crate::irt::ModelKind,
+    kind: ModelKind,
     seed: u64,
-) -> (crate::irt::Responses, MatrixTruth) {
-    use crate::irt::{Logistic, ModelKind};
+) -> (Responses, MatrixTruth) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let a_dist = LogNormal::<f64>::new(0.0, 0.25).expect("valid");
     let n01 = Normal::<f64>::new(0.0, 1.0).expect("valid");
@@ -716,27 +742,23 @@ pub fn simulate_matrix(
     let rows = respond_with(&items, &theta, &mut rng);
     let ids = (1..=n_items).map(|i| format!("i{i:03}")).collect();
     (
-        crate::irt::Responses::from_rows(ids, &rows, &vec![1.0; persons]),
+        Responses::from_rows(ids, &rows, &vec![1.0; persons]),
         MatrixTruth { items, theta },
     )
 }
 
 /// Complete 0/1 responses of persons at `thetas` to `items`, from a seeded stream.
-pub fn respond(items: &[crate::irt::Logistic], thetas: &[f64], seed: u64) -> Vec<Vec<Option<u8>>> {
+pub fn respond(items: &[Logistic], thetas: &[f64], seed: u64) -> Vec<Vec<Option<u8>>> {
     respond_with(items, thetas, &mut ChaCha8Rng::seed_from_u64(seed))
 }
 
-fn respond_with(
-    items: &[crate::irt::Logistic],
-    thetas: &[f64],
-    rng: &mut ChaCha8Rng,
-) -> Vec<Vec<Option<u8>>> {
+fn respond_with(items: &[Logistic], thetas: &[f64], rng: &mut ChaCha8Rng) -> Vec<Vec<Option<u8>>> {
     thetas
         .iter()
         .map(|&t| {
             items
                 .iter()
-                .map(|m| Some(rng.gen_bool(m.p(t)) as u8))
+                .map(|m| Some(rng.gen_bool(m.expected_score(t)) as u8))
                 .collect()
         })
         .collect()
@@ -752,9 +774,9 @@ pub fn simulate_design(
     forms: usize,
     per_form: usize,
     anchors: usize,
-    kind: crate::irt::ModelKind,
+    kind: ModelKind,
     seed: u64,
-) -> (crate::irt::Responses, MatrixTruth) {
+) -> (Responses, MatrixTruth) {
     let (_, truth_items) = simulate_matrix(0, pool, kind, seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let n01 = Normal::<f64>::new(0.0, 1.0).expect("valid");
@@ -766,7 +788,7 @@ pub fn simulate_design(
                 .collect()
         })
         .collect();
-    let mut r = crate::irt::Responses {
+    let mut r = Responses {
         item_ids: (1..=pool).map(|i| format!("i{i:03}")).collect(),
         offsets: vec![0],
         group_names: (1..=forms).map(|f| format!("F{f}")).collect(),
@@ -778,7 +800,7 @@ pub fn simulate_design(
         let f = p % forms;
         let t = 0.1 * f as f64 + n01.sample(&mut rng);
         for &i in &form_items[f] {
-            let x = rng.gen_bool(truth_items.items[i].p(t)) as u32;
+            let x = rng.gen_bool(truth_items.items[i].expected_score(t)) as u32;
             r.codes.push(2 * i as u32 + x);
         }
         r.offsets.push(r.codes.len() as u64);

@@ -7,14 +7,18 @@
 //! discrimination index) are formed on the form's scored total by mid-percentile rank, so that
 //! tied scores stay in one group and the groups are as close to their nominal sizes as ties allow.
 
+pub mod dif;
 pub mod stats;
+
+pub use dif::{default_dif, DifResult, DifSpec};
 
 use std::collections::BTreeMap;
 
 use crate::exam::config::FlagsConfig;
 use crate::exam::{Dataset, ItemType};
 use crate::matrix::Role;
-use stats::{biserial, mantel_haenszel, test_stats, MantelHaenszel, Moments};
+use dif::dif_analysis;
+use stats::{biserial, test_stats, Moments};
 
 /// Form id used for statistics pooled over forms.
 pub const POOLED: &str = "ALL";
@@ -74,25 +78,6 @@ pub struct Flag {
     pub reason: String,
 }
 
-/// Which groups DIF compares: a group column of candidates.csv and its reference and focal values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DifSpec {
-    pub column: String,
-    pub reference: String,
-    pub focal: String,
-}
-
-/// DIF of one item (pooled over forms, matching on the scored total within each form).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DifResult {
-    pub item_id: String,
-    pub n_reference: f64,
-    pub n_focal: f64,
-    pub mh: Option<MantelHaenszel>,
-    /// "assessed", or why not.
-    pub status: String,
-}
-
 /// Everything the item analysis produces.
 #[derive(Debug, Clone, Default)]
 pub struct ItemAnalysis {
@@ -103,6 +88,9 @@ pub struct ItemAnalysis {
     pub dif: Vec<DifResult>,
     pub dif_spec: Option<DifSpec>,
 }
+
+/// Per chosen set of a multiple-response item: weight, shares by quintile, criterion moments.
+type SetStats = (f64, [f64; 5], Moments);
 
 /// Sums for one item on one form; added over forms for the pooled row.
 #[derive(Debug, Clone, Default)]
@@ -120,7 +108,7 @@ struct Acc {
     option: Vec<(f64, [f64; 5], Moments)>,
     n_quintile: [f64; 5],
     /// Chosen sets of multiple-response items: mask -> (count, per quintile, moments).
-    sets: BTreeMap<u16, (f64, [f64; 5], Moments)>,
+    sets: BTreeMap<u16, SetStats>,
 }
 
 const OMIT: usize = 15;
@@ -435,7 +423,7 @@ fn emit(out: &mut ItemAnalysis, form_id: &str, ds: &Dataset, i: usize, a: &mut A
         });
     }
     // The five most chosen sets of a multiple-response item (ties by mask, for determinism).
-    let mut sets: Vec<(&u16, &(f64, [f64; 5], Moments))> = a.sets.iter().collect();
+    let mut sets: Vec<(&u16, &SetStats)> = a.sets.iter().collect();
     sets.sort_by(|x, y| {
         y.1 .0
             .partial_cmp(&x.1 .0)
@@ -453,104 +441,6 @@ fn emit(out: &mut ItemAnalysis, form_id: &str, ds: &Dataset, i: usize, a: &mut A
             point_biserial: mom.corr(),
         });
     }
-}
-
-/// Mantel-Haenszel DIF of every item, strata = (form, scored total) with thin strata merged
-/// upward until both groups are present.
-fn dif_analysis(ds: &Dataset, spec: &DifSpec, raw: &[u32], min_group: f64) -> Vec<DifResult> {
-    let m = &ds.matrix;
-    let exam = &ds.exam;
-    let Some(cands) = &exam.candidates else {
-        return Vec::new();
-    };
-    let Some(values) = cands.group(&spec.column) else {
-        return Vec::new();
-    };
-    // Group of each attempt: 0 reference, 1 focal, None otherwise.
-    let group: Vec<Option<usize>> = (0..m.n_attempts())
-        .map(|a| {
-            let v = cands
-                .index
-                .get(m.candidate_id(m.candidate(a)))
-                .map(|&c| values[c].as_str())?;
-            if v == spec.reference {
-                Some(0)
-            } else if v == spec.focal {
-                Some(1)
-            } else {
-                None
-            }
-        })
-        .collect();
-    // counts[item][(form, raw)] = [ref right, ref wrong, focal right, focal wrong]
-    let mut counts: Vec<BTreeMap<(usize, u32), [f64; 4]>> = vec![BTreeMap::new(); exam.items.len()];
-    for a in 0..m.n_attempts() {
-        let Some(g) = group[a] else { continue };
-        for r in m.responses(a) {
-            let cell = counts[r.item]
-                .entry((m.form(a), raw[a]))
-                .or_insert([0.0; 4]);
-            cell[2 * g + (!r.right) as usize] += 1.0;
-        }
-    }
-    let mut out = Vec::new();
-    for (i, strata) in counts.iter().enumerate() {
-        if strata.is_empty() {
-            continue;
-        }
-        let n_ref: f64 = strata.values().map(|c| c[0] + c[1]).sum();
-        let n_focal: f64 = strata.values().map(|c| c[2] + c[3]).sum();
-        let item_id = exam.items[i].id.clone();
-        if n_ref < min_group || n_focal < min_group {
-            out.push(DifResult {
-                item_id,
-                n_reference: n_ref,
-                n_focal,
-                mh: None,
-                status: format!("not assessable: fewer than {min_group} candidates in a group"),
-            });
-            continue;
-        }
-        let mut merged: Vec<[f64; 4]> = Vec::new();
-        let mut pending: Option<(usize, [f64; 4])> = None;
-        for (&(form, _), c) in strata {
-            let mut cell = *c;
-            if let Some((pf, p)) = pending.take() {
-                if pf == form {
-                    for k in 0..4 {
-                        cell[k] += p[k];
-                    }
-                } else if let Some(last) = merged.last_mut() {
-                    for k in 0..4 {
-                        last[k] += p[k];
-                    }
-                }
-            }
-            if cell[0] + cell[1] > 0.0 && cell[2] + cell[3] > 0.0 {
-                merged.push(cell);
-            } else {
-                pending = Some((form, cell));
-            }
-        }
-        if let (Some((_, p)), Some(last)) = (pending, merged.last_mut()) {
-            for k in 0..4 {
-                last[k] += p[k];
-            }
-        }
-        let mh = mantel_haenszel(&merged);
-        out.push(DifResult {
-            item_id,
-            n_reference: n_ref,
-            n_focal,
-            status: if mh.is_some() {
-                "assessed".into()
-            } else {
-                "not assessable: degenerate tables (no variation)".into()
-            },
-            mh,
-        });
-    }
-    out
 }
 
 /// Review flags from the pooled statistics, options and DIF.

@@ -65,7 +65,7 @@ impl Moments {
 /// (Lord & Novick 1968, eq. 15.7.1): r_bis = r_pbis sqrt(p q) / phi(z_p), phi the normal density
 /// at the p-quantile.
 pub fn biserial(r_pbis: f64, p: f64) -> f64 {
-    if !(p > 0.0 && p < 1.0) || !r_pbis.is_finite() {
+    if !(p > 0.0 && p < 1.0 && r_pbis.is_finite()) {
         return f64::NAN;
     }
     let n = Normal::new(0.0, 1.0).expect("standard normal");

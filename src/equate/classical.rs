@@ -9,6 +9,19 @@ use rand_chacha::ChaCha8Rng;
 
 use super::equipercentile::{equipercentile, inverse_percentile, percentile_rank_continuous};
 
+/// Why a classical equating cannot be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EquateError {
+    #[error("this method needs anchor scores (a NEAT design)")]
+    NoAnchor,
+    #[error("both forms need examinees")]
+    NoExaminees,
+    #[error("log-linear presmoothing did not converge")]
+    SmoothingFailed,
+    #[error("singular log-linear fit")]
+    SingularLoglinear,
+}
+
 /// Scores of one form's examinees: the total and, for NEAT designs, the anchor score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -41,10 +54,8 @@ impl Sample {
     pub fn distribution(&self) -> Vec<f64> {
         rel_freq(&self.total, self.max_total)
     }
-    fn anchor(&self) -> Result<&[u32], String> {
-        self.anchor
-            .as_deref()
-            .ok_or_else(|| "this method needs anchor scores (a NEAT design)".to_string())
+    fn anchor(&self) -> Result<&[u32], EquateError> {
+        self.anchor.as_deref().ok_or(EquateError::NoAnchor)
     }
 }
 
@@ -184,7 +195,7 @@ fn synthetic_linear(
     g1: f64,
     g2: f64,
     w1: f64,
-) -> Result<(f64, f64), String> {
+) -> Result<(f64, f64), EquateError> {
     let (v1, v2) = (x.anchor()?, y.anchor()?);
     let w2 = 1.0 - w1;
     let dm = mean(v1) - mean(v2);
@@ -198,7 +209,7 @@ fn synthetic_linear(
 }
 
 /// Levine's gammas (K&B eqs. 4.58-4.59 internal, 4.62-4.63 external anchor).
-fn levine_gammas(x: &Sample, y: &Sample, internal: bool) -> Result<(f64, f64), String> {
+fn levine_gammas(x: &Sample, y: &Sample, internal: bool) -> Result<(f64, f64), EquateError> {
     let (v1, v2) = (x.anchor()?, y.anchor()?);
     let g = |t: &[u32], v: &[u32]| {
         if internal {
@@ -212,9 +223,9 @@ fn levine_gammas(x: &Sample, y: &Sample, internal: bool) -> Result<(f64, f64), S
 
 /// Equates new form X (sample `x`) to old form Y (sample `y`); `w1` is the synthetic weight of
 /// X's population for NEAT methods (K&B's default 0.5 is common; 1 = X's population).
-pub fn equate(x: &Sample, y: &Sample, method: Method, w1: f64) -> Result<Conversion, String> {
+pub fn equate(x: &Sample, y: &Sample, method: Method, w1: f64) -> Result<Conversion, EquateError> {
     if x.total.is_empty() || y.total.is_empty() {
-        return Err("both forms need examinees".into());
+        return Err(EquateError::NoExaminees);
     }
     let sd = |s: &[u32]| cov(s, s).sqrt();
     Ok(match method {
@@ -300,7 +311,7 @@ pub fn frequency_estimation(
     x: &Sample,
     y: &Sample,
     w1: f64,
-) -> Result<(Vec<f64>, Vec<f64>), String> {
+) -> Result<(Vec<f64>, Vec<f64>), EquateError> {
     let (v1, v2) = (x.anchor()?, y.anchor()?);
     let kv = x.max_anchor.max(y.max_anchor);
     let (h1, h2) = (rel_freq(v1, kv), rel_freq(v2, kv));
@@ -341,7 +352,11 @@ pub fn frequency_estimation(
 /// to the counts by Newton-Raphson (Poisson likelihood), with u the standardised score; the
 /// fit keeps the first C moments. `degree` 0 chooses C in 1..=10 by AIC. Returns the smoothed
 /// relative frequencies and the degree used.
-pub fn loglinear_smooth(rel: &[f64], n: f64, degree: usize) -> Result<(Vec<f64>, usize), String> {
+pub fn loglinear_smooth(
+    rel: &[f64],
+    n: f64,
+    degree: usize,
+) -> Result<(Vec<f64>, usize), EquateError> {
     if degree > 0 {
         return fit_loglinear(rel, n, degree).map(|(p, _)| (p, degree));
     }
@@ -355,10 +370,10 @@ pub fn loglinear_smooth(rel: &[f64], n: f64, degree: usize) -> Result<(Vec<f64>,
         }
     }
     best.map(|(p, c, _)| (p, c))
-        .ok_or_else(|| "log-linear presmoothing did not converge".to_string())
+        .ok_or(EquateError::SmoothingFailed)
 }
 
-fn fit_loglinear(rel: &[f64], n: f64, c: usize) -> Result<(Vec<f64>, f64), String> {
+fn fit_loglinear(rel: &[f64], n: f64, c: usize) -> Result<(Vec<f64>, f64), EquateError> {
     let k = rel.len();
     let counts: Vec<f64> = rel.iter().map(|r| r * n).collect();
     let xs: Vec<f64> = (0..k).map(|x| x as f64).collect();
@@ -385,7 +400,7 @@ fn fit_loglinear(rel: &[f64], n: f64, c: usize) -> Result<(Vec<f64>, f64), Strin
         });
         let step = info
             .cholesky()
-            .ok_or("singular log-linear fit")?
+            .ok_or(EquateError::SingularLoglinear)?
             .solve(&nalgebra::DVector::from_column_slice(&grad));
         let mut t = 1.0;
         let ll = |b: &[f64]| -> f64 {
@@ -443,7 +458,7 @@ pub fn bootstrap_se(
     w1: f64,
     reps: usize,
     seed: u64,
-) -> Result<Vec<f64>, String> {
+) -> Result<Vec<f64>, EquateError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let resample = |s: &Sample, rng: &mut ChaCha8Rng| {
         let idx: Vec<usize> = (0..s.total.len())

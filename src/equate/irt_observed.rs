@@ -2,24 +2,16 @@
 //! distributions of both forms in a synthetic population (the Lord-Wingersky recursion over a
 //! quadrature with the population's weights), equated by equipercentile.
 
-use crate::irt::scoring::lord_wingersky;
-use crate::irt::Logistic;
+use crate::irt::test_level::score_distribution;
+use crate::irt::ItemModel;
 
 use super::equipercentile::equipercentile;
 
-/// Model-implied relative frequencies of the number-right score 0..=n.
-pub fn score_distribution(items: &[Logistic], theta: &[f64], weights: &[f64]) -> Vec<f64> {
-    let lw = lord_wingersky(items, theta);
-    (0..=items.len())
-        .map(|s| lw.iter().zip(weights).map(|(d, w)| w * d[s]).sum())
-        .collect()
-}
-
 /// Old-form equivalents of every new-form raw score; both forms' items on the same scale, the
 /// synthetic population given by quadrature points and weights.
-pub fn observed_score_equating(
-    new: &[Logistic],
-    old: &[Logistic],
+pub fn observed_score_equating<M: ItemModel>(
+    new: &[M],
+    old: &[M],
     theta: &[f64],
     weights: &[f64],
 ) -> Vec<f64> {

@@ -11,7 +11,17 @@
 //! characteristic-curve criteria are summed over theta points on the old scale (non-symmetric,
 //! the usual criterion) or, symmetric, over points on both scales.
 
-use crate::irt::Logistic;
+use crate::irt::test_level::tcc;
+use crate::irt::ItemModel;
+
+/// Why two forms cannot be linked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LinkError {
+    #[error("linking needs the same common items on both forms (got {new} and {old})")]
+    CommonItems { new: usize, old: usize },
+    #[error("mean-sigma linking needs common items of different difficulty")]
+    NoSpread,
+}
 
 /// A linking method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -88,16 +98,8 @@ impl Link {
         intercept: 0.0,
     };
     /// A new-form item on the old scale: a / A, A b + B, c (K&B eqs. 6.4-6.6).
-    pub fn transform(&self, m: &Logistic) -> Logistic {
-        let mut t = Logistic::new(
-            m.kind,
-            m.a / self.slope,
-            self.slope * m.b() + self.intercept,
-            m.c,
-            m.scale_d,
-        );
-        t.priors = m.priors;
-        t
+    pub fn transform<M: ItemModel>(&self, m: &M) -> M {
+        m.rescaled(self.slope, self.intercept)
     }
     /// The inverse link (old onto new).
     pub fn inverse(&self) -> Link {
@@ -121,24 +123,24 @@ fn sd_pop(v: impl Iterator<Item = f64> + Clone) -> f64 {
 }
 
 /// Links `new` onto `old` (the same common items, in the same order).
-pub fn link(
-    new: &[Logistic],
-    old: &[Logistic],
+pub fn link<M: ItemModel>(
+    new: &[M],
+    old: &[M],
     method: LinkMethod,
     opts: &CurveOptions,
-) -> Result<Link, String> {
+) -> Result<Link, LinkError> {
     if new.len() != old.len() || new.is_empty() {
-        return Err(format!(
-            "linking needs the same common items on both forms (got {} and {})",
-            new.len(),
-            old.len()
-        ));
+        return Err(LinkError::CommonItems {
+            new: new.len(),
+            old: old.len(),
+        });
     }
-    let bn = new.iter().map(|m| m.b());
-    let bo = old.iter().map(|m| m.b());
+    let bn = new.iter().map(|m| m.difficulty());
+    let bo = old.iter().map(|m| m.difficulty());
     let moment_b = |a: f64| mean(bo.clone()) - a * mean(bn.clone());
     let mm = {
-        let a = mean(new.iter().map(|m| m.a)) / mean(old.iter().map(|m| m.a));
+        let a = mean(new.iter().map(|m| m.discrimination()))
+            / mean(old.iter().map(|m| m.discrimination()));
         Link {
             method: LinkMethod::MeanMean,
             slope: a,
@@ -148,7 +150,7 @@ pub fn link(
     let ms = {
         let sdn = sd_pop(bn.clone());
         if sdn <= 0.0 {
-            return Err("mean-sigma linking needs common items of different difficulty".into());
+            return Err(LinkError::NoSpread);
         }
         let a = sd_pop(bo.clone()) / sdn;
         Link {
@@ -181,9 +183,9 @@ pub fn link(
 }
 
 /// Residuals whose sum of squares is the criterion (K&B eqs. 6.13 Haebara, 6.16 Stocking-Lord).
-fn residuals(
-    new: &[Logistic],
-    old: &[Logistic],
+fn residuals<M: ItemModel>(
+    new: &[M],
+    old: &[M],
     a: f64,
     b: f64,
     method: LinkMethod,
@@ -194,20 +196,19 @@ fn residuals(
         slope: a,
         intercept: b,
     };
-    let new_on_old: Vec<Logistic> = new.iter().map(|m| fwd.transform(m)).collect();
+    let new_on_old: Vec<M> = new.iter().map(|m| fwd.transform(m)).collect();
     let mut r = Vec::new();
-    let mut push = |x: &[Logistic], y: &[Logistic]| {
+    let mut push = |x: &[M], y: &[M]| {
         for (t, w) in opts.theta.iter().zip(&opts.weights) {
             let sw = w.sqrt();
             match method {
                 LinkMethod::Haebara => {
                     for (p, q) in x.iter().zip(y) {
-                        r.push(sw * (p.p(*t) - q.p(*t)));
+                        r.push(sw * (p.expected_score(*t) - q.expected_score(*t)));
                     }
                 }
                 _ => {
-                    let tx: f64 = x.iter().map(|m| m.p(*t)).sum();
-                    let ty: f64 = y.iter().map(|m| m.p(*t)).sum();
+                    let (tx, ty) = (tcc(x, *t), tcc(y, *t));
                     r.push(sw * (tx - ty));
                 }
             }
@@ -216,7 +217,7 @@ fn residuals(
     push(old, &new_on_old);
     if opts.symmetric {
         let inv = fwd.inverse();
-        let old_on_new: Vec<Logistic> = old.iter().map(|m| inv.transform(m)).collect();
+        let old_on_new: Vec<M> = old.iter().map(|m| inv.transform(m)).collect();
         push(new, &old_on_new);
     }
     r
@@ -224,7 +225,7 @@ fn residuals(
 
 /// Levenberg-Marquardt on a two-parameter least-squares problem with a central-difference
 /// Jacobian; stops when the step is below 1e-12.
-fn minimise<F: Fn(f64, f64) -> Vec<f64>>(f: F, a0: f64, b0: f64) -> Result<(f64, f64), String> {
+fn minimise<F: Fn(f64, f64) -> Vec<f64>>(f: F, a0: f64, b0: f64) -> Result<(f64, f64), LinkError> {
     let ss = |r: &[f64]| r.iter().map(|x| x * x).sum::<f64>();
     let (mut a, mut b) = (a0, b0);
     let mut r = f(a, b);

@@ -1,12 +1,12 @@
-//! Equating a data set's forms: separate calibrations linked to the base form through their
-//! common items (with anchor drift), and raw -> theta -> scaled conversion tables from the
-//! bank-scale parameters of each form's scored items.
+//! Linking a data set's forms: separate calibrations linked to the base form through their
+//! common items, with the drift of each anchor's b; classical NEAT equating of each form to the
+//! base form through their common scored items, for comparison with the IRT tables.
 
 use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
 use crate::irt::{calibrate, starting_items, EmOptions, Logistic, ModelKind, Priors};
-use crate::scale::{conversion_table, ConversionTable, Scale};
 
+use super::classical::{equate, Conversion, Method, Sample};
 use super::linking::{link, CurveOptions, Link, LinkMethod};
 
 /// An anchor's difficulty on the base scale and after linking its form's separate calibration.
@@ -26,42 +26,6 @@ pub struct FormLink {
     pub link: Link,
     pub n_common: usize,
     pub anchors: Vec<AnchorDrift>,
-}
-
-impl FormLink {
-    /// form, method, A, B, common items, anchors flagged (A and B with `decimals`).
-    pub fn summary_row(&self, decimals: usize) -> Vec<String> {
-        use crate::output::fmt_f;
-        vec![
-            self.form_id.clone(),
-            self.link.method.as_str().to_string(),
-            fmt_f(self.link.slope, decimals),
-            fmt_f(self.link.intercept, decimals),
-            self.n_common.to_string(),
-            self.anchors
-                .iter()
-                .filter(|a| a.flagged)
-                .count()
-                .to_string(),
-        ]
-    }
-
-    /// Per anchor: form, item, b on the bank, b linked, displacement (with `decimals`).
-    pub fn drift_rows(&self, decimals: usize) -> impl Iterator<Item = (&AnchorDrift, Vec<String>)> {
-        use crate::output::fmt_f;
-        self.anchors.iter().map(move |a| {
-            (
-                a,
-                vec![
-                    self.form_id.clone(),
-                    a.item_id.clone(),
-                    fmt_f(a.b_base, decimals),
-                    fmt_f(a.b_linked, decimals),
-                    fmt_f(a.displacement, decimals),
-                ],
-            )
-        })
-    }
 }
 
 /// Forms sharing fewer items with the base form are not linked separately (too little to link on).
@@ -150,36 +114,73 @@ pub fn separate_links(
         .collect()
 }
 
-/// Conversion tables of every form from the calibrated (bank-scale) parameters of its scored
-/// items; forms with a scored item that was not calibrated are skipped with a message.
-pub fn form_tables(
-    ds: &Dataset,
-    cal: &CalibrationResult,
-) -> Result<(Scale, Vec<ConversionTable>, Vec<String>), String> {
-    let exam = &ds.exam;
-    let mut by_exam_item: Vec<Option<Logistic>> = vec![None; exam.items.len()];
-    for (k, &i) in cal.exam_items.iter().enumerate() {
-        by_exam_item[i] = Some(cal.calibration.items[k]);
-    }
-    let scored = |f: usize| -> Option<Vec<Logistic>> {
-        exam.forms[f]
+/// The NEAT methods shown beside the IRT tables in `qbank run`.
+pub const NEAT_METHODS: [Method; 5] = [
+    Method::Tucker,
+    Method::LevineObserved { internal: true },
+    Method::ChainedLinear,
+    Method::FrequencyEstimation,
+    Method::ChainedEquipercentile,
+];
+
+/// One form's classical NEAT conversions to the base form.
+#[derive(Debug, Clone)]
+pub struct NeatTable {
+    pub form_id: String,
+    /// Scored items on the form (raw scores 0..=max_raw).
+    pub max_raw: usize,
+    /// One conversion per method that could be computed.
+    pub conversions: Vec<Conversion>,
+}
+
+/// Classical NEAT equating of every form to the base form through their common scored items
+/// (an internal anchor; Kolen & Brennan 2014, chs. 4-5), for comparison with the IRT tables.
+/// Forms with fewer than 5 common items, or nothing but common items, are skipped.
+pub fn neat_tables(ds: &Dataset, methods: &[Method]) -> Vec<NeatTable> {
+    let m = &ds.matrix;
+    let base = ds.exam.base_form();
+    let mut out = Vec::new();
+    for (f, form) in ds.exam.forms.iter().enumerate().filter(|(f, _)| *f != base) {
+        let common: Vec<usize> = form
             .scored()
-            .map(|fi| by_exam_item[fi.item])
-            .collect()
-    };
-    let base = scored(exam.base_form())
-        .ok_or("the base form has scored items nobody answered: no scale")?;
-    let scale = Scale::from_config(&exam.config.scale, &base)?;
-    let mut tables = Vec::new();
-    let mut skipped = Vec::new();
-    for (f, form) in exam.forms.iter().enumerate() {
-        match scored(f) {
-            Some(items) => tables.push(conversion_table(&form.id, &items, &base, &scale)),
-            None => skipped.push(format!(
-                "form {}: a scored item has no responses and no bank parameters",
-                form.id
-            )),
+            .map(|fi| fi.item)
+            .filter(|&i| m.is_scored(base, i))
+            .collect();
+        if common.len() < 5 || common.len() == form.n_scored() {
+            continue;
         }
+        let sample = |g: usize, max_total: usize| {
+            let (mut total, mut anchor) = (Vec::new(), Vec::new());
+            for a in (0..m.n_attempts()).filter(|&a| m.form(a) == g) {
+                total.push(m.raw_score(a));
+                anchor.push(
+                    m.responses(a)
+                        .filter(|r| r.right && common.contains(&r.item))
+                        .count() as u32,
+                );
+            }
+            Sample {
+                total,
+                anchor: Some(anchor),
+                max_total,
+                max_anchor: common.len(),
+            }
+        };
+        let (x, y) = (
+            sample(f, form.n_scored()),
+            sample(base, ds.exam.forms[base].n_scored()),
+        );
+        if x.total.is_empty() || y.total.is_empty() {
+            continue;
+        }
+        out.push(NeatTable {
+            form_id: form.id.clone(),
+            max_raw: form.n_scored(),
+            conversions: methods
+                .iter()
+                .filter_map(|&me| equate(&x, &y, me, 0.5).ok())
+                .collect(),
+        });
     }
-    Ok((scale, tables, skipped))
+    out
 }

@@ -92,7 +92,7 @@ pub fn read_attempts(
 }
 
 /// The compression a file's first bytes announce (gzip, zlib, zstd, bzip2, xz), if any.
-fn compressed(path: &Path) -> Option<&'static str> {
+pub(crate) fn compressed(path: &Path) -> Option<&'static str> {
     use std::io::Read;
     let mut head = [0u8; 6];
     let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
@@ -235,11 +235,11 @@ fn locate_csv_problem(path: &Path) -> Option<(u64, String)> {
     }
 }
 
-fn clean_polars_error(e: &PolarsError) -> String {
+pub(crate) fn clean_polars_error(e: &PolarsError) -> String {
     e.to_string().lines().next().unwrap_or("").to_string()
 }
 
-fn scan(path: &Path, format: LogFormat) -> PolarsResult<LazyFrame> {
+pub(crate) fn scan(path: &Path, format: LogFormat) -> PolarsResult<LazyFrame> {
     let p = PlRefPath::try_from_path(path)?;
     match format {
         LogFormat::Csv => LazyCsvReader::new(p)
@@ -712,33 +712,4 @@ impl Builder {
         m.seconds.shrink_to_fit();
         m
     }
-}
-
-/// Converts a CSV attempt log to Parquet with polars' streaming engine (constant memory), all
-/// columns kept as text so that validation later sees exactly what the CSV held. The file appears
-/// only when complete (temporary file, then rename).
-pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<(), String> {
-    if let Some(kind) = compressed(csv) {
-        return Err(format!(
-            "{}: the file is {kind}-compressed; expected plain CSV text (decompress it first)",
-            csv.display()
-        ));
-    }
-    let tmp =
-        crate::output::temp_beside(parquet).map_err(|e| format!("{}: {e}", parquet.display()))?;
-    let target = PlRefPath::try_from_path(tmp.path()).map_err(|e| e.to_string())?;
-    scan(csv, LogFormat::Csv)
-        .and_then(|lf| {
-            lf.sink(
-                SinkDestination::File {
-                    target: SinkTarget::Path(target),
-                },
-                FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
-                UnifiedSinkArgs::default(),
-            )
-        })
-        .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
-        .map_err(|e| format!("{}: {}", csv.display(), clean_polars_error(&e)))?;
-    crate::output::persist(tmp, parquet).map_err(|e| format!("{}: {e}", parquet.display()))?;
-    Ok(())
 }

@@ -2,91 +2,15 @@
 //! for calibrated items, bank parameters a, b, c.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use super::config::Config;
 use super::diagnostics::Diagnostics;
 use super::table::Table;
 
+pub use crate::matrix::{OptionSet, OptionSetError};
+
 /// The most answer options an item may have (options are the letters A..O).
 pub const MAX_OPTIONS: u8 = 15;
-
-/// A set of answer options as a bit mask (bit 0 = A). The empty set means "omitted".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct OptionSet(pub u16);
-
-impl OptionSet {
-    pub const EMPTY: OptionSet = OptionSet(0);
-
-    /// Parses `C` or `A|D` (order-insensitive, spaces ignored); `n_options` bounds the letters.
-    /// An empty string is the empty set. The error says what was wrong.
-    pub fn parse(text: &str, n_options: u8) -> Result<OptionSet, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(OptionSet::EMPTY);
-        }
-        let mut bits = 0u16;
-        for part in text.split('|') {
-            let part = part.trim();
-            let mut chars = part.chars();
-            let (Some(ch), None) = (chars.next(), chars.next()) else {
-                return Err(format!(
-                    "'{text}' is not a set of option letters like 'C' or 'A|D'"
-                ));
-            };
-            let ch = ch.to_ascii_uppercase();
-            if !ch.is_ascii_uppercase() {
-                return Err(format!("'{part}' in '{text}' is not an option letter"));
-            }
-            let idx = ch as u8 - b'A';
-            if idx >= n_options {
-                return Err(format!(
-                    "option '{ch}' in '{text}' does not exist: the item has {n_options} options (A-{})",
-                    (b'A' + n_options - 1) as char
-                ));
-            }
-            let bit = 1u16 << idx;
-            if bits & bit != 0 {
-                return Err(format!("option '{ch}' appears twice in '{text}'"));
-            }
-            bits |= bit;
-        }
-        Ok(OptionSet(bits))
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub fn len(self) -> u32 {
-        self.0.count_ones()
-    }
-
-    pub fn contains(self, option: u8) -> bool {
-        option < 16 && self.0 & (1 << option) != 0
-    }
-
-    pub fn from_options(options: impl IntoIterator<Item = u8>) -> OptionSet {
-        OptionSet(options.into_iter().fold(0, |acc, o| acc | (1 << o)))
-    }
-}
-
-impl fmt::Display for OptionSet {
-    /// Writes the canonical form: letters in order, joined by `|` (empty for omitted).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for i in 0..16u8 {
-            if self.contains(i) {
-                if !first {
-                    f.write_str("|")?;
-                }
-                write!(f, "{}", (b'A' + i) as char)?;
-                first = false;
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Single-response (one key letter) or multiple-response (a key set; right only on an exact match).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

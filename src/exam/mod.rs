@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod forms;
 pub mod items;
+pub mod overview;
 pub mod params;
 pub mod scores;
 pub mod table;
@@ -23,6 +24,7 @@ pub use config::Config;
 pub use diagnostics::{Diagnostic, Diagnostics, Location, Severity};
 pub use forms::{Form, FormItem};
 pub use items::{BankParams, Item, ItemType, OptionSet};
+pub use overview::{FormOverview, Overview};
 
 use crate::matrix::ResponseMatrix;
 use table::Table;

@@ -5,14 +5,15 @@ use std::path::Path;
 
 use super::config::ColumnsConfig;
 use super::diagnostics::{Diagnostics, Location};
+use super::items::BankParams;
 use super::table::{parse_bool, Table};
-use crate::irt::{Logistic, ModelKind};
 
 /// One item of a parameter file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamRow {
     pub item_id: String,
-    pub params: Logistic,
+    /// a, b, c on the file's metric.
+    pub params: BankParams,
     /// From the common-item column, when the file has one.
     pub common: Option<bool>,
 }
@@ -20,7 +21,6 @@ pub struct ParamRow {
 /// Reads a parameter file; `common_column` names the column marking common items (if any).
 pub fn read_params(
     path: &Path,
-    scale_d: f64,
     common_column: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Vec<ParamRow> {
@@ -80,14 +80,9 @@ pub fn read_params(
             },
             None => None,
         };
-        let kind = if c > 0.0 {
-            ModelKind::ThreePL
-        } else {
-            ModelKind::TwoPL
-        };
         out.push(ParamRow {
             item_id: id,
-            params: Logistic::new(kind, a, b, c, scale_d),
+            params: BankParams { a, b, c },
             common,
         });
     }

@@ -6,7 +6,16 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::diagnostics::{Diagnostics, Location};
-use crate::irt::Responses;
+
+/// A wide 0/1 matrix as read: item ids, one row per person (None = not presented), person ids
+/// and frequency weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WideMatrix {
+    pub item_ids: Vec<String>,
+    pub person_ids: Vec<String>,
+    pub rows: Vec<Vec<Option<u8>>>,
+    pub weights: Vec<f64>,
+}
 
 /// Reads a wide 0/1 CSV: a header of item ids, an optional id column (`id_column`), an
 /// optional frequency-weight column; empty or `NA` = not presented.
@@ -15,7 +24,7 @@ pub fn read_wide_matrix(
     id_column: Option<&str>,
     weight_column: Option<&str>,
     diags: &mut Diagnostics,
-) -> Option<Responses> {
+) -> Option<WideMatrix> {
     let file = path.display().to_string();
     let mut rdr = match csv::ReaderBuilder::new().from_path(path) {
         Ok(r) => r,
@@ -125,7 +134,10 @@ pub fn read_wide_matrix(
     if diags.has_errors() {
         return None;
     }
-    let mut r = Responses::from_rows(item_ids, &rows, &weights);
-    r.person_ids = ids;
-    Some(r)
+    Some(WideMatrix {
+        item_ids,
+        person_ids: ids,
+        rows,
+        weights,
+    })
 }

@@ -38,6 +38,13 @@ impl Responses {
     }
 
     /// Builds from 0/1 rows (`None` = not presented) with weights; one group.
+    /// The responses of a wide 0/1 matrix read by [`crate::exam::wide`].
+    pub fn from_wide(w: crate::exam::wide::WideMatrix) -> Responses {
+        let mut r = Responses::from_rows(w.item_ids, &w.rows, &w.weights);
+        r.person_ids = w.person_ids;
+        r
+    }
+
     pub fn from_rows(
         item_ids: Vec<String>,
         rows: &[Vec<Option<u8>>],

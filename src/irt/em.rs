@@ -425,7 +425,6 @@ pub fn calibrate(
 
 /// Continues EM cycles on `cal` until convergence or the iteration cap.
 pub fn run_em(data: &Responses, cal: &mut Calibration, opts: &EmOptions) {
-    use super::se::{pack, unpack};
     let accelerate = opts.accelerate && cal.latent.iter().all(|l| l.histogram.is_none());
     let mut e = e_step_at(data, cal);
     let mut cycles = 0;
@@ -535,4 +534,45 @@ fn log_prior(cal: &Calibration) -> f64 {
             m.log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h)
         })
         .sum()
+}
+
+/// The free parameters in a fixed order: items (not fixed), then each group's free mean and sd.
+pub fn pack(cal: &Calibration) -> Vec<f64> {
+    let mut v = Vec::new();
+    for (m, f) in cal.items.iter().zip(&cal.fixed) {
+        if !f {
+            v.extend(m.free_params());
+        }
+    }
+    for l in &cal.latent {
+        if l.free.0 {
+            v.push(l.mean);
+        }
+        if l.free.1 {
+            v.push(l.sd);
+        }
+    }
+    v
+}
+
+/// Writes the free parameters back in the order of [`pack`].
+pub fn unpack(cal: &mut Calibration, v: &[f64]) {
+    let mut k = 0;
+    for (m, f) in cal.items.iter_mut().zip(&cal.fixed) {
+        if !f {
+            let n = m.free_params().len();
+            m.set_free_params(&v[k..k + n]);
+            k += n;
+        }
+    }
+    for l in cal.latent.iter_mut() {
+        if l.free.0 {
+            l.mean = v[k];
+            k += 1;
+        }
+        if l.free.1 {
+            l.sd = v[k];
+            k += 1;
+        }
+    }
 }

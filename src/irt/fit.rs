@@ -18,7 +18,8 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 use super::data::Responses;
 use super::em::Calibration;
 use super::model::{ItemModel, Logistic};
-use super::scoring::{lord_wingersky, PersonScore};
+use super::scoring::PersonScore;
+use super::test_level::lord_wingersky;
 
 /// Fit of one item.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +90,7 @@ pub fn s_x2(data: &Responses, cal: &Calibration) -> Vec<(f64, usize)> {
                         .iter()
                         .zip(&weights)
                         .zip(theta)
-                        .map(|((d, w), t)| w * params[j].p(*t) * d[s - 1])
+                        .map(|((d, w), t)| w * params[j].expected_score(*t) * d[s - 1])
                         .sum();
                     let e = num / denom[s];
                     (n_s[s], right[j][s], n_s[s] * e)
@@ -152,11 +153,11 @@ pub fn item_fit(data: &Responses, cal: &Calibration, scores: &[PersonScore]) -> 
     let n = data.n_items();
     let (mut z2, mut cnt, mut r2, mut var) =
         (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    for p in 0..data.n_persons() {
+    for (p, score) in scores.iter().enumerate().take(data.n_persons()) {
         let w = data.weight[p];
         for &c in data.codes(p) {
             let i = c as usize / 2;
-            let pr = cal.items[i].p(scores[p].eap);
+            let pr = cal.items[i].expected_score(score.eap);
             let r = (c & 1) as f64 - pr;
             let v = pr * (1.0 - pr);
             z2[i] += w * r * r / v;
@@ -201,11 +202,11 @@ pub fn q3(
     let idx = |a: usize, b: usize| a * n + b;
     let mut acc = vec![[0.0f64; 6]; n * n];
     let mut resid = Vec::new();
-    for p in 0..data.n_persons() {
+    for (p, score) in scores.iter().enumerate().take(data.n_persons()) {
         resid.clear();
         for &c in data.codes(p) {
             let i = c as usize / 2;
-            resid.push((i, (c & 1) as f64 - cal.items[i].p(scores[p].eap)));
+            resid.push((i, (c & 1) as f64 - cal.items[i].expected_score(score.eap)));
         }
         let w = data.weight[p];
         for (x, &(i, ri)) in resid.iter().enumerate() {

@@ -1,20 +1,28 @@
-//! IRT calibration: item models behind one trait ([`model`]), quadrature, the EM engine ([`em`]),
-//! standard errors ([`se`]) and the wrappers that turn a data set or a wide 0/1 matrix into
-//! item-parameter estimates.
+//! IRT: item models behind one trait ([`model`]) and the test-level functions generic over it
+//! ([`test_level`]: TCC, its slope and inverse, Lord-Wingersky, information); calibration by
+//! MML-EM ([`em`]) with standard errors ([`se`]); person scoring ([`scoring`]) and item fit
+//! ([`fit`]); the wrappers that turn a data set or plain responses into item-parameter estimates
+//! ([`workflow`]); the calibrated forms every later stage reads ([`forms`]) and the calibration's
+//! summary ([`summary`]).
 
 pub mod data;
 pub mod em;
 pub mod fit;
+pub mod forms;
 pub mod model;
 pub mod quadrature;
 pub mod scoring;
 pub mod se;
+pub mod summary;
+pub mod test_level;
 pub mod workflow;
 
 pub use data::Responses;
 pub use em::{calibrate, Calibration, EmOptions, Termination};
+pub use forms::{CalibratedForm, CalibratedForms};
 pub use model::{ItemModel, Logistic, ModelKind, Priors};
 pub use se::{covariance, Covariance, SeMethod};
+pub use summary::CalibrationSummary;
 
 /// Thresholds for item warnings.
 pub const A_LOW: f64 = 0.1;

@@ -1,9 +1,15 @@
 //! Item response models behind one trait.
 //!
-//! The EM engine, scoring, linking and plots see an item only through [`ItemModel`]: category
-//! probabilities at a theta, and the log-likelihood of expected category counts over quadrature
-//! points with its gradient and Hessian in the model's own (free) parameters. A new model (GRM,
-//! GPCM) is one more implementation.
+//! Everything outside this file sees an item only through [`ItemModel`]:
+//! - the EM engine and standard errors: category probabilities at a theta, and the log-likelihood
+//!   of expected category counts over quadrature points with its gradient and Hessian in the
+//!   model's own (free) parameters;
+//! - test-level IRT ([`super::test_level`]: TCC, its slope and inverse, Lord-Wingersky, test
+//!   information), scoring, fit, linking, scaling, readiness, the report's plots and the
+//!   simulator: the expected item score, its slope and variance, the information, the lower
+//!   asymptote, (a, b) and a linear rescaling of the theta scale.
+//!
+//! A new model (GRM, GPCM) is one more implementation of the trait and its tests.
 //!
 //! [`Logistic`] is the dichotomous 1PL/2PL/3PL in slope-intercept form (as mirt):
 //! P(right | theta) = c + (1 - c) / (1 + exp(-(D a theta + d))), with b = -d / a, and the guessing
@@ -69,6 +75,30 @@ pub trait ItemModel: Send + Sync {
     fn log_lik(&self, theta: &[f64], counts: &[&[f64]], grad: &mut [f64], hess: &mut [f64]) -> f64;
     /// Per-quadrature-point score of one category: d ln P_k(theta) / d free params.
     fn score(&self, theta: f64, category: usize, out: &mut [f64]);
+
+    /// Expected item score at theta, sum_k k P_k(theta) (P(right) for a right/wrong item).
+    fn expected_score(&self, theta: f64) -> f64;
+    /// Slope of the expected item score in theta (summed over items: the TCC's slope).
+    fn expected_score_slope(&self, theta: f64) -> f64;
+    /// Variance of the item score at theta (P Q for a right/wrong item; Lord 1980, eq. 4-3).
+    fn score_variance(&self, theta: f64) -> f64;
+    /// Fisher information of the item at theta.
+    fn information(&self, theta: f64) -> f64;
+    /// Highest item score (1 for right/wrong).
+    fn max_score(&self) -> usize {
+        self.n_categories() - 1
+    }
+    /// Expected score as theta goes to minus infinity (c for a 3PL item).
+    fn lower_asymptote(&self) -> f64;
+    /// Slope a in the IRT metric (for moment linking methods and reports).
+    fn discrimination(&self) -> f64;
+    /// Location b in the IRT metric (for moment linking methods and reports).
+    fn difficulty(&self) -> f64;
+    /// The item after the linear change of scale theta* = slope theta + intercept
+    /// (Kolen & Brennan 2014, eqs. 6.4-6.6: a* = a / A, b* = A b + B).
+    fn rescaled(&self, slope: f64, intercept: f64) -> Self
+    where
+        Self: Sized;
 }
 
 /// Dichotomous logistic item: Rasch (slope fixed), 2PL or 3PL (or 2PL/3PL with a fixed slope).
@@ -119,6 +149,15 @@ impl Logistic {
             scale_d,
             priors: Priors::default(),
         }
+    }
+    /// A calibrated item from its (a, b, c): 3PL when c > 0, else 2PL.
+    pub fn from_abc(a: f64, b: f64, c: f64, scale_d: f64) -> Logistic {
+        let kind = if c > 0.0 {
+            ModelKind::ThreePL
+        } else {
+            ModelKind::TwoPL
+        };
+        Logistic::new(kind, a, b, c, scale_d)
     }
     /// Difficulty b = -d / (D a).
     pub fn b(&self) -> f64 {
@@ -311,6 +350,47 @@ impl ItemModel for Logistic {
         for u in 0..self.n_free() {
             out[u] = f * dp[u];
         }
+    }
+
+    fn expected_score(&self, theta: f64) -> f64 {
+        self.p(theta)
+    }
+
+    fn expected_score_slope(&self, theta: f64) -> f64 {
+        let psi = 1.0 / (1.0 + (-(self.scale_d * self.a * theta + self.d)).exp());
+        (1.0 - self.c) * psi * (1.0 - psi) * self.scale_d * self.a
+    }
+
+    fn score_variance(&self, theta: f64) -> f64 {
+        self.p(theta) * (1.0 - self.p(theta))
+    }
+
+    fn information(&self, theta: f64) -> f64 {
+        Logistic::information(self, theta)
+    }
+
+    fn lower_asymptote(&self) -> f64 {
+        self.c
+    }
+
+    fn discrimination(&self) -> f64 {
+        self.a
+    }
+
+    fn difficulty(&self) -> f64 {
+        self.b()
+    }
+
+    fn rescaled(&self, slope: f64, intercept: f64) -> Logistic {
+        let mut t = Logistic::new(
+            self.kind,
+            self.a / slope,
+            slope * self.b() + intercept,
+            self.c,
+            self.scale_d,
+        );
+        t.priors = self.priors;
+        t
     }
 }
 

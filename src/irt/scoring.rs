@@ -1,20 +1,19 @@
-//! Person scores and summed-score tables from calibrated items.
+//! Person scores from calibrated items.
 //!
 //! - EAP and posterior SD over the calibration's quadrature grid with the person's group density as
 //!   the prior (Bock & Mislevy 1982);
 //! - MAP with the group's normal prior, by Fisher scoring, SE from the observed curvature of the
 //!   log posterior;
 //! - ML by Fisher scoring bounded to [-ML_BOUND, ML_BOUND], SE = 1 / sqrt(test information); an
-//!   all-right or all-wrong pattern has no finite ML and is reported at the bound with a flag;
-//! - the Lord-Wingersky recursion (Lord & Wingersky 1984) for the distribution of the number-right
-//!   score given theta, and summed-score EAP tables (Thissen, Pommerich, Billeaud & Williams 1995);
-//! - test information and conditional SE.
+//!   all-right or all-wrong pattern has no finite ML and is reported at the bound with a flag.
+//!
+//! Summed-score tables and test information are in [`super::test_level`].
 
 use rayon::prelude::*;
 
 use super::data::Responses;
 use super::em::Calibration;
-use super::model::Logistic;
+use super::model::ItemModel;
 use super::quadrature::{moments, relative_weights};
 
 /// ML estimates are bounded to this interval (theta units).
@@ -33,19 +32,13 @@ pub struct PersonScore {
     pub ml_flag: Option<&'static str>,
 }
 
-/// dP/dtheta of a logistic item.
-fn dp(m: &Logistic, theta: f64) -> f64 {
-    let psi = 1.0 / (1.0 + (-(m.scale_d * m.a * theta + m.d)).exp());
-    (1.0 - m.c) * psi * (1.0 - psi) * m.scale_d * m.a
-}
-
 /// Score of the log-likelihood of responses (item, x) at theta, and the test information there.
-fn score_info(items: &[Logistic], resp: &[(usize, bool)], theta: f64) -> (f64, f64) {
+fn score_info<M: ItemModel>(items: &[M], resp: &[(usize, bool)], theta: f64) -> (f64, f64) {
     let (mut s, mut info) = (0.0, 0.0);
     for &(i, x) in resp {
         let m = &items[i];
-        let p = m.p(theta);
-        let d = dp(m, theta);
+        let p = m.expected_score(theta);
+        let d = m.expected_score_slope(theta);
         s += (x as u8 as f64 - p) * d / (p * (1.0 - p));
         info += d * d / (p * (1.0 - p));
     }
@@ -53,8 +46,8 @@ fn score_info(items: &[Logistic], resp: &[(usize, bool)], theta: f64) -> (f64, f
 }
 
 /// Maximises log L + log prior by Fisher scoring (step-limited), within [-bound, bound].
-fn fisher_scoring(
-    items: &[Logistic],
+fn fisher_scoring<M: ItemModel>(
+    items: &[M],
     resp: &[(usize, bool)],
     prior: Option<(f64, f64)>,
     bound: f64,
@@ -149,96 +142,4 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
             }
         })
         .collect()
-}
-
-/// The Lord-Wingersky recursion: for each theta, P(number-right score = s | theta), s = 0..=n.
-pub fn lord_wingersky(items: &[Logistic], theta: &[f64]) -> Vec<Vec<f64>> {
-    theta
-        .iter()
-        .map(|&t| {
-            let mut dist = vec![1.0];
-            for m in items {
-                let p = m.p(t);
-                let mut next = vec![0.0; dist.len() + 1];
-                for (s, &f) in dist.iter().enumerate() {
-                    next[s] += f * (1.0 - p);
-                    next[s + 1] += f * p;
-                }
-                dist = next;
-            }
-            dist
-        })
-        .collect()
-}
-
-/// One row of a summed-score table.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SummedScoreRow {
-    pub score: usize,
-    /// Model-implied probability of the score in the population.
-    pub probability: f64,
-    pub eap: f64,
-    pub psd: f64,
-}
-
-/// Summed-score EAP table of a set of items under a population density given by quadrature
-/// points and weights.
-pub fn summed_score_table(
-    items: &[Logistic],
-    theta: &[f64],
-    weights: &[f64],
-) -> Vec<SummedScoreRow> {
-    let lw = lord_wingersky(items, theta);
-    (0..=items.len())
-        .map(|s| {
-            let joint: Vec<f64> = lw.iter().zip(weights).map(|(d, w)| d[s] * w).collect();
-            let p: f64 = joint.iter().sum();
-            let (eap, psd) = moments(&joint, theta);
-            SummedScoreRow {
-                score: s,
-                probability: p,
-                eap,
-                psd,
-            }
-        })
-        .collect()
-}
-
-/// Test information sum_i I_i(theta) at each theta.
-pub fn test_information(items: &[Logistic], theta: &[f64]) -> Vec<f64> {
-    theta
-        .iter()
-        .map(|&t| items.iter().map(|m| m.information(t)).sum())
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::irt::ModelKind;
-
-    #[test]
-    fn lord_wingersky_equals_enumeration() {
-        let items = [
-            Logistic::new(ModelKind::ThreePL, 1.2, -0.5, 0.2, 1.0),
-            Logistic::new(ModelKind::TwoPL, 0.7, 0.3, 0.0, 1.0),
-            Logistic::new(ModelKind::ThreePL, 1.9, 1.1, 0.1, 1.7),
-        ];
-        for t in [-2.0, 0.0, 0.8] {
-            let lw = &lord_wingersky(&items, &[t])[0];
-            let mut brute = [0.0; 4];
-            for pattern in 0..8u32 {
-                let mut pr = 1.0;
-                for (i, m) in items.iter().enumerate() {
-                    let x = pattern >> i & 1 == 1;
-                    pr *= if x { m.p(t) } else { 1.0 - m.p(t) };
-                }
-                brute[pattern.count_ones() as usize] += pr;
-            }
-            for s in 0..4 {
-                assert!((lw[s] - brute[s]).abs() < 1e-12, "theta {t} score {s}");
-            }
-            assert!((lw.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        }
-    }
 }

@@ -11,7 +11,7 @@ use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use super::data::Responses;
-use super::em::{e_step, log_tables, Calibration};
+use super::em::{e_step, log_tables, pack, unpack, Calibration};
 use super::model::ItemModel;
 
 /// Above this many free parameters the block-diagonal cross-product is used.
@@ -34,49 +34,8 @@ pub struct Covariance {
     pub items: Vec<Option<Vec<f64>>>,
     /// Per group: SE of (mean, sd) where free.
     pub latent: Vec<(Option<f64>, Option<f64>)>,
-    /// Full covariance (Oakes only), in the packing order of [`pack`].
+    /// Full covariance (Oakes only), in the packing order of [`super::em::pack`].
     pub full: Option<DMatrix<f64>>,
-}
-
-/// The free parameters in a fixed order: items (not fixed), then each group's free mean and sd.
-pub fn pack(cal: &Calibration) -> Vec<f64> {
-    let mut v = Vec::new();
-    for (m, f) in cal.items.iter().zip(&cal.fixed) {
-        if !f {
-            v.extend(m.free_params());
-        }
-    }
-    for l in &cal.latent {
-        if l.free.0 {
-            v.push(l.mean);
-        }
-        if l.free.1 {
-            v.push(l.sd);
-        }
-    }
-    v
-}
-
-/// Writes the free parameters back in the order of [`pack`].
-pub fn unpack(cal: &mut Calibration, v: &[f64]) {
-    let mut k = 0;
-    for (m, f) in cal.items.iter_mut().zip(&cal.fixed) {
-        if !f {
-            let n = m.free_params().len();
-            m.set_free_params(&v[k..k + n]);
-            k += n;
-        }
-    }
-    for l in cal.latent.iter_mut() {
-        if l.free.0 {
-            l.mean = v[k];
-            k += 1;
-        }
-        if l.free.1 {
-            l.sd = v[k];
-            k += 1;
-        }
-    }
 }
 
 /// The Fisher score (gradient of the marginal log-likelihood plus log priors) at `cal`.

@@ -115,12 +115,7 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
     if fpc {
         for (k, &i) in exam_items.iter().enumerate() {
             if let Some(bp) = exam.items[i].bank {
-                let kind = if bp.c > 0.0 {
-                    ModelKind::ThreePL
-                } else {
-                    ModelKind::TwoPL
-                };
-                items[k] = Logistic::new(kind, bp.a, bp.b, bp.c, opts.scale_d);
+                items[k] = Logistic::from_abc(bp.a, bp.b, bp.c, opts.scale_d);
                 fixed[k] = true;
             }
         }
@@ -154,18 +149,9 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
 }
 
 impl CalibrationResult {
-    /// Calibrated (bank-scale) parameters of form `f`'s scored items that have them.
-    pub fn scored_params(&self, ds: &Dataset, f: usize) -> Vec<Logistic> {
-        ds.exam.forms[f]
-            .scored()
-            .filter_map(|fi| self.exam_items.iter().position(|&i| i == fi.item))
-            .map(|k| self.calibration.items[k])
-            .collect()
-    }
-
     /// The summary written to `calibration.json`.
-    pub fn summary(&self, model: ModelKind) -> crate::run::CalibrationSummary {
-        crate::run::CalibrationSummary::of(
+    pub fn summary(&self, model: ModelKind) -> super::CalibrationSummary {
+        super::CalibrationSummary::of(
             &self.responses,
             &self.calibration,
             &self.covariance,
@@ -174,4 +160,27 @@ impl CalibrationResult {
             Some(self.mode),
         )
     }
+}
+
+/// Calibrates plain responses (one group, every item estimated by `model`, the reference
+/// density N(0, 1), its SD free for the Rasch model): the calibration, its covariance and the
+/// item estimates.
+pub fn calibrate_responses(
+    data: &Responses,
+    model: ModelKind,
+    scale_d: f64,
+    priors: Priors,
+    em: &EmOptions,
+) -> (Calibration, Covariance, Vec<ItemEstimate>) {
+    let kinds = vec![model; data.n_items()];
+    let items = starting_items(data, &kinds, scale_d, priors);
+    let em = EmOptions {
+        reference_group: Some(0),
+        free_reference_sd: model == ModelKind::Rasch,
+        ..em.clone()
+    };
+    let cal = calibrate(data, items, vec![false; data.n_items()], &em);
+    let cov = covariance(data, &cal);
+    let est = item_estimates(data, &cal, &cov);
+    (cal, cov, est)
 }

@@ -2,6 +2,7 @@
 //! inline SVG, no scripts) and as Markdown (figures linked as PNG files) for pasting into tickets.
 //! Every table also goes to `tables/NAME.csv` beside the document, so the numbers can be reused.
 
+use crate::report::files::WriteError;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -146,11 +147,10 @@ impl Doc {
         name: &str,
         header: &[&str],
         rows: Vec<Vec<String>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), WriteError> {
         if let Some(dir) = &self.table_dir {
             let p = dir.join(format!("{name}.csv"));
-            crate::output::write_csv(&p, header, &rows)
-                .map_err(|e| format!("{}: {e}", p.display()))?;
+            crate::report::files::write_csv(&p, header, &rows).map_err(WriteError::at(&p))?;
         }
         self.html.push_str("<table><thead><tr>");
         for h in header {
@@ -184,7 +184,7 @@ impl Doc {
     }
 
     /// A figure: written as SVG and PNG, inlined in the HTML, linked from the Markdown.
-    pub fn figure(&mut self, chart: &Chart, caption: &str) -> Result<(), String> {
+    pub fn figure(&mut self, chart: &Chart, caption: &str) -> Result<(), WriteError> {
         let svg = figures::write(chart, &self.fig_dir)?;
         // Drop the XML declaration: the SVG is inlined into HTML.
         let body = svg.find("<svg").map(|i| &svg[i..]).unwrap_or(&svg);
@@ -205,14 +205,14 @@ impl Doc {
     }
 
     /// Finishes the document and writes it (HTML, and Markdown when `md` is given), atomically.
-    pub fn write(mut self, html: &Path, md: Option<&Path>) -> Result<(), String> {
+    pub fn write(mut self, html: &Path, md: Option<&Path>) -> Result<(), WriteError> {
         self.close();
         self.html.push_str("</body></html>\n");
-        crate::output::write_atomic(html, |w| w.write_all(self.html.as_bytes()))
-            .map_err(|e| format!("{}: {e}", html.display()))?;
+        crate::report::files::write_atomic(html, |w| w.write_all(self.html.as_bytes()))
+            .map_err(WriteError::at(html))?;
         if let Some(p) = md {
-            crate::output::write_atomic(p, |w| w.write_all(self.md.as_bytes()))
-                .map_err(|e| format!("{}: {e}", p.display()))?;
+            crate::report::files::write_atomic(p, |w| w.write_all(self.md.as_bytes()))
+                .map_err(WriteError::at(p))?;
         }
         Ok(())
     }

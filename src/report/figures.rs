@@ -2,6 +2,7 @@
 //! report) and to a PNG file, with DejaVu Sans embedded so text renders on machines without
 //! system fonts. Colours are the Okabe-Ito palette (colour-blind safe).
 
+use crate::report::files::WriteError;
 use std::path::Path;
 use std::sync::Once;
 
@@ -286,31 +287,36 @@ fn draw<DB: DrawingBackend>(
 }
 
 /// The chart as an SVG document.
-pub fn to_svg(c: &Chart) -> Result<String, String> {
+pub fn to_svg(c: &Chart) -> Result<String, WriteError> {
     register_font();
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
-        draw(root, c).map_err(|e| format!("figure {}: {e}", c.name))?;
+        draw(root, c).map_err(|e| WriteError::Figure {
+            name: c.name.clone(),
+            message: e.to_string(),
+        })?;
     }
     Ok(buf)
 }
 
 /// Writes the chart as `DIR/NAME.svg` and `DIR/NAME.png` (each atomically); returns the SVG.
-pub fn write(c: &Chart, dir: &Path) -> Result<String, String> {
+pub fn write(c: &Chart, dir: &Path) -> Result<String, WriteError> {
     register_font();
     let svg = to_svg(c)?;
     let svg_path = dir.join(format!("{}.svg", c.name));
-    crate::output::write_atomic(&svg_path, |w| w.write_all(svg.as_bytes()))
-        .map_err(|e| format!("{}: {e}", svg_path.display()))?;
+    crate::report::files::write_atomic(&svg_path, |w| w.write_all(svg.as_bytes()))
+        .map_err(WriteError::at(&svg_path))?;
     let png_path = dir.join(format!("{}.png", c.name));
-    let tmp = crate::output::temp_beside(&png_path)
-        .map_err(|e| format!("{}: {e}", png_path.display()))?;
+    let tmp = crate::report::files::temp_beside(&png_path).map_err(WriteError::at(&png_path))?;
     let tmp_png = tmp.path().with_extension("png");
     {
         let root = BitMapBackend::new(&tmp_png, SIZE).into_drawing_area();
-        draw(root, c).map_err(|e| format!("figure {}: {e}", c.name))?;
+        draw(root, c).map_err(|e| WriteError::Figure {
+            name: c.name.clone(),
+            message: e.to_string(),
+        })?;
     }
-    std::fs::rename(&tmp_png, &png_path).map_err(|e| format!("{}: {e}", png_path.display()))?;
+    std::fs::rename(&tmp_png, &png_path).map_err(WriteError::at(&png_path))?;
     Ok(svg)
 }

@@ -1,6 +1,7 @@
 //! Readiness in the report: the cohort section of the main report and one page per candidate
 //! (`readiness/ID.html` and `.md`).
 
+use super::files::{fmt_f, write_csv, WriteError};
 use std::path::Path;
 
 use super::doc::Doc;
@@ -9,7 +10,7 @@ use super::figures::{Chart, Series};
 use crate::readiness::{plan_text, CandidateReadiness, Cohort, Context};
 
 /// The readiness section of the main report: cohort figures.
-pub fn cohort_section(doc: &mut Doc, ctx: &Context, coh: &Cohort) -> Result<(), String> {
+pub fn cohort_section(doc: &mut Doc, ctx: &Context, coh: &Cohort) -> Result<(), WriteError> {
     doc.section("readiness", "Readiness (practice candidates)");
     doc.p(&format!(
         "{} candidates, {} attempts. Target {} (pass mark {}).",
@@ -183,8 +184,8 @@ pub fn cohort_section(doc: &mut Doc, ctx: &Context, coh: &Cohort) -> Result<(), 
 }
 
 /// Writes `dir/ID.html` and `dir/ID.md` (figures in `dir/figures/`).
-pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Result<(), String> {
-    let safe = crate::output::safe_file_name(&c.candidate_id);
+pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Result<(), WriteError> {
+    let safe = crate::report::files::safe_file_name(&c.candidate_id);
     let s = &ctx.scale;
     let mut doc = Doc::new(
         &format!("Readiness of candidate {}", c.candidate_id),
@@ -328,7 +329,7 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
             .collect(),
     )?;
     doc.p(&plan_words(ctx, c));
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(WriteError::at(dir))?;
     doc.write(
         &dir.join(format!("{safe}.html")),
         Some(&dir.join(format!("{safe}.md"))),
@@ -379,4 +380,151 @@ pub fn plan_words(ctx: &Context, c: &CandidateReadiness) -> String {
         ));
     }
     s
+}
+
+/// Writes `readiness.csv` (one row per candidate), `readiness_attempts.csv` (one row per attempt)
+/// and `readiness.json` (cohort figures).
+pub fn write_tables(
+    out: &Path,
+    ctx: &Context,
+    cands: &[CandidateReadiness],
+    coh: &Cohort,
+) -> Result<(), WriteError> {
+    let opt_f = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
+    let mut header: Vec<String> = [
+        "candidate_id",
+        "attempts",
+        "full_length_attempts",
+        "last_attempt_id",
+        "last_form_id",
+        "last_scaled",
+        "last_low90",
+        "last_high90",
+        "last_p_pass",
+        "theta",
+        "psd",
+        "scaled",
+        "p_pass",
+        "p_pass_exam",
+        "window",
+        "full_in_window",
+        "target_hits",
+        "status",
+        "weakest_domain",
+        "study_plan",
+    ]
+    .map(String::from)
+    .to_vec();
+    for (d, _) in &ctx.domains {
+        for suffix in ["items", "shortfall", "cost", "cost_se"] {
+            header.push(format!("{d}_{suffix}"));
+        }
+    }
+    header.extend(["official_passed".to_string(), "official_scaled".to_string()]);
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    let p = out.join("readiness.csv");
+    write_csv(
+        &p,
+        &h,
+        cands.iter().map(|c| {
+            let last = c
+                .attempts
+                .last()
+                .expect("assessed candidates have attempts");
+            let mut row = vec![
+                c.candidate_id.clone(),
+                c.attempts.len().to_string(),
+                c.attempts
+                    .iter()
+                    .filter(|a| a.full_length)
+                    .count()
+                    .to_string(),
+                last.attempt_id.clone(),
+                last.form_id.clone(),
+                fmt_f(last.scaled, 0),
+                fmt_f(last.low90, 0),
+                fmt_f(last.high90, 0),
+                fmt_f(last.p_pass, 4),
+                fmt_f(c.theta, 4),
+                fmt_f(c.psd, 4),
+                fmt_f(c.scaled, 0),
+                fmt_f(c.p_pass, 4),
+                fmt_f(c.p_pass_exam, 4),
+                c.window.to_string(),
+                c.full_in_window.to_string(),
+                c.target_hits.to_string(),
+                c.status.as_str().to_string(),
+                c.weakest
+                    .map(|d| ctx.domain_id(d).to_string())
+                    .unwrap_or_default(),
+                plan_text(ctx, &c.plan),
+            ];
+            for d in &c.domains {
+                row.push(d.items.to_string());
+                if d.enough_evidence {
+                    row.extend([fmt_f(d.shortfall, 4), fmt_f(d.cost, 1), fmt_f(d.cost_se, 1)]);
+                } else {
+                    row.extend([
+                        "not enough evidence".to_string(),
+                        String::new(),
+                        String::new(),
+                    ]);
+                }
+            }
+            row.push(c.official_passed.map(|b| b.to_string()).unwrap_or_default());
+            row.push(opt_f(c.official_scaled, 0));
+            row
+        }),
+    )
+    .map_err(WriteError::at(&p))?;
+    let p = out.join("readiness_attempts.csv");
+    write_csv(
+        &p,
+        &[
+            "candidate_id",
+            "number",
+            "attempt_id",
+            "submitted_at",
+            "form_id",
+            "full_length",
+            "scored_items",
+            "raw",
+            "scaled",
+            "csem",
+            "low90",
+            "high90",
+            "eap",
+            "psd",
+            "p_pass",
+            "reached_target",
+            "note",
+        ],
+        cands.iter().flat_map(|c| {
+            c.attempts.iter().map(move |a| {
+                vec![
+                    c.candidate_id.clone(),
+                    a.number.to_string(),
+                    a.attempt_id.clone(),
+                    a.submitted_at.clone(),
+                    a.form_id.clone(),
+                    a.full_length.to_string(),
+                    a.scored_items.to_string(),
+                    a.raw.to_string(),
+                    fmt_f(a.scaled, 0),
+                    fmt_f(a.csem, 1),
+                    fmt_f(a.low90, 0),
+                    fmt_f(a.high90, 0),
+                    fmt_f(a.eap, 4),
+                    fmt_f(a.psd, 4),
+                    fmt_f(a.p_pass, 4),
+                    a.reached_target.to_string(),
+                    a.note.clone(),
+                ]
+            })
+        }),
+    )
+    .map_err(WriteError::at(&p))?;
+    let p = out.join("readiness.json");
+    super::tables::write_json(&p, coh)?;
+    Ok(())
 }

@@ -9,9 +9,32 @@
 //! below the sum of the form's guessing parameters are interpolated linearly down to the scale
 //! minimum at 0, and the maximum raw score maps to the scale maximum.
 
-use crate::equate::irt_true::{tcc, tcc_slope, theta_for_true_score};
+pub mod equating;
+
 use crate::exam::config::ScaleConfig;
-use crate::irt::Logistic;
+use crate::irt::test_level::{
+    lord_wingersky, max_score, score_floor, score_variance, tcc, tcc_slope, theta_for_true_score,
+};
+use crate::irt::ItemModel;
+
+/// Why the reporting scale cannot be built from qbank.toml's `[scale]`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScaleError {
+    #[error("raw_cut {raw_cut} is not between the base form's guessing floor ({floor:.2}) and its {items} scored items")]
+    RawCutOutOfRange {
+        raw_cut: f64,
+        floor: f64,
+        items: usize,
+    },
+    #[error("the cut is not anchored (theta_cut or raw_cut)")]
+    NotAnchored,
+    #[error("the scale needs a slope or a second anchor point away from the cut")]
+    NoSlope,
+    #[error("the scale's slope {0} must be positive")]
+    BadSlope(f64),
+    #[error("the base form has scored items nobody answered: no scale")]
+    NoBaseParameters,
+}
 
 /// The linear theta-to-scale transformation with its clipping bounds.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -27,31 +50,27 @@ pub struct Scale {
 impl Scale {
     /// Builds the scale from qbank.toml's settings; `base` are the base form's scored items
     /// (needed when the cut is given as a raw score).
-    pub fn from_config(cfg: &ScaleConfig, base: &[Logistic]) -> Result<Scale, String> {
+    pub fn from_config<M: ItemModel>(cfg: &ScaleConfig, base: &[M]) -> Result<Scale, ScaleError> {
         let theta_cut = match (cfg.theta_cut, cfg.raw_cut) {
             (Some(t), _) => t,
-            (None, Some(r)) => theta_for_true_score(base, r).ok_or_else(|| {
-                format!(
-                    "raw_cut {r} is not between the base form's guessing floor ({:.2}) and its {} scored items",
-                    base.iter().map(|m| m.c).sum::<f64>(),
-                    base.len()
-                )
-            })?,
-            (None, None) => return Err("the cut is not anchored (theta_cut or raw_cut)".into()),
+            (None, Some(r)) => {
+                theta_for_true_score(base, r).ok_or_else(|| ScaleError::RawCutOutOfRange {
+                    raw_cut: r,
+                    floor: score_floor(base),
+                    items: max_score(base),
+                })?
+            }
+            (None, None) => return Err(ScaleError::NotAnchored),
         };
         let slope = match (cfg.slope, cfg.theta_anchor, cfg.scaled_anchor) {
             (Some(s), _, _) => s,
             (None, Some(t), Some(s)) if (t - theta_cut).abs() > 1e-9 => {
                 (s - cfg.cut) / (t - theta_cut)
             }
-            _ => {
-                return Err(
-                    "the scale needs a slope or a second anchor point away from the cut".into(),
-                )
-            }
+            _ => return Err(ScaleError::NoSlope),
         };
         if !(slope > 0.0 && slope.is_finite()) {
-            return Err(format!("the scale's slope {slope} must be positive"));
+            return Err(ScaleError::BadSlope(slope));
         }
         Ok(Scale {
             min: cfg.min,
@@ -87,6 +106,9 @@ pub struct ConversionRow {
     /// Conditional SEM of the scaled score: slope * sqrt(sum P Q) / TCC'(theta) (delta method from
     /// the binomial-compound raw-score error; Lord 1980).
     pub csem: Option<f64>,
+    /// The base-form equivalent by IRT observed-score equating, when computed
+    /// ([`equating::equate_forms`]).
+    pub base_equivalent_observed: Option<f64>,
 }
 
 /// A form's raw -> scaled conversion table and its raw cut.
@@ -102,15 +124,15 @@ pub struct ConversionTable {
 }
 
 /// Builds the conversion table of a form from its scored items (on the bank scale).
-pub fn conversion_table(
+pub fn conversion_table<M: ItemModel>(
     form_id: &str,
-    items: &[Logistic],
-    base: &[Logistic],
+    items: &[M],
+    base: &[M],
     scale: &Scale,
 ) -> ConversionTable {
-    let n = items.len();
-    let floor_x: f64 = items.iter().map(|m| m.c).sum();
-    let floor_base: f64 = base.iter().map(|m| m.c).sum();
+    let n = max_score(items);
+    let floor_x = score_floor(items);
+    let floor_base = score_floor(base);
     let mut rows: Vec<ConversionRow> = (0..=n)
         .map(|x| {
             let theta = if x < n {
@@ -120,7 +142,7 @@ pub fn conversion_table(
             };
             let (base_equivalent, unrounded, csem) = match theta {
                 Some(t) => {
-                    let pq: f64 = items.iter().map(|m| m.p(t) * (1.0 - m.p(t))).sum();
+                    let pq = score_variance(items, t);
                     let d = tcc_slope(items, t);
                     (
                         tcc(base, t),
@@ -128,7 +150,7 @@ pub fn conversion_table(
                         Some(scale.slope * pq.sqrt() / d),
                     )
                 }
-                None if x == n => (base.len() as f64, scale.max, None),
+                None if x == n => (max_score(base) as f64, scale.max, None),
                 None => (
                     if floor_x > 0.0 {
                         x as f64 * floor_base / floor_x
@@ -147,6 +169,7 @@ pub fn conversion_table(
                 reported: 0.0,
                 pass: false,
                 csem,
+                base_equivalent_observed: None,
             }
         })
         .collect();
@@ -200,14 +223,14 @@ pub struct Classification {
 
 /// Classification accuracy and consistency of `items` at `raw_cut`, for a population given by
 /// quadrature points and weights, with the true classification at `theta_cut`.
-pub fn classification(
-    items: &[Logistic],
+pub fn classification<M: ItemModel>(
+    items: &[M],
     raw_cut: usize,
     theta_cut: f64,
     theta: &[f64],
     weights: &[f64],
 ) -> Classification {
-    let lw = crate::irt::scoring::lord_wingersky(items, theta);
+    let lw = lord_wingersky(items, theta);
     let (mut p_pass, mut acc, mut fp, mut fneg, mut cons) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for ((d, &w), &t) in lw.iter().zip(weights).zip(theta) {
         let pp: f64 = d.iter().skip(raw_cut).sum();

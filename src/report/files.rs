@@ -2,7 +2,26 @@
 //! renamed into place only when complete, so a failed run never leaves a half-written file.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why an output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot write {}: {source}", .path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("figure {name}: {message}")]
+    Figure { name: String, message: String },
+}
+
+impl WriteError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn at(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+        move |source| WriteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
 
 /// Writes `path` through `fill`; the file appears only if `fill` succeeds.
 pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>

@@ -1,0 +1,305 @@
+//! Arguments of every command (clap) and the parsers of their values.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::equate::linking::LinkMethod;
+use crate::equate::CommonSelection;
+use crate::irt::ModelKind;
+use crate::pipeline::commands::LinkFiles;
+use crate::simulate::SimConfig;
+
+#[derive(Parser)]
+#[command(
+    name = "qbank",
+    version,
+    about = "Certification-exam question banks: validate, analyse, calibrate, equate, report"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Md,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check a data set and report every problem found (exit status 2 if there are errors).
+    Validate {
+        /// The data-set folder (with qbank.toml).
+        dir: PathBuf,
+    },
+    /// The main job: validate, then run every analysis and write the outputs and the report
+    /// (index.html); `qbank report DIR` is the same command.
+    #[command(visible_alias = "report")]
+    Run {
+        dir: PathBuf,
+        /// Output folder (default: reports/<name of DIR>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Report formats: html (always written) and md (index.md beside it).
+        #[arg(long, value_delimiter = ',', default_value = "html")]
+        format: Vec<ReportFormat>,
+        /// Also write a readiness page for this candidate (repeatable).
+        #[arg(long = "candidate")]
+        candidates: Vec<String>,
+        /// No progress bar on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Readiness of practice candidates: readiness.csv (one row per candidate), per-attempt
+    /// scores with intervals, cohort figures, and a page per candidate asked for.
+    Readiness {
+        dir: PathBuf,
+        /// Write readiness/ID.html and ID.md for this candidate (repeatable).
+        #[arg(long = "candidate")]
+        candidates: Vec<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Classical item analysis: statistics, options, reliability, review flags and DIF.
+    Items {
+        dir: PathBuf,
+        /// Group column of candidates.csv for Mantel-Haenszel DIF.
+        #[arg(long, requires_all = ["reference", "focal"])]
+        dif: Option<String>,
+        /// Reference group value.
+        #[arg(long = "ref")]
+        reference: Option<String>,
+        /// Focal group value.
+        #[arg(long)]
+        focal: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a simulated data set with known truth.
+    Simulate(SimulateArgs),
+    /// IRT calibration (MML-EM) of a data set, or of a plain wide 0/1 matrix with --matrix.
+    Calibrate(CalibrateArgs),
+    /// Equate forms: a data set (IRT tables per form), score files (classical) or parameter files (IRT).
+    Equate(EquateArgs),
+    /// Link a new form's item parameters onto an old form's scale through common items.
+    Link(LinkArgs),
+    /// Convert a CSV attempt log to Parquet (streaming; columns kept as text).
+    Convert { csv: PathBuf, parquet: PathBuf },
+}
+
+#[derive(Args)]
+pub struct CalibrateArgs {
+    /// The data-set folder (omit with --matrix).
+    #[arg(required_unless_present = "matrix")]
+    pub dir: Option<PathBuf>,
+    /// A wide 0/1 CSV: header of item ids; empty or NA = not presented.
+    #[arg(long, conflicts_with = "dir")]
+    pub matrix: Option<PathBuf>,
+    /// With --matrix: a frequency-weight column (response-pattern data).
+    #[arg(long, requires = "matrix")]
+    pub weights: Option<String>,
+    /// With --matrix: a person-id column.
+    #[arg(long, requires = "matrix")]
+    pub id_column: Option<String>,
+    /// Model of the estimated items: rasch, 2pl or 3pl (default 3pl for a data set, 2pl for --matrix).
+    #[arg(long, value_parser = parse_model)]
+    pub model: Option<ModelKind>,
+    /// Keep bank parameters of items.csv fixed and estimate only the other (pretest) items.
+    #[arg(long)]
+    pub fixed_bank: bool,
+    /// Latent groups: `form` (one density per form cohort) or `none`.
+    #[arg(long, default_value = "form")]
+    pub groups: String,
+    /// Scaling constant D: 1 (logistic metric) or 1.702 (normal metric).
+    #[arg(long, default_value_t = 1.0)]
+    pub d: f64,
+    /// Quadrature points on [-6, 6].
+    #[arg(long, default_value_t = 61)]
+    pub quadpts: usize,
+    #[arg(long, default_value_t = 500)]
+    pub max_iter: usize,
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+    /// No Beta(5, 17) prior on the 3PL guessing parameter.
+    #[arg(long)]
+    pub no_prior: bool,
+    /// Estimate 3PL items with fewer responses than this as 2PL.
+    #[arg(long)]
+    pub small_n_2pl: Option<f64>,
+    /// Lognormal prior on a: MEAN,SD of ln a (e.g. 0,0.5).
+    #[arg(long, value_parser = parse_pair)]
+    pub prior_a: Option<(f64, f64)>,
+    /// Normal prior on b: MEAN,SD (e.g. 0,2).
+    #[arg(long, value_parser = parse_pair)]
+    pub prior_b: Option<(f64, f64)>,
+    /// Empirical-histogram latent densities for the groups other than the reference group.
+    #[arg(long)]
+    pub empirical_histogram: bool,
+    /// Output folder (default: reports/<name of DIR or of the matrix file>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct LinkArgs {
+    /// CSV of the new form's parameters: item_id, a, b[, c][, common column].
+    #[arg(long)]
+    pub new_params: PathBuf,
+    /// CSV of the old (base) form's parameters.
+    #[arg(long)]
+    pub old_params: PathBuf,
+    #[command(flatten)]
+    pub items: CommonItems,
+    /// mean-mean, mean-sigma, haebara or stocking-lord (for new_params_linked.csv; all are printed).
+    #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
+    pub method: LinkMethod,
+    /// Symmetric Haebara / Stocking-Lord criteria.
+    #[arg(long)]
+    pub symmetric: bool,
+    #[arg(long, default_value = "reports/link")]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct EquateArgs {
+    /// A data set: calibrate, then write the conversion tables of every form.
+    #[arg(conflicts_with_all = ["new_scores", "new_params"])]
+    pub dir: Option<PathBuf>,
+    /// irt-true, irt-observed, mean, linear, equipercentile, tucker, levine, levine-external,
+    /// levine-true, chained, chained-equipercentile, freq-est.
+    #[arg(long, default_value = "irt-true")]
+    pub method: String,
+    /// Scores of the new form: one row per examinee (or score/frequency rows).
+    #[arg(long, requires = "old_scores")]
+    pub new_scores: Option<PathBuf>,
+    #[arg(long)]
+    pub old_scores: Option<PathBuf>,
+    #[arg(long, default_value = "total")]
+    pub score_column: String,
+    /// Anchor-score column (NEAT designs).
+    #[arg(long)]
+    pub anchor_column: Option<String>,
+    /// Frequency column (score/frequency rows).
+    #[arg(long)]
+    pub frequency_column: Option<String>,
+    /// Highest possible total score (default: highest observed).
+    #[arg(long)]
+    pub max_score: Option<usize>,
+    /// Synthetic-population weight of the new form's group (NEAT).
+    #[arg(long, default_value_t = 0.5)]
+    pub w1: f64,
+    /// Log-linear presmoothing for equipercentile: a degree, or `aic`.
+    #[arg(long)]
+    pub smooth: Option<String>,
+    /// Bootstrap replications for standard errors of equating.
+    #[arg(long)]
+    pub bootstrap: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Item parameters of the new form (IRT equating from parameters).
+    #[arg(long, requires = "old_params")]
+    pub new_params: Option<PathBuf>,
+    #[arg(long)]
+    pub old_params: Option<PathBuf>,
+    #[command(flatten)]
+    pub items: CommonItems,
+    /// Linking method before IRT equating from parameters.
+    #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
+    pub link_method: LinkMethod,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Which items two parameter files have in common, and their metric.
+#[derive(Args)]
+pub struct CommonItems {
+    /// Common items, comma-separated (default: the --common-column, else every id in both files).
+    #[arg(long, value_delimiter = ',')]
+    pub common: Vec<String>,
+    /// A 0/1 column marking common items in both files.
+    #[arg(long)]
+    pub common_column: Option<String>,
+    /// Leave an item out of the common items (repeatable).
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Scaling constant D of the parameters.
+    #[arg(long, default_value_t = 1.0)]
+    pub d: f64,
+}
+
+impl CommonItems {
+    /// The link inputs of two parameter files.
+    pub fn files<'a>(&'a self, new: &'a Path, old: &'a Path, symmetric: bool) -> LinkFiles<'a> {
+        LinkFiles {
+            new_params: new,
+            old_params: old,
+            scale_d: self.d,
+            selection: CommonSelection {
+                common: self.common.clone(),
+                exclude: self.exclude.clone(),
+            },
+            common_column: self.common_column.as_deref(),
+            symmetric,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = SimConfig::default().candidates)]
+    pub candidates: usize,
+    #[arg(long, default_value_t = SimConfig::default().forms)]
+    pub forms: usize,
+    #[arg(long, default_value_t = SimConfig::default().pool)]
+    pub pool: usize,
+    #[arg(long, default_value_t = SimConfig::default().scored)]
+    pub scored: usize,
+    #[arg(long, default_value_t = SimConfig::default().pretest)]
+    pub pretest: usize,
+    #[arg(long, default_value_t = SimConfig::default().anchors)]
+    pub anchors: usize,
+    /// Share of candidates who take several practice attempts.
+    #[arg(long, default_value_t = SimConfig::default().repeat_share)]
+    pub repeat_share: f64,
+    /// Share of candidates who start with the 10-question diagnostic.
+    #[arg(long, default_value_t = SimConfig::default().diagnostic_share)]
+    pub diagnostic_share: f64,
+}
+
+/// A flag value that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("unknown method '{0}': expected mean-mean, mean-sigma, haebara or stocking-lord")]
+    LinkMethod(String),
+    #[error("'{0}' is not MEAN,SD with SD > 0")]
+    Pair(String),
+    #[error("unknown model '{0}': expected rasch, 2pl or 3pl")]
+    Model(String),
+}
+
+/// A linking method by name.
+pub fn parse_link(s: &str) -> Result<LinkMethod, ValueError> {
+    LinkMethod::parse(s).ok_or_else(|| ValueError::LinkMethod(s.to_string()))
+}
+
+/// MEAN,SD of a prior.
+pub fn parse_pair(s: &str) -> Result<(f64, f64), ValueError> {
+    let mut it = s.split(',').map(|x| x.trim().parse::<f64>());
+    match (it.next(), it.next(), it.next()) {
+        (Some(Ok(m)), Some(Ok(sd)), None) if sd > 0.0 && m.is_finite() => Ok((m, sd)),
+        _ => Err(ValueError::Pair(s.to_string())),
+    }
+}
+
+/// An item model by name.
+pub fn parse_model(s: &str) -> Result<ModelKind, ValueError> {
+    ModelKind::parse(s).ok_or_else(|| ValueError::Model(s.to_string()))
+}

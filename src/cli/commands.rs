@@ -1,0 +1,351 @@
+//! One handler per command: check the flags, call the pipeline, print a short summary.
+
+use std::path::{Path, PathBuf};
+
+use super::args::{CalibrateArgs, EquateArgs, LinkArgs, ReportFormat, SimulateArgs};
+use super::usage;
+use crate::classical::{analyse, DifSpec};
+use crate::equate::classical::{Conversion, Method};
+use crate::irt::workflow::CalibrateOptions;
+use crate::irt::{CalibrationSummary, EmOptions, ModelKind, Priors};
+use crate::pipeline::commands::{self as cmd, MatrixFile, ScoreFiles};
+use crate::pipeline::{default_out, run_and_write, stages, Error, RunOptions};
+use crate::report::item_tables::write_item_analysis;
+use crate::scale::equating::Equating;
+use crate::simulate::SimConfig;
+
+type Outcome = Result<(), Error>;
+
+pub fn validate(dir: &Path) -> Outcome {
+    let (ds, diags) = stages::load(dir)?;
+    eprint!("{}", diags.render());
+    let bytes = ds.matrix.heap_bytes();
+    println!(
+        "{}: valid ({} items, {} forms, {} attempts, {} responses; {} warning(s)); response matrix {:.1} MiB ({:.1} bytes per response)",
+        dir.display(),
+        ds.exam.items.len(),
+        ds.exam.forms.len(),
+        ds.matrix.n_attempts(),
+        ds.matrix.n_responses(),
+        diags.warning_count(),
+        bytes as f64 / 1048576.0,
+        bytes as f64 / ds.matrix.n_responses().max(1) as f64
+    );
+    Ok(())
+}
+
+pub fn run(
+    dir: &Path,
+    out: Option<PathBuf>,
+    format: &[ReportFormat],
+    candidates: Vec<String>,
+    quiet: bool,
+) -> Outcome {
+    let out = out.unwrap_or_else(|| default_out(dir));
+    let opts = RunOptions {
+        markdown: format.contains(&ReportFormat::Md),
+        quiet,
+        readiness_pages: candidates,
+    };
+    let o = run_and_write(dir, &out, &opts)?;
+    println!(
+        "{}: {} attempts by {} candidates on {} forms; outputs in {}",
+        o.exam,
+        o.attempts,
+        o.candidates,
+        o.forms.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn readiness(dir: &Path, out: Option<PathBuf>, candidates: &[String], quiet: bool) -> Outcome {
+    let out = out.unwrap_or_else(|| default_out(dir));
+    let c = cmd::readiness(dir, &out, candidates, quiet)?;
+    let share = |k: usize| c.status.get(k).map(|s| 100.0 * s.share).unwrap_or(0.0);
+    println!(
+        "{} candidates: {:.1} % Ready, {:.1} % Borderline, {:.1} % Not yet; outputs in {}",
+        c.candidates,
+        share(0),
+        share(1),
+        share(2),
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn items(
+    dir: &Path,
+    dif: Option<String>,
+    reference: Option<String>,
+    focal: Option<String>,
+    out: Option<PathBuf>,
+) -> Outcome {
+    let out = out.unwrap_or_else(|| default_out(dir));
+    let spec = dif.map(|column| DifSpec {
+        column,
+        reference: reference.unwrap_or_default(),
+        focal: focal.unwrap_or_default(),
+    });
+    let (ds, _) = stages::load(dir)?;
+    let a = analyse(&ds, spec.as_ref(), &ds.exam.config.flags);
+    write_item_analysis(&out, &a)?;
+    println!(
+        "{} item rows, {} option rows, {} flags, {} DIF rows; outputs in {}",
+        a.items.len(),
+        a.options.len(),
+        a.flags.len(),
+        a.dif.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn simulate(a: &SimulateArgs) -> Outcome {
+    let cfg = SimConfig {
+        seed: a.seed,
+        candidates: a.candidates,
+        forms: a.forms,
+        pool: a.pool,
+        scored: a.scored,
+        pretest: a.pretest,
+        anchors: a.anchors,
+        repeat_share: a.repeat_share,
+        diagnostic_share: a.diagnostic_share,
+        ..SimConfig::default()
+    };
+    if !(0.0..=1.0).contains(&cfg.repeat_share) || !(0.0..=1.0).contains(&cfg.diagnostic_share) {
+        return Err(usage("shares must lie between 0 and 1"));
+    }
+    let s = crate::simulate::simulate(&cfg, &a.out)?;
+    println!(
+        "wrote {}: {} items, {} forms, {} candidates, {} attempts, {} responses",
+        a.out.display(),
+        s.items,
+        s.forms,
+        s.candidates,
+        s.attempts,
+        s.responses
+    );
+    Ok(())
+}
+
+pub fn convert(csv: &Path, parquet: &Path) -> Outcome {
+    crate::report::convert::csv_to_parquet(csv, parquet)?;
+    Ok(())
+}
+
+pub fn calibrate(a: &CalibrateArgs) -> Outcome {
+    if !(a.d > 0.0 && a.d.is_finite() && a.tol > 0.0) || a.quadpts < 5 {
+        return Err(usage(
+            "--d must be positive, --quadpts at least 5, --tol positive",
+        ));
+    }
+    let by_form = match a.groups.as_str() {
+        "form" => true,
+        "none" => false,
+        other => return Err(usage(format!("--groups '{other}': expected form or none"))),
+    };
+    let em = EmOptions {
+        quad_points: a.quadpts,
+        max_iter: a.max_iter,
+        tol: a.tol,
+        empirical_histogram: a.empirical_histogram,
+        ..EmOptions::default()
+    };
+    let priors = Priors {
+        c: (!a.no_prior).then_some(Priors::DEFAULT_C),
+        log_a: a.prior_a,
+        b: a.prior_b,
+    };
+    let (s, out) = if let Some(matrix) = &a.matrix {
+        let out = a.out.clone().unwrap_or_else(|| default_out(matrix));
+        let m = MatrixFile {
+            path: matrix,
+            id_column: a.id_column.as_deref(),
+            weight_column: a.weights.as_deref(),
+            model: a.model.unwrap_or(ModelKind::TwoPL),
+            scale_d: a.d,
+            priors,
+            em,
+        };
+        (cmd::calibrate_matrix(&m, &out)?, out)
+    } else {
+        let dir = a.dir.clone().unwrap_or_default();
+        let out = a.out.clone().unwrap_or_else(|| default_out(&dir));
+        let opts = CalibrateOptions {
+            model: a.model.unwrap_or(ModelKind::ThreePL),
+            scale_d: a.d,
+            fixed_bank: Some(a.fixed_bank),
+            group_by_form: by_form,
+            priors,
+            em,
+            small_n_2pl: a.small_n_2pl,
+        };
+        (cmd::calibrate_dataset(&dir, &opts, &out)?, out)
+    };
+    print_calibration(&s, &out);
+    Ok(())
+}
+
+fn print_calibration(s: &CalibrationSummary, out: &Path) {
+    println!(
+        "{} items, {} persons: log-likelihood {:.3} after {} EM cycles ({}); outputs in {}",
+        s.items,
+        s.persons,
+        s.log_likelihood,
+        s.iterations,
+        if s.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
+        out.display()
+    );
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// The classical method of `--method` (with `--smooth`), or None for the IRT methods.
+fn classical_method(a: &EquateArgs, irt: Option<bool>) -> Result<Option<Method>, Error> {
+    Ok(match (irt, Method::parse(&a.method), a.smooth.as_deref()) {
+        (Some(_), _, _) => None,
+        (None, Some(Method::Equipercentile { .. }), Some(sm)) => match sm {
+            "aic" => Some(Method::Equipercentile { smooth: Some(0) }),
+            d => match d.parse::<usize>() {
+                Ok(c) if (1..=10).contains(&c) => Some(Method::Equipercentile { smooth: Some(c) }),
+                _ => {
+                    return Err(usage(format!(
+                        "--smooth '{d}': expected a degree 1-10 or aic"
+                    )))
+                }
+            },
+        },
+        (None, Some(m), _) => Some(m),
+        (None, None, _) => return Err(usage(format!("unknown --method '{}'", a.method))),
+    })
+}
+
+pub fn equate(a: &EquateArgs) -> Outcome {
+    if !(0.0..=1.0).contains(&a.w1) {
+        return Err(usage(format!("--w1 {} must lie in [0, 1]", a.w1)));
+    }
+    let irt = match a.method.as_str() {
+        "irt-true" => Some(false),
+        "irt-observed" => Some(true),
+        _ => None,
+    };
+    let classical = classical_method(a, irt)?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports/equate"));
+    let conv = if let (Some(n), Some(o)) = (&a.new_scores, &a.old_scores) {
+        let Some(method) = classical else {
+            return Err(usage("score files take a classical --method (IRT methods need --new-params/--old-params or a data set)"));
+        };
+        let args = ScoreFiles {
+            new_scores: n,
+            old_scores: o,
+            score_column: &a.score_column,
+            anchor_column: a.anchor_column.as_deref(),
+            frequency_column: a.frequency_column.as_deref(),
+            max_score: a.max_score,
+            w1: a.w1,
+            bootstrap: a.bootstrap.map(|r| (r.max(2), a.seed)),
+        };
+        cmd::equate_scores(&args, method, &out)?
+    } else if let (Some(n), Some(o)) = (&a.new_params, &a.old_params) {
+        let Some(observed) = irt else {
+            return Err(usage(
+                "parameter files take --method irt-true or irt-observed",
+            ));
+        };
+        let args = a.items.files(n, o, false);
+        cmd::equate_params(&args, a.link_method, observed, &out)?
+    } else if let Some(dir) = &a.dir {
+        let out = a.out.clone().unwrap_or_else(|| default_out(dir));
+        let eq = cmd::equate_dataset(dir, classical, &out)?;
+        print!("{}", base_form_table(&eq));
+        println!("outputs in {}", out.display());
+        return Ok(());
+    } else {
+        return Err(usage(
+            "give a data set, --new-scores/--old-scores or --new-params/--old-params",
+        ));
+    };
+    print_conversion(&conv, &out);
+    Ok(())
+}
+
+fn print_conversion(conv: &Conversion, out: &Path) {
+    println!("{}", conv.method);
+    println!("{:>5} {:>10} {:>8}", "raw", "equivalent", "se");
+    for (x, e) in conv.equivalents.iter().enumerate() {
+        let se = conv
+            .se
+            .as_ref()
+            .map(|s| format!("{:8.4}", s[x]))
+            .unwrap_or_default();
+        println!("{x:>5} {e:>10.4} {se}");
+    }
+    println!("outputs in {}", out.display());
+}
+
+/// The base form's conversion table and each form's raw cut, as a terminal table.
+fn base_form_table(eq: &Equating) -> String {
+    let summary = &eq.summary;
+    let mut text = format!(
+        "base form {} (IRT true-score; cut {} at theta {:.3})\n",
+        summary.base_form, summary.scale.cut, summary.scale.theta_cut
+    );
+    text.push_str(&format!(
+        "{:>4} {:>8} {:>7} {:>5} {:>6}\n",
+        "raw", "theta", "scaled", "pass", "csem"
+    ));
+    if let Some(t) = eq.tables.iter().find(|t| t.form_id == summary.base_form) {
+        for r in &t.rows {
+            text.push_str(&format!(
+                "{:>4} {:>8} {:>7} {:>5} {:>6}\n",
+                r.raw,
+                r.theta
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_else(|| "-".into()),
+                r.reported,
+                if r.pass { "pass" } else { "" },
+                r.csem
+                    .map(|x| format!("{x:.1}"))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+    }
+    for f in &summary.forms {
+        text.push_str(&format!(
+            "form {}: raw cut {:?}, mean b {:.3}\n",
+            f.form_id, f.raw_cut, f.mean_b
+        ));
+    }
+    text
+}
+
+pub fn link(a: &LinkArgs) -> Outcome {
+    let args = a.items.files(&a.new_params, &a.old_params, a.symmetric);
+    let links = cmd::link_files(&args, a.method, &a.out)?;
+    println!("{:<14} {:>10} {:>10}", "method", "A", "B");
+    for l in links {
+        let mark = if l.method == a.method {
+            "  <- new_params_linked.csv"
+        } else {
+            ""
+        };
+        println!(
+            "{:<14} {:>10.6} {:>10.6}{mark}",
+            l.method.as_str(),
+            l.slope,
+            l.intercept
+        );
+    }
+    println!("outputs in {}", a.out.display());
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! The command line: argument structs and their checks ([`args`]), one handler per command that
+//! calls the pipeline and prints a short terminal summary ([`commands`]), and the mapping of
+//! errors to messages and exit codes (2 bad input, 1 an internal or I/O failure).
+
+pub mod args;
+pub mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::pipeline::Error;
+use args::{Cli, Command};
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Validate { dir } => commands::validate(&dir),
+        Command::Run {
+            dir,
+            out,
+            format,
+            candidates,
+            quiet,
+        } => commands::run(&dir, out, &format, candidates, quiet),
+        Command::Readiness {
+            dir,
+            candidates,
+            out,
+            quiet,
+        } => commands::readiness(&dir, out, &candidates, quiet),
+        Command::Items {
+            dir,
+            dif,
+            reference,
+            focal,
+            out,
+        } => commands::items(&dir, dif, reference, focal, out),
+        Command::Simulate(a) => commands::simulate(&a),
+        Command::Calibrate(a) => commands::calibrate(&a),
+        Command::Equate(a) => commands::equate(&a),
+        Command::Link(a) => commands::link(&a),
+        Command::Convert { csv, parquet } => commands::convert(&csv, &parquet),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit(e),
+    }
+}
+
+/// A bad flag value: exit status 2 with the message.
+pub fn usage(message: impl Into<String>) -> Error {
+    Error::Usage(message.into())
+}
+
+/// Prints an error like a compiler's diagnostics and returns its exit code.
+fn exit(e: Error) -> ExitCode {
+    match e {
+        Error::Invalid(diags) => {
+            eprint!("{}", diags.render());
+            eprintln!(
+                "{} error(s), {} warning(s): nothing was written",
+                diags.error_count(),
+                diags.warning_count()
+            );
+            ExitCode::from(2)
+        }
+        e @ (Error::Usage(_) | Error::Convert(_) | Error::Simulate(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        other => {
+            eprintln!("error: {other}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The file-based commands: thin compositions of the same library calls as `qbank run`, each
+//! returning its result value after handing it to the writer layer.
+
+use std::path::Path;
+
+use crate::equate::classical::{bootstrap_se, equate, Conversion, Method, Sample};
+use crate::equate::irt_observed::observed_score_equating;
+use crate::equate::irt_true::true_score_equating;
+use crate::equate::linking::{Link, LinkMethod};
+use crate::equate::workflow::neat_tables;
+use crate::equate::{link_params, CommonSelection, LinkedParams};
+use crate::exam::scores::{read_scores, ScoreColumns};
+use crate::exam::{self, Diagnostics, Location};
+use crate::irt::quadrature::Grid;
+use crate::irt::workflow::{calibrate_responses, CalibrateOptions};
+use crate::irt::{CalibrationSummary, EmOptions, Logistic, ModelKind, Priors, Responses};
+use crate::readiness::Cohort;
+use crate::report::tables;
+use crate::scale::equating::{form_tables, Equating};
+
+use super::stages::{self, score_and_fit};
+use super::{Error, Progress};
+
+/// `qbank calibrate DIR`: calibrates a data set and writes the calibration outputs.
+pub fn calibrate_dataset(
+    dir: &Path,
+    opts: &CalibrateOptions,
+    out: &Path,
+) -> Result<CalibrationSummary, Error> {
+    let (ds, _) = stages::load(dir)?;
+    let c = stages::calibrate(&ds, opts);
+    c.write(out, &ds)?;
+    Ok(c.summary)
+}
+
+/// What `qbank calibrate --matrix` needs.
+#[derive(Debug, Clone)]
+pub struct MatrixFile<'a> {
+    pub path: &'a Path,
+    pub id_column: Option<&'a str>,
+    pub weight_column: Option<&'a str>,
+    pub model: ModelKind,
+    pub scale_d: f64,
+    pub priors: Priors,
+    pub em: EmOptions,
+}
+
+/// Calibrates a wide 0/1 matrix file (one group, all items estimated) and writes the outputs.
+pub fn calibrate_matrix(m: &MatrixFile<'_>, out: &Path) -> Result<CalibrationSummary, Error> {
+    let mut diags = Diagnostics::default();
+    let wide = exam::wide::read_wide_matrix(m.path, m.id_column, m.weight_column, &mut diags)
+        .ok_or_else(|| Error::Invalid(diags.clone()))?;
+    let data = Responses::from_wide(wide);
+    let (cal, cov, mut est) = calibrate_responses(&data, m.model, m.scale_d, m.priors, &m.em);
+    let (scores, ld) = score_and_fit(&data, &cal, &mut est);
+    let summary = CalibrationSummary::of(&data, &cal, &cov, &est, m.model, None);
+    tables::write_local_dependence(out, &data, &ld)?;
+    tables::write_item_params(&out.join("item_params.csv"), &est)?;
+    tables::write_json(&out.join("calibration.json"), &summary)?;
+    tables::write_scores(out, &data, &scores)?;
+    Ok(summary)
+}
+
+/// `qbank readiness`: calibrates (as `qbank run`), builds the conversion tables and writes the
+/// readiness outputs into `out`.
+pub fn readiness(dir: &Path, out: &Path, pages: &[String], quiet: bool) -> Result<Cohort, Error> {
+    let progress = Progress::new(3, quiet);
+    progress.stage("reading and validating");
+    let (ds, _) = stages::load(dir)?;
+    stages::check_candidates(&ds, pages)?;
+    progress.stage("IRT calibration");
+    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    let ft = form_tables(&ds, &c.forms).map_err(|e| Error::scale(&ds, e))?;
+    progress.stage("readiness");
+    let r = stages::readiness(&ds, &c.forms, &ft.scale, &ft.tables);
+    r.write(out, pages)?;
+    progress.finish();
+    Ok(r.cohort)
+}
+
+/// `qbank equate DIR`: calibrates (as `qbank run`), writes the IRT conversion tables of every
+/// form and, with a classical `method`, its NEAT tables against the base form.
+pub fn equate_dataset(dir: &Path, method: Option<Method>, out: &Path) -> Result<Equating, Error> {
+    let (ds, _) = stages::load(dir)?;
+    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    c.write(out, &ds)?;
+    let eq = stages::equate(&ds, &c)?;
+    tables::write_equating(out, &eq)?;
+    if let Some(m) = method {
+        tables::write_neat_tables(out, &neat_tables(&ds, &[m]))?;
+    }
+    Ok(eq)
+}
+
+/// What `qbank link` and `qbank equate --new-params/--old-params` need.
+#[derive(Debug, Clone)]
+pub struct LinkFiles<'a> {
+    pub new_params: &'a Path,
+    pub old_params: &'a Path,
+    pub scale_d: f64,
+    pub selection: CommonSelection,
+    /// Column of the parameter files marking common items.
+    pub common_column: Option<&'a str>,
+    pub symmetric: bool,
+}
+
+/// Reads both parameter files, finds the common items and links new onto old by every method.
+pub fn read_and_link(args: &LinkFiles<'_>) -> Result<LinkedParams, Error> {
+    let mut diags = Diagnostics::default();
+    let new = exam::params::read_params(args.new_params, args.common_column, &mut diags);
+    let old = exam::params::read_params(args.old_params, args.common_column, &mut diags);
+    if diags.has_errors() {
+        return Err(Error::Invalid(diags));
+    }
+    link_params(
+        new,
+        old,
+        &args.selection,
+        args.scale_d,
+        args.symmetric,
+        &exam::display(args.new_params),
+    )
+    .map_err(Error::Invalid)
+}
+
+/// `qbank link`: links the new form's parameters onto the old form's scale by every method and
+/// writes `linking.csv` and `new_params_linked.csv` (by `method`).
+pub fn link_files(
+    args: &LinkFiles<'_>,
+    method: LinkMethod,
+    out: &Path,
+) -> Result<Vec<Link>, Error> {
+    let lp = read_and_link(args)?;
+    tables::write_links(out, &lp, &lp.link(method), args.symmetric)?;
+    Ok(lp.links)
+}
+
+/// What `qbank equate --new-scores/--old-scores` needs.
+#[derive(Debug, Clone)]
+pub struct ScoreFiles<'a> {
+    pub new_scores: &'a Path,
+    pub old_scores: &'a Path,
+    pub score_column: &'a str,
+    pub anchor_column: Option<&'a str>,
+    pub frequency_column: Option<&'a str>,
+    /// Highest possible total score (default: the highest observed in either file).
+    pub max_score: Option<usize>,
+    pub w1: f64,
+    /// Bootstrap replications and seed for standard errors.
+    pub bootstrap: Option<(usize, u64)>,
+}
+
+/// Classical equating from score files; writes the conversion into `out`.
+pub fn equate_scores(
+    args: &ScoreFiles<'_>,
+    method: Method,
+    out: &Path,
+) -> Result<Conversion, Error> {
+    let mut diags = Diagnostics::default();
+    let read = |p: &Path, d: &mut Diagnostics| {
+        read_scores(
+            p,
+            args.score_column,
+            args.anchor_column,
+            args.frequency_column,
+            d,
+        )
+    };
+    let (x, y) = (
+        read(args.new_scores, &mut diags),
+        read(args.old_scores, &mut diags),
+    );
+    for (p, s) in [(args.new_scores, &x), (args.old_scores, &y)] {
+        if s.total.is_empty() && !diags.has_errors() {
+            diags.error(Location::file(exam::display(p)), "no examinees");
+        }
+    }
+    let observed_max = x.total.iter().chain(&y.total).copied().max().unwrap_or(0) as usize;
+    let max_total = args.max_score.unwrap_or(observed_max);
+    if observed_max > max_total {
+        diags.error(
+            Location::file("--max-score"),
+            format!("a score of {observed_max} exceeds --max-score {max_total}"),
+        );
+    }
+    if diags.has_errors() {
+        return Err(Error::Invalid(diags));
+    }
+    let max_anchor = x
+        .anchor
+        .iter()
+        .chain(y.anchor.iter())
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0) as usize;
+    let sample = |s: ScoreColumns| Sample {
+        total: s.total,
+        anchor: s.anchor,
+        max_total,
+        max_anchor,
+    };
+    let (x, y) = (sample(x), sample(y));
+    let invalid = |e: crate::equate::classical::EquateError| {
+        Error::invalid(
+            Location::file(exam::display(args.new_scores)),
+            e.to_string(),
+        )
+    };
+    let mut conv = equate(&x, &y, method, args.w1).map_err(invalid)?;
+    if let Some((reps, seed)) = args.bootstrap {
+        conv.se = Some(bootstrap_se(&x, &y, method, args.w1, reps, seed).map_err(invalid)?);
+    }
+    tables::write_conversion(out, &conv)?;
+    Ok(conv)
+}
+
+/// IRT equating from parameter files: link new onto old (`link_method`), then true-score or
+/// observed-score equating (the latter in a N(0, 1) population on the old scale).
+pub fn equate_params(
+    args: &LinkFiles<'_>,
+    link_method: LinkMethod,
+    observed: bool,
+    out: &Path,
+) -> Result<Conversion, Error> {
+    let lp = read_and_link(args)?;
+    let l = lp.link(link_method);
+    let new: Vec<Logistic> = lp.new.iter().map(|r| l.transform(&lp.model(r))).collect();
+    let old: Vec<Logistic> = lp.old.iter().map(|r| lp.model(r)).collect();
+    let equivalents = if observed {
+        let grid = Grid::new(61, 6.0);
+        observed_score_equating(&new, &old, &grid.theta, &grid.normal_weights(0.0, 1.0))
+    } else {
+        true_score_equating(&new, &old)
+            .iter()
+            .map(|r| r.equivalent)
+            .collect()
+    };
+    let conv = Conversion {
+        method: format!(
+            "{} after {} linking (A = {:.6}, B = {:.6})",
+            if observed {
+                "irt observed-score"
+            } else {
+                "irt true-score"
+            },
+            l.method.as_str(),
+            l.slope,
+            l.intercept
+        ),
+        equivalents,
+        slope: None,
+        intercept: None,
+        se: None,
+        smoothing_degrees: None,
+    };
+    tables::write_conversion(out, &conv)?;
+    Ok(conv)
+}

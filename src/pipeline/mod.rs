@@ -1,0 +1,162 @@
+//! The stages of `qbank run` and the file-based commands, as compositions of library calls.
+//!
+//! Each stage is a function from inputs to a result value ([`stages`]); `qbank run` is the short
+//! sequence validate -> items -> calibrate -> equate/scale -> readiness, collected in one [`Run`]
+//! value that [`Run::write`] hands to the writer layer ([`crate::report`]). The file-based
+//! commands (link, equate from files, calibrate a matrix) are in [`commands`].
+
+pub mod commands;
+pub mod progress;
+pub mod stages;
+
+use std::path::{Path, PathBuf};
+
+use crate::classical::ItemAnalysis;
+use crate::equate::workflow::NeatTable;
+use crate::exam::{Dataset, Diagnostics, Location, Overview};
+use crate::report::files::WriteError;
+use crate::report::{self, tables};
+use crate::scale::equating::Equating;
+use crate::scale::ScaleError;
+
+pub use progress::Progress;
+pub use stages::{Calibrated, Readiness};
+
+/// Why a command stopped without results.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input has errors; the diagnostics say where.
+    #[error("{} error(s) in the input", .0.error_count())]
+    Invalid(Diagnostics),
+    /// A flag value that cannot be used.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Convert(#[from] report::convert::ConvertError),
+    #[error(transparent)]
+    Simulate(#[from] crate::simulate::SimulateError),
+}
+
+impl Error {
+    /// One input error at `location`.
+    pub fn invalid(location: Location, message: impl Into<String>) -> Error {
+        let mut d = Diagnostics::default();
+        d.error(location, message);
+        Error::Invalid(d)
+    }
+
+    /// A scale that cannot be built, reported against qbank.toml's `[scale]`.
+    pub fn scale(ds: &Dataset, e: ScaleError) -> Error {
+        Error::invalid(
+            Location::file(crate::exam::display(&ds.exam.dir.join("qbank.toml"))).column("scale"),
+            e.to_string(),
+        )
+    }
+}
+
+/// Options of the main job.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Also write the report as Markdown (`index.md`).
+    pub markdown: bool,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Candidates to write a readiness page for.
+    pub readiness_pages: Vec<String>,
+}
+
+/// Everything `qbank run` computed.
+pub struct Run {
+    pub ds: Dataset,
+    pub diags: Diagnostics,
+    pub overview: Overview,
+    pub items: ItemAnalysis,
+    pub calibrated: Calibrated,
+    pub equating: Equating,
+    pub neat: Vec<NeatTable>,
+    pub readiness: Readiness,
+}
+
+/// The main job's analyses: validate, then each stage in turn.
+pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Error> {
+    progress.stage("reading and validating");
+    let (ds, diags) = stages::load(dir)?;
+    stages::check_candidates(&ds, &opts.readiness_pages)?;
+    let overview = Overview::of(&ds, diags.warning_count());
+    progress.stage("classical item analysis");
+    let items = stages::items(&ds);
+    progress.stage("IRT calibration");
+    let calibrated = stages::calibrate(&ds, &stages::run_calibration_options());
+    progress.stage("IRT equating and linking");
+    let equating = stages::equate(&ds, &calibrated)?;
+    progress.stage("classical equating");
+    let neat = crate::equate::workflow::neat_tables(&ds, &crate::equate::workflow::NEAT_METHODS);
+    progress.stage("readiness");
+    let readiness = stages::readiness(
+        &ds,
+        &calibrated.forms,
+        &equating.summary.scale,
+        &equating.tables,
+    );
+    Ok(Run {
+        ds,
+        diags,
+        overview,
+        items,
+        calibrated,
+        equating,
+        neat,
+        readiness,
+    })
+}
+
+impl Run {
+    /// Writes every output of the run into `out`: the stage tables, the readiness pages asked
+    /// for and the report.
+    pub fn write(&self, out: &Path, opts: &RunOptions) -> Result<(), WriteError> {
+        tables::write_validation(&out.join("validation.csv"), &self.diags)?;
+        tables::write_json(&out.join("overview.json"), &self.overview)?;
+        report::item_tables::write_item_analysis(out, &self.items)?;
+        self.calibrated.write(out, &self.ds)?;
+        tables::write_equating(out, &self.equating)?;
+        tables::write_neat_tables(out, &self.neat)?;
+        self.readiness.write(out, &opts.readiness_pages)?;
+        let warnings: Vec<String> = self.diags.iter().map(|d| d.to_string()).collect();
+        let input = report::ReportInput {
+            ds: &self.ds,
+            overview: &self.overview,
+            items: &self.items,
+            calibration: &self.calibrated.result,
+            forms: &self.calibrated.forms,
+            scores: &self.calibrated.scores,
+            equating: &self.equating.summary,
+            tables: &self.equating.tables,
+            warnings: &warnings,
+            readiness: Some((&self.readiness.ctx, &self.readiness.cohort)),
+            markdown: opts.markdown,
+        };
+        report::write_report(&input, out)
+    }
+}
+
+/// `qbank run`: the analyses, then every output written into `out`.
+pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, Error> {
+    let progress = Progress::new(8, opts.quiet);
+    let run = run(dir, opts, &progress)?;
+    progress.stage("report");
+    run.write(out, opts)?;
+    progress.finish();
+    Ok(run.overview)
+}
+
+/// The default output folder of a data set: `reports/<last component of DIR>`.
+pub fn default_out(dir: &Path) -> PathBuf {
+    let name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_stem().map(|n| n.to_owned()))
+        .unwrap_or_else(|| "run".into());
+    PathBuf::from("reports").join(name)
+}

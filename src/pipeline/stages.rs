@@ -1,0 +1,161 @@
+//! The stages of `qbank run`, each a function from its inputs to a result value.
+
+use std::path::Path;
+
+use crate::classical::{analyse, default_dif, ItemAnalysis};
+use crate::exam::{self, Dataset, Diagnostics, Location};
+use crate::irt::fit::{item_fit, q3, Q3Pair, Q3_EXCESS};
+use crate::irt::scoring::{score_persons, PersonScore};
+use crate::irt::workflow::{calibrate_dataset, CalibrateOptions, CalibrationResult};
+use crate::irt::{
+    attach_fit, CalibratedForms, Calibration, CalibrationSummary, ItemEstimate, Responses,
+};
+use crate::readiness::{assess, cohort, CandidateReadiness, Cohort, Context};
+use crate::report::files::WriteError;
+use crate::report::tables;
+use crate::scale::equating::{equate_forms, Equating};
+use crate::scale::{ConversionTable, Scale};
+
+use super::Error;
+
+/// Loads and validates `dir`; on errors returns them all.
+pub fn load(dir: &Path) -> Result<(Dataset, Diagnostics), Error> {
+    let mut diags = Diagnostics::default();
+    match exam::load(dir, &mut diags) {
+        Some(ds) if !diags.has_errors() => Ok((ds, diags)),
+        _ => Err(Error::Invalid(diags)),
+    }
+}
+
+/// Every candidate asked for by `--candidate` must have attempts (checked before anything runs).
+pub fn check_candidates(ds: &Dataset, ids: &[String]) -> Result<(), Error> {
+    let mut d = Diagnostics::default();
+    for id in ids {
+        if !ds.matrix.candidate_ids.iter().any(|c| c == id) {
+            d.error(
+                Location::file(exam::display(&ds.exam.attempts_path)),
+                format!("candidate '{id}' has no attempts in the log"),
+            );
+        }
+    }
+    if d.has_errors() {
+        Err(Error::Invalid(d))
+    } else {
+        Ok(())
+    }
+}
+
+/// Classical item analysis with the default DIF comparison.
+pub fn items(ds: &Dataset) -> ItemAnalysis {
+    analyse(ds, default_dif(ds).as_ref(), &ds.exam.config.flags)
+}
+
+/// The calibration `qbank run` uses: fixed-parameter calibration when the bank has parameters,
+/// concurrent otherwise; estimated items by the 3PL.
+pub fn run_calibration_options() -> CalibrateOptions {
+    CalibrateOptions::default()
+}
+
+/// A calibrated data set with what follows from it: person scores, item fit, local dependence,
+/// the summary and the calibrated forms.
+#[derive(Debug, Clone)]
+pub struct Calibrated {
+    pub options: CalibrateOptions,
+    pub result: CalibrationResult,
+    /// Every person's scores (in `result.responses` order).
+    pub scores: Vec<PersonScore>,
+    /// Mean Q3 and the locally dependent pairs.
+    pub local_dependence: (f64, Vec<Q3Pair>),
+    pub summary: CalibrationSummary,
+    pub forms: CalibratedForms,
+}
+
+/// Calibrates a data set, scores every person and attaches item fit.
+pub fn calibrate(ds: &Dataset, opts: &CalibrateOptions) -> Calibrated {
+    let mut result = calibrate_dataset(ds, opts);
+    let (scores, local_dependence) = score_and_fit(
+        &result.responses,
+        &result.calibration,
+        &mut result.estimates,
+    );
+    let summary = result.summary(opts.model);
+    let forms = CalibratedForms::of(ds, &result);
+    Calibrated {
+        options: opts.clone(),
+        result,
+        scores,
+        local_dependence,
+        summary,
+        forms,
+    }
+}
+
+/// Scores every person, attaches item fit to the estimates and finds locally dependent pairs.
+pub fn score_and_fit(
+    data: &Responses,
+    cal: &Calibration,
+    estimates: &mut [ItemEstimate],
+) -> (Vec<PersonScore>, (f64, Vec<Q3Pair>)) {
+    let scores = score_persons(data, cal);
+    attach_fit(estimates, item_fit(data, cal, &scores));
+    let ld = q3(data, cal, &scores, 50.0, Q3_EXCESS);
+    (scores, ld)
+}
+
+impl Calibrated {
+    /// `item_params.csv`, `calibration.json`, `local_dependence.csv`, `scores.csv`,
+    /// `test_information.csv` and `summed_scores.csv`.
+    pub fn write(&self, out: &Path, ds: &Dataset) -> Result<(), WriteError> {
+        let r = &self.result;
+        tables::write_local_dependence(out, &r.responses, &self.local_dependence)?;
+        tables::write_item_params(&out.join("item_params.csv"), &r.estimates)?;
+        tables::write_json(&out.join("calibration.json"), &self.summary)?;
+        tables::write_scores(out, &r.responses, &self.scores)?;
+        tables::write_test_information(out, ds, &self.forms)
+    }
+}
+
+/// Conversion tables, observed-score equivalents, pass rates, classification and links.
+pub fn equate(ds: &Dataset, c: &Calibrated) -> Result<Equating, Error> {
+    equate_forms(ds, &c.result, &c.forms, c.options.model, &c.options.em)
+        .map_err(|e| Error::scale(ds, e))
+}
+
+/// Readiness of every candidate and the cohort figures.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    pub ctx: Context,
+    pub candidates: Vec<CandidateReadiness>,
+    pub cohort: Cohort,
+}
+
+/// Readiness of every practice candidate (see [`crate::readiness`]).
+pub fn readiness(
+    ds: &Dataset,
+    forms: &CalibratedForms,
+    scale: &Scale,
+    tables: &[ConversionTable],
+) -> Readiness {
+    let ctx = Context::of(ds, forms, scale, tables);
+    let candidates = assess(ds, &ctx);
+    let cohort = cohort(&ctx, &candidates);
+    Readiness {
+        ctx,
+        candidates,
+        cohort,
+    }
+}
+
+impl Readiness {
+    /// `readiness.csv`, `readiness_attempts.csv`, `readiness.json` and, for each id in `pages`,
+    /// `readiness/ID.html` and `readiness/ID.md`.
+    pub fn write(&self, out: &Path, pages: &[String]) -> Result<(), WriteError> {
+        crate::report::readiness::write_tables(out, &self.ctx, &self.candidates, &self.cohort)?;
+        for id in pages {
+            if let Some(c) = self.candidates.iter().find(|c| &c.candidate_id == id) {
+                crate::report::readiness::candidate_page(&self.ctx, c, &out.join("readiness"))?;
+            }
+        }
+        Ok(())
+    }
+}
