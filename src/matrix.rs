@@ -1,5 +1,5 @@
 //! The sparse response matrix that every analysis shares: a plain data structure that imports
-//! nothing from the crate; the ingest ([`crate::exam`]) fills it.
+//! nothing from the crate; the ingest (the `exam` module) fills it.
 //!
 //! Responses are stored attempt by attempt (compressed sparse rows): for attempt `k` the responses
 //! are `offsets[k]..offsets[k+1]`. Each response costs 8 bytes: the item index (`u16`), a code
