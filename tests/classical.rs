@@ -1,5 +1,6 @@
-//! Classical item analysis: reference values (LSAT6/LSAT7, ../shared/reference/README.md, to
-//! 1e-6), Mantel-Haenszel against statsmodels, planted problems in the demo, degenerate items.
+//! Classical item analysis: reference values (LSAT6/LSAT7, Bock & Lieberman 1970, statistics as
+//! printed by R mirt's itemstats, to 1e-6; tests/data/README.md), Mantel-Haenszel against
+//! statsmodels, planted problems in the demo, degenerate items.
 
 use std::path::PathBuf;
 
@@ -7,11 +8,10 @@ use qbank::classical::stats::{mantel_haenszel, test_stats};
 use qbank::classical::{analyse, DifSpec, POOLED};
 use qbank::exam::{self, config::FlagsConfig, Diagnostics};
 
+mod common;
+
 fn patterns(name: &str) -> Vec<(Vec<u8>, f64)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(name);
-    csv::Reader::from_path(path)
+    csv::Reader::from_path(common::data_path(name))
         .unwrap()
         .records()
         .map(|r| {

@@ -1,20 +1,15 @@
-//! Classical equating against Kolen & Brennan's examples (../shared/reference/README.md):
+//! Classical equating against Kolen & Brennan's (2004) examples (values in tests/data/README.md):
 //! random-groups ACT Mathematics (mean, linear, equipercentile) and the NEAT example with 36-item
 //! forms and an internal 12-item anchor (Tucker, Levine, chained linear; w1 = 0.5).
 
-use std::path::PathBuf;
-
 use qbank::equate::classical::{bootstrap_se, equate, Method, Sample};
 
-fn reference(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(name)
-}
+mod common;
+use common::data_path;
 
 fn actmath() -> (Sample, Sample) {
     let (mut fx, mut gy) = (Vec::new(), Vec::new());
-    for rec in csv::Reader::from_path(reference("actmath.csv"))
+    for rec in csv::Reader::from_path(data_path("actmath.csv"))
         .unwrap()
         .records()
     {
@@ -27,7 +22,7 @@ fn actmath() -> (Sample, Sample) {
 
 fn neat(name: &str) -> Sample {
     let (mut t, mut v) = (Vec::new(), Vec::new());
-    for rec in csv::Reader::from_path(reference(name)).unwrap().records() {
+    for rec in csv::Reader::from_path(data_path(name)).unwrap().records() {
         let r = rec.unwrap();
         t.push(r[0].parse::<u32>().unwrap());
         v.push(r[1].parse::<u32>().unwrap());
@@ -216,9 +211,9 @@ fn qbank_equate_from_score_files() {
             "36",
             "--new-scores",
         ])
-        .arg(reference("kbneat_x.csv"))
+        .arg(data_path("kbneat_x.csv"))
         .arg("--old-scores")
-        .arg(reference("kbneat_y.csv"))
+        .arg(data_path("kbneat_y.csv"))
         .arg("--out")
         .arg(out.join("neat"))
         .output()
@@ -233,7 +228,7 @@ fn qbank_equate_from_score_files() {
     // A frequency file per form: split actmath.csv into score,count files.
     for (col, name) in [(1, "x.csv"), (2, "y.csv")] {
         let mut text = String::from("score,count\n");
-        for rec in csv::Reader::from_path(reference("actmath.csv"))
+        for rec in csv::Reader::from_path(data_path("actmath.csv"))
             .unwrap()
             .records()
         {

@@ -1,17 +1,16 @@
-//! Reference tests of IRT scale linking and true-score equating on Kolen & Brennan's Table 6.5
-//! item parameters (../shared/reference/kb_table6_5_params.csv; expected values from R plink's
-//! vignette as given in ../shared/reference/README.md).
-
-use std::path::PathBuf;
+//! Reference tests of IRT scale linking and true-score equating on Kolen & Brennan's (2004)
+//! Table 6.5 item parameters (tests/data/kb_table6_5_params.csv; expected values from R plink's
+//! vignette and Kolen & Brennan pp. 191-198, as quoted in tests/data/README.md).
 
 use qbank::equate::linking::{link, CurveOptions, LinkMethod};
 use qbank::irt::{Logistic, ModelKind};
 
+mod common;
+use common::data_path;
+
 /// (form x items, form y items, anchor flags) with the scaling constant `d`.
 fn kb_params(d: f64) -> (Vec<Logistic>, Vec<Logistic>, Vec<bool>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/kb_table6_5_params.csv");
-    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let mut rdr = csv::Reader::from_path(data_path("kb_table6_5_params.csv")).unwrap();
     let (mut x, mut y, mut anchor) = (Vec::new(), Vec::new(), Vec::new());
     for rec in rdr.records() {
         let r = rec.unwrap();
@@ -170,11 +169,7 @@ fn qbank_link_on_parameter_files() {
     // The same example through the command line: parameter files with a common-item column.
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("link_cli");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut rdr = csv::Reader::from_path(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/reference/kb_table6_5_params.csv"),
-    )
-    .unwrap();
+    let mut rdr = csv::Reader::from_path(data_path("kb_table6_5_params.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     for form in ["x", "y"] {
         let mut text = String::from("item_id,a,b,c,anchor\n");
@@ -228,7 +223,7 @@ fn qbank_link_on_parameter_files() {
 fn equipercentile_reproduces_kolen_brennan_act_math() {
     // Random-groups ACT Mathematics (K&B 2014 ch. 2; README): percentile ranks of X to 0.01 and
     // unsmoothed equipercentile equivalents for x = 1..40 to 1e-4.
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/actmath.csv");
+    let path = data_path("actmath.csv");
     let (mut fx, mut gy) = (Vec::new(), Vec::new());
     for rec in csv::Reader::from_path(path).unwrap().records() {
         let r = rec.unwrap();

@@ -1,19 +1,14 @@
-//! Reference tests: qbank's MML-EM against published estimates on LSAT6 and LSAT7
-//! (../shared/reference/README.md: mirt and ltm values; Bock & Lieberman 1970 data).
-
-use std::path::PathBuf;
+//! Reference tests: qbank's MML-EM against published estimates on LSAT6 and LSAT7 (Bock &
+//! Lieberman 1970 data; R mirt's and ltm's estimates, as quoted in tests/data/README.md).
 
 use qbank::irt::{self, EmOptions, ModelKind, Priors, Responses};
 
-fn reference(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(name)
-}
+mod common;
+use common::data_path;
 
 /// The 32 response patterns with their counts.
 fn patterns(name: &str) -> Responses {
-    let mut rdr = csv::Reader::from_path(reference(name)).unwrap();
+    let mut rdr = csv::Reader::from_path(data_path(name)).unwrap();
     let mut rows = Vec::new();
     let mut w = Vec::new();
     for rec in rdr.records() {

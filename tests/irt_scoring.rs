@@ -1,9 +1,12 @@
 //! Person scoring against the Python `mirt` package (1.2.0, `fscores` with 61 quadrature points on
-//! the same item parameters: R mirt's LSAT7 2PL estimates from ../shared/reference/README.md).
+//! the same item parameters: R mirt's LSAT7 2PL estimates, as quoted in tests/data/README.md).
 //! Values computed once with: m.set_parameters(discrimination=a, difficulty=-d/a);
 //! mirt.fscores(m, patterns, method=..., n_quadpts=61).
 
 use qbank::irt::{self, scoring, EmOptions, Logistic, ModelKind, Responses};
+
+mod common;
+use common::data_path;
 
 fn lsat7_items() -> Vec<Logistic> {
     let a = [0.9876, 1.0808, 1.7075, 0.7650, 0.7357];
@@ -83,8 +86,7 @@ fn summed_score_table_is_a_distribution_with_increasing_eap() {
     // The model-implied score distribution matches LSAT7's observed one (2PL fits LSAT7; mirt's
     // M2 is not significant): observed shares of scores 0..5, counted from lsat7.csv.
     let mut observed = [0.0; 6];
-    let path =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lsat7.csv");
+    let path = data_path("lsat7.csv");
     for rec in csv::Reader::from_path(path).unwrap().records() {
         let r = rec.unwrap();
         let score: usize = (0..5).map(|i| r[i].parse::<usize>().unwrap()).sum();
@@ -117,8 +119,7 @@ fn item_fit_matches_python_mirt_on_lsat7() {
     let expected_sx2 = [4.750255, 14.452012, 1.272678, 5.236624, 0.940869];
     let expected_outfit = [0.775808, 0.736800, 0.484358, 0.855206, 0.866241];
     let expected_infit = [0.958185, 0.816007, 0.750086, 0.881425, 0.989241];
-    let path =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lsat7.csv");
+    let path = data_path("lsat7.csv");
     let mut rows = Vec::new();
     let mut w = Vec::new();
     for rec in csv::Reader::from_path(path).unwrap().records() {

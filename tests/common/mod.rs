@@ -1,4 +1,5 @@
-//! The tiny valid data set the validation and fuzz tests break, one way per test.
+//! Shared by the integration tests: the tiny valid data set the validation and fuzz tests break,
+//! one way per test; the demo run; the reference data in tests/data/.
 #![allow(dead_code)]
 
 use std::fs;
@@ -47,6 +48,14 @@ T2,C2,F2,I1,A,8,2026-01-02T10:00:00Z
 T2,C2,F2,I4,D,9,2026-01-02T10:00:00Z
 T2,C2,F2,I3,A,7,2026-01-02T10:00:00Z
 ";
+
+/// A reference data file in `tests/data/` (sources, published values and licences in
+/// tests/data/README.md).
+pub fn data_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
 
 /// A fresh copy of the fixture with `edits` (file name, new content) applied.
 pub fn fixture(name: &str, edits: &[(&str, &str)]) -> PathBuf {
