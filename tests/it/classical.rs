@@ -8,7 +8,7 @@ use qbank::classical::stats::{mantel_haenszel, test_stats};
 use qbank::classical::{analyse, DifSpec, POOLED};
 use qbank::exam::{self, config::FlagsConfig, Diagnostics};
 
-mod common;
+use crate::common;
 
 fn patterns(name: &str) -> Vec<(Vec<u8>, f64)> {
     csv::Reader::from_path(common::data_path(name))

@@ -1,6 +1,5 @@
 //! Shared by the integration tests: the tiny valid data set the validation and fuzz tests break,
 //! one way per test; the demo run; the reference data in tests/data/.
-#![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,8 +4,7 @@
 
 use qbank::equate::classical::{bootstrap_se, equate, Method, Sample};
 
-mod common;
-use common::data_path;
+use crate::common::data_path;
 
 fn actmath() -> (Sample, Sample) {
     let (mut fx, mut gy) = (Vec::new(), Vec::new());

@@ -7,8 +7,7 @@ use std::process::Command;
 
 use qbank::exam::{self, Diagnostics, Severity};
 
-mod common;
-use common::{fixture, ATTEMPTS, FORMS, ITEMS, TOML};
+use crate::common::{fixture, ATTEMPTS, FORMS, ITEMS, TOML};
 
 fn load(dir: &Path) -> (Option<exam::Dataset>, Diagnostics) {
     let mut d = Diagnostics::default();

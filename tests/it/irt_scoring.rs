@@ -5,8 +5,7 @@
 
 use qbank::irt::{self, scoring, EmOptions, Logistic, ModelKind, Responses};
 
-mod common;
-use common::data_path;
+use crate::common::data_path;
 
 fn lsat7_items() -> Vec<Logistic> {
     let a = [0.9876, 1.0808, 1.7075, 0.7650, 0.7357];

@@ -5,8 +5,7 @@
 use qbank::equate::linking::{link, CurveOptions, LinkMethod};
 use qbank::irt::{Logistic, ModelKind};
 
-mod common;
-use common::data_path;
+use crate::common::data_path;
 
 /// (form x items, form y items, anchor flags) with the scaling constant `d`.
 fn kb_params(d: f64) -> (Vec<Logistic>, Vec<Logistic>, Vec<bool>) {

@@ -3,8 +3,7 @@
 
 use qbank::irt::{self, EmOptions, ModelKind, Priors, Responses};
 
-mod common;
-use common::data_path;
+use crate::common::data_path;
 
 /// The 32 response patterns with their counts.
 fn patterns(name: &str) -> Responses {
