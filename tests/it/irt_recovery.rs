@@ -146,17 +146,13 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
         2.5 * se_mean,
         &format!("mean shift of pretest b (SE {se_mean})"),
     );
-    for i in 30..40 {
-        let z = (est[i].b - truth.items[i].b()) / est[i].se_b.unwrap();
+    for (i, (e, t)) in est.iter().zip(&truth.items).enumerate().skip(30) {
+        let z = (e.b - t.b()) / e.se_b.unwrap();
         assert_close(
             z,
             0.0,
             3.5,
-            &format!(
-                "item {i}: z of b {} against the truth {}",
-                est[i].b,
-                truth.items[i].b()
-            ),
+            &format!("item {i}: z of b {} against the truth {}", e.b, t.b()),
         );
     }
 }
