@@ -1,20 +1,21 @@
-//! Classical equating against Kolen & Brennan's examples (../shared/reference/README.md):
+//! Classical equating against Kolen & Brennan's (2004) examples (values in tests/data/README.md):
 //! random-groups ACT Mathematics (mean, linear, equipercentile) and the NEAT example with 36-item
 //! forms and an internal 12-item anchor (Tucker, Levine, chained linear; w1 = 0.5).
 
-use std::path::PathBuf;
-
 use qbank::equate::classical::{bootstrap_se, equate, Method, Sample};
 
-fn reference(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(name)
-}
+use crate::common::{assert_close, data_path};
+
+/// ACT Math (random groups) against Kolen & Brennan (tests/data/README.md: 1e-4).
+const RANDOM_GROUPS_TOL: f64 = 1e-4;
+/// NEAT linear methods against Kolen & Brennan (tests/data/README.md: 1e-3).
+const NEAT_TOL: f64 = 1e-3;
+/// A form equated with itself.
+const IDENTITY_TOL: f64 = 1e-6;
 
 fn actmath() -> (Sample, Sample) {
     let (mut fx, mut gy) = (Vec::new(), Vec::new());
-    for rec in csv::Reader::from_path(reference("actmath.csv"))
+    for rec in csv::Reader::from_path(data_path("actmath.csv"))
         .unwrap()
         .records()
     {
@@ -27,7 +28,7 @@ fn actmath() -> (Sample, Sample) {
 
 fn neat(name: &str) -> Sample {
     let (mut t, mut v) = (Vec::new(), Vec::new());
-    for rec in csv::Reader::from_path(reference(name)).unwrap().records() {
+    for rec in csv::Reader::from_path(data_path(name)).unwrap().records() {
         let r = rec.unwrap();
         t.push(r[0].parse::<u32>().unwrap());
         v.push(r[1].parse::<u32>().unwrap());
@@ -45,23 +46,25 @@ fn random_groups_mean_and_linear_match_kolen_brennan() {
     let (x, y) = actmath();
     assert_eq!((x.total.len(), y.total.len()), (4329, 4152));
     let m = equate(&x, &y, Method::Mean, 0.5).unwrap();
-    assert!((m.intercept.unwrap() - -0.8726).abs() < 1e-4 && m.slope == Some(1.0));
-    let l = equate(&x, &y, Method::Linear, 0.5).unwrap();
-    assert!(
-        (l.slope.unwrap() - 1.0886).abs() < 1e-4,
-        "slope {:?}",
-        l.slope
+    assert_close(
+        m.intercept.unwrap(),
+        -0.8726,
+        RANDOM_GROUPS_TOL,
+        "mean equating intercept",
     );
-    assert!(
-        (l.intercept.unwrap() - -2.6319).abs() < 1e-4,
-        "intercept {:?}",
-        l.intercept
+    assert_eq!(m.slope, Some(1.0));
+    let l = equate(&x, &y, Method::Linear, 0.5).unwrap();
+    assert_close(l.slope.unwrap(), 1.0886, RANDOM_GROUPS_TOL, "linear slope");
+    assert_close(
+        l.intercept.unwrap(),
+        -2.6319,
+        RANDOM_GROUPS_TOL,
+        "linear intercept",
     );
     let e = equate(&x, &y, Method::Equipercentile { smooth: None }, 0.5).unwrap();
-    // README: unsmoothed e_Y(20) = 19.1647, e_Y(21) = 20.3676.
-    assert!(
-        (e.equivalents[20] - 19.1647).abs() < 1e-4 && (e.equivalents[21] - 20.3676).abs() < 1e-4
-    );
+    // tests/data/README.md: unsmoothed e_Y(20) = 19.1647, e_Y(21) = 20.3676.
+    assert_close(e.equivalents[20], 19.1647, RANDOM_GROUPS_TOL, "e_Y(20)");
+    assert_close(e.equivalents[21], 20.3676, RANDOM_GROUPS_TOL, "e_Y(21)");
 }
 
 #[test]
@@ -75,22 +78,24 @@ fn neat_linear_methods_match_kolen_brennan() {
         (Method::ChainedLinear, 1.0213, 0.3937),
     ] {
         let c = equate(&x, &y, method, 0.5).unwrap();
-        assert!(
-            (c.slope.unwrap() - slope).abs() < 1e-3,
-            "{method:?} slope {:?} vs {slope}",
-            c.slope
+        assert_close(
+            c.slope.unwrap(),
+            slope,
+            NEAT_TOL,
+            &format!("{method:?} slope"),
         );
-        assert!(
-            (c.intercept.unwrap() - intercept).abs() < 1e-3,
-            "{method:?} intercept {:?} vs {intercept}",
-            c.intercept
+        assert_close(
+            c.intercept.unwrap(),
+            intercept,
+            NEAT_TOL,
+            &format!("{method:?} intercept"),
         );
     }
 }
 
 #[test]
 fn neat_equipercentile_methods_agree_with_the_linear_ones_in_the_middle() {
-    // No published equivalents in the reference README for these two: they must agree with the
+    // No published equivalents in tests/data/README.md for these two: they must agree with the
     // linear NEAT methods near the middle of the scale (K&B ch. 5 reports differences of a few
     // tenths there) and be monotone.
     let (x, y) = (neat("kbneat_x.csv"), neat("kbneat_y.csv"));
@@ -102,11 +107,11 @@ fn neat_equipercentile_methods_agree_with_the_linear_ones_in_the_middle() {
     ] {
         let c = equate(&x, &y, method, 0.5).unwrap();
         for raw in 10..=25 {
-            assert!(
-                (c.equivalents[raw] - reference.equivalents[raw]).abs() < 0.6,
-                "{method:?} at {raw}: {} vs {}",
+            assert_close(
                 c.equivalents[raw],
-                reference.equivalents[raw]
+                reference.equivalents[raw],
+                0.6,
+                &format!("{method:?} at {raw} against the linear method"),
             );
         }
         for w in c.equivalents.windows(2) {
@@ -126,9 +131,11 @@ fn identity_and_symmetry() {
     ] {
         let c = equate(&x, &x, method, 0.5).unwrap();
         for (raw, e) in c.equivalents.iter().enumerate().skip(1) {
-            assert!(
-                (e - raw as f64).abs() < 1e-6,
-                "{method:?} identity at {raw}: {e}"
+            assert_close(
+                *e,
+                raw as f64,
+                IDENTITY_TOL,
+                &format!("{method:?} identity at {raw}"),
             );
         }
     }
@@ -149,9 +156,11 @@ fn identity_and_symmetry() {
             .enumerate()
             .filter(|(r, _)| f[*r] > 0.0)
         {
-            assert!(
-                (e - raw as f64).abs() < 1e-6,
-                "{method:?} identity at {raw}: {e}"
+            assert_close(
+                *e,
+                raw as f64,
+                IDENTITY_TOL,
+                &format!("{method:?} identity at {raw}"),
             );
         }
     }
@@ -159,9 +168,19 @@ fn identity_and_symmetry() {
     let (x, y) = actmath();
     let f = equate(&x, &y, Method::Linear, 0.5).unwrap();
     let b = equate(&y, &x, Method::Linear, 0.5).unwrap();
-    assert!((f.slope.unwrap() * b.slope.unwrap() - 1.0).abs() < 1e-12);
+    assert_close(
+        f.slope.unwrap() * b.slope.unwrap(),
+        1.0,
+        1e-12,
+        "product of the X->Y and Y->X slopes",
+    );
     let e = f.slope.unwrap() * 17.0 + f.intercept.unwrap();
-    assert!((b.slope.unwrap() * e + b.intercept.unwrap() - 17.0).abs() < 1e-9);
+    assert_close(
+        b.slope.unwrap() * e + b.intercept.unwrap(),
+        17.0,
+        1e-9,
+        "17 equated to Y and back",
+    );
 }
 
 #[test]
@@ -179,11 +198,16 @@ fn presmoothing_keeps_moments_and_aic_picks_a_degree() {
                 .map(|(s, v)| v * (s as f64).powi(k))
                 .sum::<f64>()
         };
-        assert!((m(&p) - m(&f)).abs() < 1e-6 * m(&f), "moment {k}");
+        assert_close(m(&p), m(&f), 1e-6 * m(&f), &format!("smoothed moment {k}"));
     }
     let unsmoothed = equate(&x, &y, Method::Equipercentile { smooth: None }, 0.5).unwrap();
     for raw in 5..=35 {
-        assert!((c.equivalents[raw] - unsmoothed.equivalents[raw]).abs() < 0.5);
+        assert_close(
+            c.equivalents[raw],
+            unsmoothed.equivalents[raw],
+            0.5,
+            &format!("presmoothed vs unsmoothed at {raw}"),
+        );
     }
 }
 
@@ -195,7 +219,7 @@ fn bootstrap_standard_errors_are_seeded_and_sensible() {
     assert_eq!(a, b, "same seed, same SEs");
     // Analytic SE of linear equating at the mean (K&B eq. 7.x, normal scores) is about
     // sqrt(sigma_Y^2 (1/N_X + 1/N_Y)) = 8.94 * sqrt(1/4329 + 1/4152) = 0.194.
-    assert!((a[20] - 0.194).abs() < 0.05, "SE at 20: {}", a[20]);
+    assert_close(a[20], 0.194, 0.05, "bootstrap SE at 20");
     assert!(a[0] > a[20] && a[40] > a[20], "SEs grow away from the mean");
 }
 
@@ -216,9 +240,9 @@ fn qbank_equate_from_score_files() {
             "36",
             "--new-scores",
         ])
-        .arg(reference("kbneat_x.csv"))
+        .arg(data_path("kbneat_x.csv"))
         .arg("--old-scores")
-        .arg(reference("kbneat_y.csv"))
+        .arg(data_path("kbneat_y.csv"))
         .arg("--out")
         .arg(out.join("neat"))
         .output()
@@ -226,14 +250,22 @@ fn qbank_equate_from_score_files() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let conv: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("neat/equating.json")).unwrap()).unwrap();
-    assert!(
-        (conv["slope"].as_f64().unwrap() - 1.0086).abs() < 1e-3
-            && (conv["intercept"].as_f64().unwrap() - 0.2912).abs() < 1e-3
+    assert_close(
+        conv["slope"].as_f64().unwrap(),
+        1.0086,
+        NEAT_TOL,
+        "qbank equate: Levine true-score slope",
+    );
+    assert_close(
+        conv["intercept"].as_f64().unwrap(),
+        0.2912,
+        NEAT_TOL,
+        "qbank equate: Levine true-score intercept",
     );
     // A frequency file per form: split actmath.csv into score,count files.
     for (col, name) in [(1, "x.csv"), (2, "y.csv")] {
         let mut text = String::from("score,count\n");
-        for rec in csv::Reader::from_path(reference("actmath.csv"))
+        for rec in csv::Reader::from_path(data_path("actmath.csv"))
             .unwrap()
             .records()
         {

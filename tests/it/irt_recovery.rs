@@ -4,6 +4,8 @@
 use qbank::irt::{self, EmOptions, ModelKind, Priors};
 use qbank::simulate::{respond, simulate_matrix};
 
+use crate::common::assert_close;
+
 struct Recovery {
     bias_b: f64,
     rmse_b: f64,
@@ -64,19 +66,19 @@ fn twopl_recovers_the_truth() {
     let mut coverage = Vec::new();
     for seed in [11, 12, 13] {
         let r = recover(ModelKind::TwoPL, seed);
-        assert!(r.bias_b.abs() < 0.03, "bias of b {}", r.bias_b);
+        assert_close(r.bias_b, 0.0, 0.03, &format!("seed {seed}: bias of b"));
         // The SEs describe the actual error: RMSE within 25 % of the mean SE.
-        assert!(
-            (r.rmse_b / r.mean_se_b - 1.0).abs() < 0.25,
-            "RMSE b {} vs SE {}",
-            r.rmse_b,
-            r.mean_se_b
+        assert_close(
+            r.rmse_b / r.mean_se_b,
+            1.0,
+            0.25,
+            &format!("seed {seed}: RMSE of b / mean SE of b"),
         );
-        assert!(
-            (r.rmse_a / r.mean_se_a - 1.0).abs() < 0.25,
-            "RMSE a {} vs SE {}",
-            r.rmse_a,
-            r.mean_se_a
+        assert_close(
+            r.rmse_a / r.mean_se_a,
+            1.0,
+            0.25,
+            &format!("seed {seed}: RMSE of a / mean SE of a"),
         );
         coverage.push((r.coverage_a + r.coverage_b) / 2.0);
     }
@@ -90,7 +92,7 @@ fn threepl_recovers_the_truth() {
     for seed in [21, 22] {
         let r = recover(ModelKind::ThreePL, seed);
         // The Beta(5, 17) prior on c pulls b slightly; the bias stays small against the SE.
-        assert!(r.bias_b.abs() < 0.06, "bias of b {}", r.bias_b);
+        assert_close(r.bias_b, 0.0, 0.06, &format!("seed {seed}: bias of b"));
         assert!(
             r.rmse_b < 1.5 * r.mean_se_b + 0.02,
             "RMSE b {} vs SE {}",
@@ -129,16 +131,8 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
     let cal = irt::calibrate(&data, items, fixed, &opts);
     let cov = irt::covariance(&data, &cal);
     let est = irt::item_estimates(&data, &cal, &cov);
-    assert!(
-        (cal.latent[0].mean - 0.5).abs() < 0.05,
-        "cohort mean {}",
-        cal.latent[0].mean
-    );
-    assert!(
-        (cal.latent[0].sd - 1.2).abs() < 0.05,
-        "cohort SD {}",
-        cal.latent[0].sd
-    );
+    assert_close(cal.latent[0].mean, 0.5, 0.05, "cohort mean");
+    assert_close(cal.latent[0].sd, 1.2, 0.05, "cohort SD");
     let shift: f64 = (30..40).map(|i| est[i].b - truth.items[i].b()).sum::<f64>() / 10.0;
     let se_mean = (30..40)
         .map(|i| est[i].se_b.unwrap().powi(2))
@@ -146,17 +140,19 @@ fn fixed_parameter_calibration_puts_pretest_items_on_the_bank_scale() {
         .sqrt()
         / 10.0;
     eprintln!("FPC: shift of pretest b {shift:+.4} (SE of the mean {se_mean:.4})");
-    assert!(
-        shift.abs() < 2.5 * se_mean,
-        "pretest b shifted by {shift} (SE {se_mean})"
+    assert_close(
+        shift,
+        0.0,
+        2.5 * se_mean,
+        &format!("mean shift of pretest b (SE {se_mean})"),
     );
-    for i in 30..40 {
-        let z = (est[i].b - truth.items[i].b()) / est[i].se_b.unwrap();
-        assert!(
-            z.abs() < 3.5,
-            "item {i}: b {} vs truth {} (z {z})",
-            est[i].b,
-            truth.items[i].b()
+    for (i, (e, t)) in est.iter().zip(&truth.items).enumerate().skip(30) {
+        let z = (e.b - t.b()) / e.se_b.unwrap();
+        assert_close(
+            z,
+            0.0,
+            3.5,
+            &format!("item {i}: z of b {} against the truth {}", e.b, t.b()),
         );
     }
 }
@@ -189,8 +185,8 @@ fn concurrent_calibration_recovers_group_differences() {
     assert_eq!(cal.termination, irt::Termination::Converged);
     let g = &cal.latent[1];
     eprintln!("group 2: mean {:.3} sd {:.3}", g.mean, g.sd);
-    assert!((g.mean - 0.4).abs() < 0.08, "mean {}", g.mean);
-    assert!((g.sd - 0.8).abs() < 0.08, "sd {}", g.sd);
+    assert_close(g.mean, 0.4, 0.08, "group 2 mean");
+    assert_close(g.sd, 0.8, 0.08, "group 2 SD");
     let cov = irt::covariance(&data, &cal);
     let est = irt::item_estimates(&data, &cal, &cov);
     let rmse = (est
@@ -245,7 +241,13 @@ fn empirical_histogram_follows_a_skewed_cohort() {
             "EH {eh}: mean {:.3} sd {:.3} (true {m:.3} {sd:.3}), logLik {:.2}, {} cycles",
             cal.latent[0].mean, cal.latent[0].sd, cal.loglik, cal.iterations
         );
-        assert!((cal.latent[0].mean - m).abs() < 0.05 && (cal.latent[0].sd - sd).abs() < 0.06);
+        assert_close(
+            cal.latent[0].mean,
+            m,
+            0.05,
+            &format!("EH {eh}: cohort mean"),
+        );
+        assert_close(cal.latent[0].sd, sd, 0.06, &format!("EH {eh}: cohort SD"));
         lls.push(cal.loglik);
     }
     assert!(

@@ -10,6 +10,8 @@ use qbank::irt::scoring::{lord_wingersky, score_persons};
 use qbank::irt::{self, EmOptions, Logistic, ModelKind, Priors, Responses};
 use qbank::simulate::simulate_matrix;
 
+use crate::common::assert_close;
+
 fn cases(default: u32) -> ProptestConfig {
     ProptestConfig {
         cases: std::env::var("PROPTEST_CASES")
@@ -47,7 +49,7 @@ proptest! {
         let mut probs = [0.0; 2];
         irt::model::ItemModel::probs(&m, theta, &mut probs);
         prop_assert!(probs.iter().all(|&q| q > 0.0 && q < 1.0), "{probs:?}");
-        prop_assert!((probs[0] + probs[1] - 1.0).abs() < 1e-12);
+        assert_close(probs[0] + probs[1], 1.0, 1e-12, "P(wrong) + P(right)");
         let info = m.information(theta);
         prop_assert!(info.is_finite() && info >= 0.0, "I = {info}");
     }
@@ -58,7 +60,7 @@ proptest! {
         for dist in lord_wingersky(&items, &theta) {
             prop_assert_eq!(dist.len(), items.len() + 1);
             prop_assert!(dist.iter().all(|&p| (0.0..=1.0 + 1e-12).contains(&p)));
-            prop_assert!((dist.iter().sum::<f64>() - 1.0).abs() < 1e-10);
+            assert_close(dist.iter().sum::<f64>(), 1.0, 1e-10, "sum of the score distribution");
         }
     }
 
@@ -83,7 +85,8 @@ proptest! {
     fn linking_a_form_to_itself_is_the_identity(items in form(3..30)) {
         for method in [LinkMethod::MeanMean, LinkMethod::MeanSigma, LinkMethod::Haebara, LinkMethod::StockingLord] {
             let l = link(&items, &items, method, &CurveOptions::default()).unwrap();
-            prop_assert!((l.slope - 1.0).abs() < 1e-6 && l.intercept.abs() < 1e-6, "{method:?}: {l:?}");
+            assert_close(l.slope, 1.0, 1e-6, &format!("{method:?} onto itself: A"));
+            assert_close(l.intercept, 0.0, 1e-6, &format!("{method:?} onto itself: B"));
         }
     }
 }

@@ -3,8 +3,9 @@
 //! file, never a panic. Inputs are the tiny valid fixture with random edits (byte flips, inserted
 //! delimiters, quotes and line breaks, duplicated or truncated lines) or wholly random bytes.
 //! Cases per property: 64 by default (fast in CI); `PROPTEST_CASES=N` for longer runs. Failing
-//! inputs shrink and are kept in proptest-regressions/ as regression fixtures; tests/fuzz_corpus/
-//! holds the interesting inputs found so far, re-checked on every run.
+//! inputs shrink and their seeds are kept in tests/proptest-regressions/fuzz_ingest.txt (proptest's
+//! default place for this module: beside tests/it/, the folder holding main.rs), re-run before any
+//! new case; tests/fuzz_corpus/ holds the interesting inputs found so far, re-checked on every run.
 
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -13,8 +14,7 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use qbank::exam::{self, Diagnostics, Severity};
 
-mod common;
-use common::{fixture, ATTEMPTS, FORMS, ITEMS, TOML};
+use crate::common::{fixture, ATTEMPTS, FORMS, ITEMS, TOML};
 
 const FILES: [&str; 5] = [
     "qbank.toml",

@@ -1,5 +1,5 @@
-//! The tiny valid data set the validation and fuzz tests break, one way per test.
-#![allow(dead_code)]
+//! Shared by the integration tests: the tiny valid data set the validation and fuzz tests break,
+//! one way per test; the demo run; the reference data in tests/data/; the tolerance check.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -47,6 +47,25 @@ T2,C2,F2,I1,A,8,2026-01-02T10:00:00Z
 T2,C2,F2,I4,D,9,2026-01-02T10:00:00Z
 T2,C2,F2,I3,A,7,2026-01-02T10:00:00Z
 ";
+
+/// The tests' one tolerance check: `|actual - expected| < tol`, strictly (as every check was
+/// written before this helper), and never for NaN; on failure it names `what` and both values.
+#[track_caller]
+pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
+    let diff = (actual - expected).abs();
+    assert!(
+        diff < tol,
+        "{what}: {actual} vs expected {expected} (off by {diff:e}; tolerance {tol:e})"
+    );
+}
+
+/// A reference data file in `tests/data/` (sources, published values and licences in
+/// tests/data/README.md).
+pub fn data_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
 
 /// A fresh copy of the fixture with `edits` (file name, new content) applied.
 pub fn fixture(name: &str, edits: &[(&str, &str)]) -> PathBuf {
@@ -106,4 +125,13 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn assert_close_is_strict_and_fails_on_nan() {
+    use std::panic::catch_unwind;
+    assert_close(1.0, 1.0 + 1e-7, 1e-6, "inside the tolerance");
+    assert!(catch_unwind(|| assert_close(1.0, 1.5, 0.5, "at the tolerance")).is_err());
+    assert!(catch_unwind(|| assert_close(f64::NAN, 1.0, 1.0, "NaN")).is_err());
+    assert!(catch_unwind(|| assert_close(1.0, 1.0, f64::NAN, "NaN tolerance")).is_err());
 }

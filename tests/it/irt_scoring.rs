@@ -1,9 +1,11 @@
 //! Person scoring against the Python `mirt` package (1.2.0, `fscores` with 61 quadrature points on
-//! the same item parameters: R mirt's LSAT7 2PL estimates from ../shared/reference/README.md).
+//! the same item parameters: R mirt's LSAT7 2PL estimates, as quoted in tests/data/README.md).
 //! Values computed once with: m.set_parameters(discrimination=a, difficulty=-d/a);
 //! mirt.fscores(m, patterns, method=..., n_quadpts=61).
 
 use qbank::irt::{self, scoring, EmOptions, Logistic, ModelKind, Responses};
+
+use crate::common::{assert_close, data_path};
 
 fn lsat7_items() -> Vec<Logistic> {
     let a = [0.9876, 1.0808, 1.7075, 0.7650, 0.7357];
@@ -29,8 +31,11 @@ fn scores(patterns: &[[u8; 5]]) -> Vec<scoring::PersonScore> {
     scoring::score_persons(&data, &cal)
 }
 
-/// Tolerance: both use 61 rectangular points on [-6, 6]; differences come from convergence only.
-const TOL: f64 = 1e-3;
+/// Person scores against Python mirt: both use 61 rectangular points on [-6, 6]; differences come
+/// from convergence only.
+const PY_MIRT_SCORE_TOL: f64 = 1e-3;
+/// Item-fit statistics (S-X2, infit, outfit) against Python mirt.
+const PY_MIRT_FIT_TOL: f64 = 0.01;
 
 #[test]
 fn eap_map_ml_match_python_mirt() {
@@ -48,19 +53,16 @@ fn eap_map_ml_match_python_mirt() {
         (0.727181, 0.800932, 0.638146, 0.803521, 6.0),
     ];
     let ml_se = [f64::INFINITY, 0.836995, 0.874102, f64::INFINITY];
-    for ((s, e), se) in scores(&patterns).iter().zip(expected).zip(ml_se) {
-        assert!((s.eap - e.0).abs() < TOL, "EAP {} vs {}", s.eap, e.0);
-        assert!((s.psd - e.1).abs() < TOL, "PSD {} vs {}", s.psd, e.1);
-        assert!((s.map - e.2).abs() < TOL, "MAP {} vs {}", s.map, e.2);
-        assert!(
-            (s.map_se - e.3).abs() < TOL,
-            "MAP SE {} vs {}",
-            s.map_se,
-            e.3
-        );
-        assert!((s.ml - e.4).abs() < TOL, "ML {} vs {}", s.ml, e.4);
+    let scored = scores(&patterns);
+    for (((s, e), se), pattern) in scored.iter().zip(expected).zip(ml_se).zip(patterns) {
+        let of = |what: &str| format!("{what} of {pattern:?} (mirt)");
+        assert_close(s.eap, e.0, PY_MIRT_SCORE_TOL, &of("EAP"));
+        assert_close(s.psd, e.1, PY_MIRT_SCORE_TOL, &of("PSD"));
+        assert_close(s.map, e.2, PY_MIRT_SCORE_TOL, &of("MAP"));
+        assert_close(s.map_se, e.3, PY_MIRT_SCORE_TOL, &of("MAP SE"));
+        assert_close(s.ml, e.4, PY_MIRT_SCORE_TOL, &of("ML"));
         if se.is_finite() {
-            assert!((s.ml_se - se).abs() < TOL, "ML SE {} vs {se}", s.ml_se);
+            assert_close(s.ml_se, se, PY_MIRT_SCORE_TOL, &of("ML SE"));
             assert!(s.ml_flag.is_none());
         } else {
             assert!(s.ml_flag.is_some(), "an extreme pattern is flagged");
@@ -76,26 +78,30 @@ fn summed_score_table_is_a_distribution_with_increasing_eap() {
     let w = grid.normal_weights(0.0, 1.0);
     let t = scoring::summed_score_table(&items, &grid.theta, &w);
     assert_eq!(t.len(), 6);
-    assert!((t.iter().map(|r| r.probability).sum::<f64>() - 1.0).abs() < 1e-12);
+    assert_close(
+        t.iter().map(|r| r.probability).sum::<f64>(),
+        1.0,
+        1e-12,
+        "sum of summed-score probabilities",
+    );
     for r in t.windows(2) {
         assert!(r[1].eap > r[0].eap);
     }
     // The model-implied score distribution matches LSAT7's observed one (2PL fits LSAT7; mirt's
     // M2 is not significant): observed shares of scores 0..5, counted from lsat7.csv.
     let mut observed = [0.0; 6];
-    let path =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lsat7.csv");
+    let path = data_path("lsat7.csv");
     for rec in csv::Reader::from_path(path).unwrap().records() {
         let r = rec.unwrap();
         let score: usize = (0..5).map(|i| r[i].parse::<usize>().unwrap()).sum();
         observed[score] += r[5].parse::<f64>().unwrap() / 1000.0;
     }
     for (r, o) in t.iter().zip(observed) {
-        assert!(
-            (r.probability - o).abs() < 0.01,
-            "score {}: {} vs observed {o}",
-            r.score,
-            r.probability
+        assert_close(
+            r.probability,
+            o,
+            0.01,
+            &format!("model vs observed share of score {}", r.score),
         );
     }
 }
@@ -106,7 +112,8 @@ fn a_person_with_no_responses_gets_the_prior() {
     let items = vec![Logistic::new(ModelKind::TwoPL, 1.0, 0.0, 0.0, 1.0)];
     let cal = irt::calibrate(&data, items, vec![true], &EmOptions::default());
     let s = &scoring::score_persons(&data, &cal)[0];
-    assert!(s.eap.abs() < 1e-9 && (s.psd - 1.0).abs() < 1e-3);
+    assert_close(s.eap, 0.0, 1e-9, "EAP with no responses");
+    assert_close(s.psd, 1.0, 1e-3, "PSD with no responses");
     assert!(s.ml_flag.is_some());
 }
 
@@ -117,8 +124,7 @@ fn item_fit_matches_python_mirt_on_lsat7() {
     let expected_sx2 = [4.750255, 14.452012, 1.272678, 5.236624, 0.940869];
     let expected_outfit = [0.775808, 0.736800, 0.484358, 0.855206, 0.866241];
     let expected_infit = [0.958185, 0.816007, 0.750086, 0.881425, 0.989241];
-    let path =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/lsat7.csv");
+    let path = data_path("lsat7.csv");
     let mut rows = Vec::new();
     let mut w = Vec::new();
     for rec in csv::Reader::from_path(path).unwrap().records() {
@@ -134,26 +140,31 @@ fn item_fit_matches_python_mirt_on_lsat7() {
     let fit = irt::fit::item_fit(&data, &cal, &scores);
     for (i, f) in fit.iter().enumerate() {
         assert_eq!(f.df, 2, "item {i}");
-        assert!(
-            (f.s_x2 - expected_sx2[i]).abs() < 0.01,
-            "item {i}: S-X2 {} vs mirt {}",
+        assert_close(
             f.s_x2,
-            expected_sx2[i]
+            expected_sx2[i],
+            PY_MIRT_FIT_TOL,
+            &format!("item {i}: S-X2 (mirt)"),
         );
-        assert!(
-            (f.outfit - expected_outfit[i]).abs() < 0.01,
-            "item {i}: outfit {} vs mirt {}",
+        assert_close(
             f.outfit,
-            expected_outfit[i]
+            expected_outfit[i],
+            PY_MIRT_FIT_TOL,
+            &format!("item {i}: outfit (mirt)"),
         );
-        assert!(
-            (f.infit - expected_infit[i]).abs() < 0.01,
-            "item {i}: infit {} vs mirt {}",
+        assert_close(
             f.infit,
-            expected_infit[i]
+            expected_infit[i],
+            PY_MIRT_FIT_TOL,
+            &format!("item {i}: infit (mirt)"),
         );
     }
-    assert!((fit[1].p_value - 0.000727).abs() < 1e-4);
+    assert_close(
+        fit[1].p_value,
+        0.000727,
+        1e-4,
+        "item 1: S-X2 p-value (mirt)",
+    );
 }
 
 #[test]

@@ -7,8 +7,7 @@ use std::process::Command;
 
 use qbank::exam::{self, Diagnostics, Severity};
 
-mod common;
-use common::{fixture, ATTEMPTS, FORMS, ITEMS, TOML};
+use crate::common::{assert_close, fixture, ATTEMPTS, FORMS, ITEMS, TOML};
 
 fn load(dir: &Path) -> (Option<exam::Dataset>, Diagnostics) {
     let mut d = Diagnostics::default();
@@ -469,7 +468,14 @@ fn parquet_attempt_log_reads_like_csv() {
     let ds = ds.unwrap_or_else(|| panic!("{}", d.render()));
     assert_eq!(ds.matrix.n_responses(), 6);
     assert_eq!(ds.matrix.raw_score(0), 2);
-    assert!((ds.matrix.responses(0).next().unwrap().seconds - 10.0).abs() < 1e-6);
+    // Seconds are f32; near 10 the f32 difference is exact, so the check in f64 admits the same
+    // values as the f32 one did.
+    assert_close(
+        f64::from(ds.matrix.responses(0).next().unwrap().seconds),
+        10.0,
+        1e-6,
+        "seconds of T1's first response",
+    );
 }
 
 #[test]

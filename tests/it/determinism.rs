@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-mod common;
+use crate::common;
 
 fn run(threads: &str, out: &Path) {
     common::run_demo(out, "C000002", Some(threads));

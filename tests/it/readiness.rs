@@ -9,6 +9,8 @@ use qbank::irt::workflow::{calibrate_dataset, CalibrateOptions};
 use qbank::readiness::{assess, cohort, CandidateReadiness, Context};
 use qbank::simulate::{simulate, SimConfig};
 
+use crate::common::assert_close;
+
 fn assessed(dir: &Path) -> (Context, Vec<CandidateReadiness>) {
     let mut diags = qbank::exam::Diagnostics::default();
     let ds = qbank::exam::load(dir, &mut diags).unwrap_or_else(|| panic!("{diags:?}"));
@@ -72,9 +74,11 @@ fn p_pass_is_calibrated_and_a_diagnostic_is_less_precise() {
         let obs = pass as f64 / m as f64;
         let se = (pred * (1.0 - pred) / m as f64).sqrt();
         eprintln!("bin {k}: {m} attempts, predicted {pred:.3}, observed {obs:.3} (SE {se:.3})");
-        assert!(
-            (obs - pred).abs() <= 3.0 * se + 0.03,
-            "bin {k}: predicted {pred:.3}, observed {obs:.3} of {m}"
+        assert_close(
+            obs,
+            pred,
+            3.0 * se + 0.03,
+            &format!("bin {k}: observed pass share of {m} against the predicted"),
         );
         checked += 1;
     }

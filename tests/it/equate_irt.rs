@@ -1,17 +1,24 @@
-//! Reference tests of IRT scale linking and true-score equating on Kolen & Brennan's Table 6.5
-//! item parameters (../shared/reference/kb_table6_5_params.csv; expected values from R plink's
-//! vignette as given in ../shared/reference/README.md).
-
-use std::path::PathBuf;
+//! Reference tests of IRT scale linking and true-score equating on Kolen & Brennan's (2004)
+//! Table 6.5 item parameters (tests/data/kb_table6_5_params.csv; expected values from R plink's
+//! vignette and Kolen & Brennan pp. 191-198, as quoted in tests/data/README.md).
 
 use qbank::equate::linking::{link, CurveOptions, LinkMethod};
 use qbank::irt::{Logistic, ModelKind};
 
+use crate::common::{assert_close, data_path};
+
+/// Linking constants A and B against plink (tests/data/README.md: 1e-4).
+const PLINK_TOL: f64 = 1e-4;
+/// True-score equivalents against the published/recomputed table (tests/data/README.md: 1e-3).
+const TRUE_SCORE_TOL: f64 = 1e-3;
+/// Unsmoothed equipercentile equivalents of ACT Math (tests/data/README.md: 1e-4).
+const EQUIPERCENTILE_TOL: f64 = 1e-4;
+/// Percentile ranks of ACT Math, published to 2 decimals.
+const PERCENTILE_RANK_TOL: f64 = 0.0051;
+
 /// (form x items, form y items, anchor flags) with the scaling constant `d`.
 fn kb_params(d: f64) -> (Vec<Logistic>, Vec<Logistic>, Vec<bool>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/kb_table6_5_params.csv");
-    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let mut rdr = csv::Reader::from_path(data_path("kb_table6_5_params.csv")).unwrap();
     let (mut x, mut y, mut anchor) = (Vec::new(), Vec::new(), Vec::new());
     for rec in rdr.records() {
         let r = rec.unwrap();
@@ -39,7 +46,7 @@ fn common(skip27: bool, d: f64) -> (Vec<Logistic>, Vec<Logistic>) {
 #[test]
 fn kolen_brennan_linking_constants_match_plink() {
     // plink: 40 points on [-4, 4], equal weights, non-symmetric, D = 1 (plink's default, applied
-    // to the BILOG parameters as given), population SDs (README).
+    // to the BILOG parameters as given), population SDs (tests/data/README.md).
     let (new, old) = common(false, 1.0);
     assert_eq!(new.len(), 12);
     let expected = [
@@ -50,16 +57,8 @@ fn kolen_brennan_linking_constants_match_plink() {
     ];
     for (method, a, b) in expected {
         let l = link(&new, &old, method, &CurveOptions::default()).unwrap();
-        assert!(
-            (l.slope - a).abs() < 1e-4,
-            "{method:?} A {} vs plink {a}",
-            l.slope
-        );
-        assert!(
-            (l.intercept - b).abs() < 1e-4,
-            "{method:?} B {} vs plink {b}",
-            l.intercept
-        );
+        assert_close(l.slope, a, PLINK_TOL, &format!("{method:?} A (plink)"));
+        assert_close(l.intercept, b, PLINK_TOL, &format!("{method:?} B (plink)"));
     }
 }
 
@@ -73,10 +72,9 @@ fn linking_a_form_to_itself_is_the_identity() {
                 ..CurveOptions::default()
             };
             let l = link(&old, &old, method, &opts).unwrap();
-            assert!(
-                (l.slope - 1.0).abs() < 1e-8 && l.intercept.abs() < 1e-8,
-                "{method:?}: {l:?}"
-            );
+            let what = format!("{method:?} sym {symmetric} onto itself");
+            assert_close(l.slope, 1.0, 1e-8, &format!("{what}: A"));
+            assert_close(l.intercept, 0.0, 1e-8, &format!("{what}: B"));
         }
     }
 }
@@ -98,10 +96,9 @@ fn symmetric_criteria_recover_a_known_transformation() {
                 ..CurveOptions::default()
             };
             let l = link(&new, &old, method, &opts).unwrap();
-            assert!(
-                (l.slope - 0.8).abs() < 1e-7 && (l.intercept - 0.3).abs() < 1e-7,
-                "{method:?} sym {symmetric}: {l:?}"
-            );
+            let what = format!("{method:?} sym {symmetric}");
+            assert_close(l.slope, 0.8, 1e-7, &format!("{what}: A"));
+            assert_close(l.intercept, 0.3, 1e-7, &format!("{what}: B"));
         }
     }
 }
@@ -124,12 +121,11 @@ fn kb_linked() -> (Vec<Logistic>, Vec<Logistic>, qbank::equate::linking::Link) {
 #[test]
 fn kolen_brennan_true_score_equating() {
     // K&B pp. 191-198 / plink vignette: D = 1.7, item 27 left out of the common items, X linked
-    // onto Y by mean/sigma (A = 1.176075, B = -0.504188); README values, checked to 1e-3.
+    // onto Y by mean/sigma (A = 1.176075, B = -0.504188); tests/data/README.md values, checked
+    // to 1e-3.
     let (x_on_y, y, l) = kb_linked();
-    assert!(
-        (l.slope - 1.176075).abs() < 1e-5 && (l.intercept - -0.504188).abs() < 1e-5,
-        "{l:?}"
-    );
+    assert_close(l.slope, 1.176075, 1e-5, "mean/sigma A without item 27");
+    assert_close(l.intercept, -0.504188, 1e-5, "mean/sigma B without item 27");
     let rows = qbank::equate::irt_true::true_score_equating(&x_on_y, &y);
     let expected = [
         0.0000, 0.8880, 1.7760, 2.6641, 3.5521, 4.4401, 5.3281, 6.1341, 7.1866, 8.3964, 9.6236,
@@ -139,11 +135,11 @@ fn kolen_brennan_true_score_equating() {
     ];
     assert_eq!(rows.len(), 37);
     for (r, e) in rows.iter().zip(expected) {
-        assert!(
-            (r.equivalent - e).abs() < 1e-3,
-            "raw {}: {} vs {e}",
-            r.raw,
-            r.equivalent
+        assert_close(
+            r.equivalent,
+            e,
+            TRUE_SCORE_TOL,
+            &format!("true-score equivalent of raw {}", r.raw),
         );
     }
     for w in rows.windows(2) {
@@ -156,11 +152,11 @@ fn true_score_equating_of_a_form_with_itself_is_the_identity() {
     let (x, _, _) = kb_params(1.7);
     let rows = qbank::equate::irt_true::true_score_equating(&x, &x);
     for r in rows {
-        assert!(
-            (r.equivalent - r.raw as f64).abs() < 1e-9,
-            "raw {}: {}",
-            r.raw,
-            r.equivalent
+        assert_close(
+            r.equivalent,
+            r.raw as f64,
+            1e-9,
+            &format!("identity at raw {}", r.raw),
         );
     }
 }
@@ -170,11 +166,7 @@ fn qbank_link_on_parameter_files() {
     // The same example through the command line: parameter files with a common-item column.
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("link_cli");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut rdr = csv::Reader::from_path(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/reference/kb_table6_5_params.csv"),
-    )
-    .unwrap();
+    let mut rdr = csv::Reader::from_path(data_path("kb_table6_5_params.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     for form in ["x", "y"] {
         let mut text = String::from("item_id,a,b,c,anchor\n");
@@ -226,9 +218,9 @@ fn qbank_link_on_parameter_files() {
 
 #[test]
 fn equipercentile_reproduces_kolen_brennan_act_math() {
-    // Random-groups ACT Mathematics (K&B 2014 ch. 2; README): percentile ranks of X to 0.01 and
-    // unsmoothed equipercentile equivalents for x = 1..40 to 1e-4.
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/actmath.csv");
+    // Random-groups ACT Mathematics (K&B 2014 ch. 2; tests/data/README.md): percentile ranks of X
+    // to 0.01 and unsmoothed equipercentile equivalents for x = 1..40 to 1e-4.
+    let path = data_path("actmath.csv");
     let (mut fx, mut gy) = (Vec::new(), Vec::new());
     for rec in csv::Reader::from_path(path).unwrap().records() {
         let r = rec.unwrap();
@@ -245,7 +237,7 @@ fn equipercentile_reproduces_kolen_brennan_act_math() {
     ];
     for (x, p) in pr.iter().enumerate() {
         let ours = qbank::equate::equipercentile::percentile_rank(&f, x);
-        assert!((ours - p).abs() < 0.0051, "PR({x}) {ours} vs {p}");
+        assert_close(ours, *p, PERCENTILE_RANK_TOL, &format!("PR({x})"));
     }
     let e = [
         0.9796, 1.6462, 2.2856, 2.8932, 3.6205, 4.4997, 5.5148, 6.3124, 7.2242, 8.1607, 9.1827,
@@ -255,11 +247,7 @@ fn equipercentile_reproduces_kolen_brennan_act_math() {
     ];
     let ours = qbank::equate::equipercentile::equipercentile(&fx, &gy);
     for (x, want) in (1..=40).zip(e) {
-        assert!(
-            (ours[x] - want).abs() < 1e-4,
-            "e_Y({x}) {} vs {want}",
-            ours[x]
-        );
+        assert_close(ours[x], want, EQUIPERCENTILE_TOL, &format!("e_Y({x})"));
     }
 }
 
@@ -268,18 +256,18 @@ fn irt_observed_score_equating_of_kolen_brennan_forms() {
     // On the Table 6.5 forms linked as above (N(0, 1) synthetic population), observed-score
     // equivalents stay within 0.3 of the true-score ones between raw 10 and 33 (the methods part
     // near the guessing floor and the top), the table is monotone, and a form equated with itself
-    // is the identity. (No published IRT observed-score values are in the reference README.)
+    // is the identity. (No published IRT observed-score values are in tests/data/README.md.)
     let (x_on_y, y, _) = kb_linked();
     let grid = qbank::irt::quadrature::Grid::new(61, 6.0);
     let w = grid.normal_weights(0.0, 1.0);
     let obs = qbank::equate::irt_observed::observed_score_equating(&x_on_y, &y, &grid.theta, &w);
     let tru = qbank::equate::irt_true::true_score_equating(&x_on_y, &y);
     for raw in 10..=33 {
-        assert!(
-            (obs[raw] - tru[raw].equivalent).abs() < 0.3,
-            "raw {raw}: observed {} vs true {}",
+        assert_close(
             obs[raw],
-            tru[raw].equivalent
+            tru[raw].equivalent,
+            0.3,
+            &format!("observed- vs true-score equivalent of raw {raw}"),
         );
     }
     for wdw in obs.windows(2) {
@@ -287,6 +275,6 @@ fn irt_observed_score_equating_of_kolen_brennan_forms() {
     }
     let same = qbank::equate::irt_observed::observed_score_equating(&y, &y, &grid.theta, &w);
     for (raw, e) in same.iter().enumerate() {
-        assert!((e - raw as f64).abs() < 1e-9, "identity at {raw}: {e}");
+        assert_close(*e, raw as f64, 1e-9, &format!("identity at {raw}"));
     }
 }

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-mod common;
+use crate::common;
 
 fn run_demo() -> PathBuf {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_demo");

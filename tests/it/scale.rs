@@ -8,6 +8,8 @@ use qbank::irt::{Logistic, ModelKind};
 use qbank::scale::{conversion_table, Scale};
 use rand::{Rng, SeedableRng};
 
+use crate::common::assert_close;
+
 fn demo() -> (exam::Dataset, HashMap<String, Logistic>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut d = Diagnostics::default();
@@ -88,9 +90,11 @@ fn tables_are_monotone_and_the_cut_means_the_same_on_every_form() {
     let p = rates.iter().map(|r| r.1).sum::<f64>() / rates.len() as f64;
     let se_diff = (2.0 * p * (1.0 - p) / n as f64).sqrt();
     for (id, r, _) in &rates {
-        assert!(
-            (r - p).abs() < 3.5 * se_diff,
-            "form {id}: pass rate {r} vs mean {p} (SE of a difference {se_diff})"
+        assert_close(
+            *r,
+            p,
+            3.5 * se_diff,
+            &format!("form {id}: pass rate against the mean (SE of a difference {se_diff})"),
         );
     }
 }
@@ -105,16 +109,26 @@ fn the_cut_can_be_anchored_by_a_raw_score_or_a_second_point() {
     let s = Scale::from_config(&cfg, &base).unwrap();
     let table = conversion_table("F1", &base, &base, &s);
     assert_eq!(table.raw_cut, Some(32), "raw cut 32 on the base form");
-    assert!((table.rows[32].unrounded - 700.0).abs() < 1e-6);
+    assert_close(
+        table.rows[32].unrounded,
+        700.0,
+        1e-6,
+        "scaled score at raw 32",
+    );
     // Base form onto itself: the base equivalent is the raw score.
     for r in table.rows.iter().filter(|r| r.theta.is_some()) {
-        assert!((r.base_equivalent - r.raw as f64).abs() < 1e-6);
+        assert_close(
+            r.base_equivalent,
+            r.raw as f64,
+            1e-6,
+            &format!("base equivalent of raw {} on the base form", r.raw),
+        );
     }
     cfg.slope = None;
     cfg.theta_anchor = Some(s.theta_cut + 1.0);
     cfg.scaled_anchor = Some(800.0);
     let s2 = Scale::from_config(&cfg, &base).unwrap();
-    assert!((s2.slope - 100.0).abs() < 1e-9);
+    assert_close(s2.slope, 100.0, 1e-9, "slope from the second anchor point");
     cfg.raw_cut = Some(3.0);
     assert!(Scale::from_config(&cfg, &base)
         .unwrap_err()
@@ -154,17 +168,19 @@ fn decision_accuracy_and_consistency_against_simulation() {
         "model: accuracy {:.4} consistency {:.4} kappa {:.3}; simulated {sim_acc:.4} {sim_cons:.4}",
         c.accuracy, c.consistency, c.kappa
     );
-    assert!(
-        (c.accuracy - sim_acc).abs() < 0.006,
-        "accuracy {} vs simulated {sim_acc}",
-        c.accuracy
+    assert_close(c.accuracy, sim_acc, 0.006, "decision accuracy vs simulated");
+    assert_close(
+        c.consistency,
+        sim_cons,
+        0.006,
+        "decision consistency vs simulated",
     );
-    assert!(
-        (c.consistency - sim_cons).abs() < 0.006,
-        "consistency {} vs simulated {sim_cons}",
-        c.consistency
+    assert_close(
+        c.false_positive + c.false_negative + c.accuracy,
+        1.0,
+        1e-12,
+        "false positives + false negatives + accuracy",
     );
-    assert!((c.false_positive + c.false_negative + c.accuracy - 1.0).abs() < 1e-12);
 }
 
 #[test]
@@ -191,12 +207,11 @@ fn estimated_true_score_tables_match_the_truth() {
         for raw in 15..=45 {
             let d = (t.rows[raw].base_equivalent - truth_table.rows[raw].base_equivalent).abs();
             worst = worst.max(d);
-            assert!(
-                d < 1.0,
-                "{} raw {raw}: estimated {} vs true {}",
-                t.form_id,
+            assert_close(
                 t.rows[raw].base_equivalent,
-                truth_table.rows[raw].base_equivalent
+                truth_table.rows[raw].base_equivalent,
+                1.0,
+                &format!("{} raw {raw}: estimated vs true base equivalent", t.form_id),
             );
         }
     }

@@ -1,5 +1,6 @@
-//! Classical item analysis: reference values (LSAT6/LSAT7, ../shared/reference/README.md, to
-//! 1e-6), Mantel-Haenszel against statsmodels, planted problems in the demo, degenerate items.
+//! Classical item analysis: reference values (LSAT6/LSAT7, Bock & Lieberman 1970, statistics as
+//! printed by R mirt's itemstats, to 1e-6; tests/data/README.md), Mantel-Haenszel against
+//! statsmodels, planted problems in the demo, degenerate items.
 
 use std::path::PathBuf;
 
@@ -7,11 +8,10 @@ use qbank::classical::stats::{mantel_haenszel, test_stats};
 use qbank::classical::{analyse, DifSpec, POOLED};
 use qbank::exam::{self, config::FlagsConfig, Diagnostics};
 
+use crate::common::{self, assert_close};
+
 fn patterns(name: &str) -> Vec<(Vec<u8>, f64)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(name);
-    csv::Reader::from_path(path)
+    csv::Reader::from_path(common::data_path(name))
         .unwrap()
         .records()
         .map(|r| {
@@ -24,52 +24,60 @@ fn patterns(name: &str) -> Vec<(Vec<u8>, f64)> {
         .collect()
 }
 
-/// Reference tolerance: the README gives 6 decimals recomputed with the textbook formulas.
-const TOL: f64 = 1e-6;
+/// LSAT statistics: tests/data/README.md gives them to 6 decimals, recomputed with the textbook
+/// formulas.
+const LSAT_STATS_TOL: f64 = 1e-6;
+/// LSAT p-values are given to 3 decimals.
+const P_VALUE_TOL: f64 = 1e-9 + 5e-4;
+/// Mantel-Haenszel statistics against statsmodels' printout (10 decimals).
+const STATSMODELS_TOL: f64 = 1e-6;
 
-fn check(
-    name: &str,
+/// The published classical statistics of one 5-item LSAT section (tests/data/README.md).
+struct Published {
     mean: f64,
     sd: f64,
     alpha: f64,
     p: [f64; 5],
     r_total: [f64; 5],
     r_rest: [f64; 5],
-    aid: [f64; 5],
-) {
+    alpha_if_deleted: [f64; 5],
+}
+
+fn check(name: &str, want: &Published) {
+    let Published {
+        mean,
+        sd,
+        alpha,
+        p,
+        r_total,
+        r_rest,
+        alpha_if_deleted: aid,
+    } = want;
     let rows = patterns(name);
     let t = test_stats(5, rows.iter().map(|(r, w)| (r.as_slice(), *w)));
-    assert!(
-        (t.mean - mean).abs() < TOL && (t.sd - sd).abs() < TOL,
-        "{name}: mean {} sd {}",
-        t.mean,
-        t.sd
-    );
-    assert!((t.kr20 - alpha).abs() < TOL, "{name}: alpha {}", t.kr20);
+    assert_close(t.mean, *mean, LSAT_STATS_TOL, &format!("{name}: mean"));
+    assert_close(t.sd, *sd, LSAT_STATS_TOL, &format!("{name}: SD"));
+    assert_close(t.kr20, *alpha, LSAT_STATS_TOL, &format!("{name}: alpha"));
     for (i, s) in t.items.iter().enumerate() {
-        assert!(
-            (s.p_value - p[i]).abs() < 1e-9 + 5e-4,
-            "{name} item {}: p {}",
-            i + 1,
-            s.p_value
+        let item = format!("{name} item {}", i + 1);
+        assert_close(s.p_value, p[i], P_VALUE_TOL, &format!("{item}: p"));
+        assert_close(
+            s.item_total,
+            r_total[i],
+            LSAT_STATS_TOL,
+            &format!("{item}: item-total r"),
         );
-        assert!(
-            (s.item_total - r_total[i]).abs() < TOL,
-            "{name} item {}: item-total {}",
-            i + 1,
-            s.item_total
+        assert_close(
+            s.item_rest,
+            r_rest[i],
+            LSAT_STATS_TOL,
+            &format!("{item}: item-rest r"),
         );
-        assert!(
-            (s.item_rest - r_rest[i]).abs() < TOL,
-            "{name} item {}: item-rest {}",
-            i + 1,
-            s.item_rest
-        );
-        assert!(
-            (s.alpha_if_deleted - aid[i]).abs() < TOL,
-            "{name} item {}: alpha if deleted {}",
-            i + 1,
-            s.alpha_if_deleted
+        assert_close(
+            s.alpha_if_deleted,
+            aid[i],
+            LSAT_STATS_TOL,
+            &format!("{item}: alpha if deleted"),
         );
     }
 }
@@ -78,23 +86,27 @@ fn check(
 fn lsat7_and_lsat6_match_the_reference() {
     check(
         "lsat7.csv",
-        3.707,
-        1.198577,
-        0.453409,
-        [0.828, 0.658, 0.772, 0.606, 0.843],
-        [0.529988, 0.599677, 0.611210, 0.592029, 0.461192],
-        [0.245732, 0.246674, 0.313179, 0.222751, 0.174786],
-        [0.395975, 0.393831, 0.345391, 0.414601, 0.438462],
+        &Published {
+            mean: 3.707,
+            sd: 1.198577,
+            alpha: 0.453409,
+            p: [0.828, 0.658, 0.772, 0.606, 0.843],
+            r_total: [0.529988, 0.599677, 0.611210, 0.592029, 0.461192],
+            r_rest: [0.245732, 0.246674, 0.313179, 0.222751, 0.174786],
+            alpha_if_deleted: [0.395975, 0.393831, 0.345391, 0.414601, 0.438462],
+        },
     );
     check(
         "lsat6.csv",
-        3.819,
-        1.035041,
-        0.294997,
-        [0.924, 0.709, 0.553, 0.763, 0.870],
-        [0.362010, 0.566772, 0.618440, 0.534418, 0.435366],
-        [0.112833, 0.153178, 0.172779, 0.144428, 0.121596],
-        [0.275356, 0.237584, 0.216799, 0.245933, 0.266294],
+        &Published {
+            mean: 3.819,
+            sd: 1.035041,
+            alpha: 0.294997,
+            p: [0.924, 0.709, 0.553, 0.763, 0.870],
+            r_total: [0.362010, 0.566772, 0.618440, 0.534418, 0.435366],
+            r_rest: [0.112833, 0.153178, 0.172779, 0.144428, 0.121596],
+            alpha_if_deleted: [0.275356, 0.237584, 0.216799, 0.245933, 0.266294],
+        },
     );
 }
 
@@ -110,15 +122,21 @@ fn mantel_haenszel_matches_statsmodels() {
         [30.0, 2.0, 12.0, 3.0],
     ];
     let mh = mantel_haenszel(&strata).unwrap();
-    assert!((mh.alpha_mh - 1.8400691309).abs() < 1e-6, "{}", mh.alpha_mh);
-    assert!((mh.d_dif - -1.4330373838).abs() < 1e-6, "{}", mh.d_dif);
-    assert!((mh.se_d_dif - 0.6138387893).abs() < 1e-6, "{}", mh.se_d_dif);
-    assert!(
-        (mh.chi_square - 4.9033790401).abs() < 1e-6,
-        "{}",
-        mh.chi_square
+    assert_close(
+        mh.alpha_mh,
+        1.8400691309,
+        STATSMODELS_TOL,
+        "MH common odds ratio",
     );
-    assert!((mh.p_value - 0.0268041976).abs() < 1e-6, "{}", mh.p_value);
+    assert_close(mh.d_dif, -1.4330373838, STATSMODELS_TOL, "MH D-DIF");
+    assert_close(mh.se_d_dif, 0.6138387893, STATSMODELS_TOL, "SE of MH D-DIF");
+    assert_close(
+        mh.chi_square,
+        4.9033790401,
+        STATSMODELS_TOL,
+        "MH chi-square",
+    );
+    assert_close(mh.p_value, 0.0268041976, STATSMODELS_TOL, "MH p-value");
     // |D| = 1.43 >= 1 and significant, below 1.5: ETS B (Zwick 2012).
     assert_eq!(mh.category, 'B');
 }
