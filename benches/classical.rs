@@ -21,7 +21,7 @@ fn main() {
         let cfg = SimConfig::program(n, 11);
         let t = Instant::now();
         simulate(&cfg, &dir).expect("simulate");
-        qbank::exam::attempts::csv_to_parquet(
+        qbank::report::convert::csv_to_parquet(
             &dir.join("attempts.csv"),
             &dir.join("attempts.parquet"),
         )
@@ -33,14 +33,15 @@ fn main() {
         );
     }
     let t = Instant::now();
-    let (ds, _) = qbank::run::load(&dir).unwrap_or_else(|_| panic!("load {}", dir.display()));
+    let (ds, _) =
+        qbank::pipeline::stages::load(&dir).unwrap_or_else(|_| panic!("load {}", dir.display()));
     println!(
         "load + validate: {:.1} s, {} responses; peak {:.0} MiB",
         t.elapsed().as_secs_f64(),
         ds.matrix.n_responses(),
         peak_rss_mib()
     );
-    let spec = qbank::run::default_dif(&ds);
+    let spec = qbank::classical::default_dif(&ds);
     let mut times = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();

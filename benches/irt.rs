@@ -284,7 +284,7 @@ fn main() {
         ),
     });
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench/irt.csv");
-    qbank::output::write_csv(
+    qbank::report::files::write_csv(
         &out,
         &[
             "stage",
@@ -300,7 +300,7 @@ fn main() {
                 r.size.clone(),
                 format!("{:.3}", r.seconds),
                 r.runs.to_string(),
-                qbank::output::fmt_f(r.peak_mib, 0),
+                qbank::report::files::fmt_f(r.peak_mib, 0),
                 r.note.clone(),
             ]
         }),

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use qbank::irt::workflow::{calibrate_dataset, CalibrateOptions};
 use qbank::irt::{ModelKind, Priors};
+use qbank::pipeline::stages;
 use qbank::simulate::{simulate, SimConfig};
 
 struct Row {
@@ -239,7 +240,7 @@ fn main() {
             format!("{count} values"),
         );
         let t = Instant::now();
-        let (ds_csv, _) = qbank::run::load(&csv).expect("valid");
+        let (ds_csv, _) = stages::load(&csv).expect("valid");
         stage(
             "ingest + validation, CSV",
             t.elapsed().as_secs_f64(),
@@ -247,7 +248,7 @@ fn main() {
         );
         drop(ds_csv);
         let t = Instant::now();
-        let (ds, diags) = qbank::run::load(&pq).expect("valid");
+        let (ds, diags) = stages::load(&pq).expect("valid");
         stage(
             "ingest + validation, Parquet",
             t.elapsed().as_secs_f64(),
@@ -257,8 +258,8 @@ fn main() {
             ),
         );
         let t = Instant::now();
-        let items =
-            qbank::run::items_stage(&ds, qbank::run::default_dif(&ds).as_ref(), &out).unwrap();
+        let items = stages::items(&ds);
+        qbank::report::item_tables::write_item_analysis(&out, &items).unwrap();
         stage("item analysis", t.elapsed().as_secs_f64(), String::new());
         for (name, model) in [
             ("2PL calibration (concurrent)", ModelKind::TwoPL),
@@ -283,43 +284,52 @@ fn main() {
         }
         let opts = CalibrateOptions::default();
         let t = Instant::now();
-        let (cal, scores) = qbank::run::calibrate_stage(&ds, &opts, &out).unwrap();
+        let calibrated = stages::calibrate(&ds, &opts);
+        calibrated.write(&out, &ds).unwrap();
         stage(
             "FPC of pretest items + scores + fit",
             t.elapsed().as_secs_f64(),
-            format!("{} EM cycles", cal.calibration.iterations),
+            format!("{} EM cycles", calibrated.result.calibration.iterations),
         );
         let t = Instant::now();
-        let (summary, tables) =
-            qbank::run::equate_stage(&ds, &cal, opts.model, &opts.em, &out).unwrap();
+        let equating = stages::equate(&ds, &calibrated).unwrap();
+        qbank::report::tables::write_equating(&out, &equating).unwrap();
         stage(
             "IRT equating (separate links + tables)",
             t.elapsed().as_secs_f64(),
             String::new(),
         );
         let t = Instant::now();
-        qbank::run::classical_stage(&ds, &qbank::run::NEAT_METHODS, &out).unwrap();
+        let neat =
+            qbank::equate::workflow::neat_tables(&ds, &qbank::equate::workflow::NEAT_METHODS);
+        qbank::report::tables::write_neat_tables(&out, &neat).unwrap();
         stage(
             "classical equating (NEAT)",
             t.elapsed().as_secs_f64(),
             String::new(),
         );
         let t = Instant::now();
-        let (ctx, _, cohort) =
-            qbank::run::readiness_stage(&ds, &cal, &summary.scale, &tables, &[], &out).unwrap();
+        let readiness = stages::readiness(
+            &ds,
+            &calibrated.forms,
+            &equating.summary.scale,
+            &equating.tables,
+        );
+        readiness.write(&out, &[]).unwrap();
         stage("readiness", t.elapsed().as_secs_f64(), String::new());
         let t = Instant::now();
-        let overview = qbank::run::Overview::of(&ds, diags.warning_count());
+        let overview = qbank::exam::Overview::of(&ds, diags.warning_count());
         let input = qbank::report::ReportInput {
             ds: &ds,
             overview: &overview,
             items: &items,
-            calibration: &cal,
-            scores: &scores,
-            equating: &summary,
-            tables: &tables,
+            calibration: &calibrated.result,
+            forms: &calibrated.forms,
+            scores: &calibrated.scores,
+            equating: &equating.summary,
+            tables: &equating.tables,
             warnings: &[],
-            readiness: Some((&ctx, &cohort)),
+            readiness: Some((&readiness.ctx, &readiness.cohort)),
             markdown: true,
         };
         qbank::report::write_report(&input, &out).unwrap();
@@ -351,7 +361,7 @@ fn main() {
         );
     }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench/pipeline.csv");
-    qbank::output::write_csv(
+    qbank::report::files::write_csv(
         &path,
         &[
             "kind",

@@ -76,7 +76,7 @@ fn summed_score_table_is_a_distribution_with_increasing_eap() {
     let items = lsat7_items();
     let grid = irt::quadrature::Grid::new(61, 6.0);
     let w = grid.normal_weights(0.0, 1.0);
-    let t = scoring::summed_score_table(&items, &grid.theta, &w);
+    let t = qbank::irt::test_level::summed_score_table(&items, &grid.theta, &w);
     assert_eq!(t.len(), 6);
     assert_close(
         t.iter().map(|r| r.probability).sum::<f64>(),

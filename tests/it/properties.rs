@@ -6,7 +6,8 @@ use proptest::prelude::*;
 use qbank::equate::irt_observed::observed_score_equating;
 use qbank::equate::irt_true::true_score_equating;
 use qbank::equate::linking::{link, CurveOptions, LinkMethod};
-use qbank::irt::scoring::{lord_wingersky, score_persons};
+use qbank::irt::scoring::score_persons;
+use qbank::irt::test_level::lord_wingersky;
 use qbank::irt::{self, EmOptions, Logistic, ModelKind, Priors, Responses};
 use qbank::simulate::simulate_matrix;
 
@@ -146,7 +147,7 @@ fn non_convergence_is_a_warning_in_the_outputs() {
     assert_ne!(cal.termination, irt::Termination::Converged);
     let cov = irt::covariance(&data, &cal);
     let est = irt::item_estimates(&data, &cal, &cov);
-    let s = qbank::run::CalibrationSummary::of(&data, &cal, &cov, &est, ModelKind::TwoPL, None);
+    let s = qbank::irt::CalibrationSummary::of(&data, &cal, &cov, &est, ModelKind::TwoPL, None);
     assert!(!s.converged);
     assert!(
         s.warnings.iter().any(|w| w.contains("did not converge")),

@@ -15,8 +15,9 @@ fn assessed(dir: &Path) -> (Context, Vec<CandidateReadiness>) {
     let mut diags = qbank::exam::Diagnostics::default();
     let ds = qbank::exam::load(dir, &mut diags).unwrap_or_else(|| panic!("{diags:?}"));
     let cal = calibrate_dataset(&ds, &CalibrateOptions::default());
-    let (scale, tables, _) = qbank::equate::workflow::form_tables(&ds, &cal).unwrap();
-    let ctx = Context::of(&ds, &cal, &scale, &tables);
+    let forms = qbank::irt::CalibratedForms::of(&ds, &cal);
+    let t = qbank::scale::equating::form_tables(&ds, &forms).unwrap();
+    let ctx = Context::of(&ds, &forms, &t.scale, &t.tables);
     let cands = assess(&ds, &ctx);
     (ctx, cands)
 }

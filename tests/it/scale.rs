@@ -132,6 +132,7 @@ fn the_cut_can_be_anchored_by_a_raw_score_or_a_second_point() {
     cfg.raw_cut = Some(3.0);
     assert!(Scale::from_config(&cfg, &base)
         .unwrap_err()
+        .to_string()
         .contains("guessing floor"));
 }
 
@@ -197,7 +198,10 @@ fn estimated_true_score_tables_match_the_truth() {
         ..Default::default()
     };
     let cal = qbank::irt::workflow::calibrate_dataset(&ds, &opts);
-    let (_, tables_est, _) = qbank::equate::workflow::form_tables(&ds, &cal).unwrap();
+    let forms = qbank::irt::CalibratedForms::of(&ds, &cal);
+    let tables_est = qbank::scale::equating::form_tables(&ds, &forms)
+        .unwrap()
+        .tables;
     let base = scored(&ds, &truth, ds.exam.base_form());
     let scale_true = Scale::from_config(&ds.exam.config.scale, &base).unwrap();
     let mut worst: f64 = 0.0;
