@@ -29,6 +29,7 @@ pub mod cohort;
 pub mod domains;
 pub mod posterior;
 pub mod status;
+pub mod subscores;
 #[cfg(test)]
 mod tests;
 

@@ -4,7 +4,7 @@
 //! tests/data/README.md).
 //!
 //! Kinds: snapshot (validate, demo, report), reference (classical, irt_reference, irt_scoring,
-//! equate_irt, equate_classical), recovery (irt_recovery, scale, readiness), robustness
+//! equate_irt, equate_classical), recovery (irt_recovery, scale, readiness, subscores_recovery), reference and hand-worked (subscores_prmse, subscores_evidence), robustness
 //! (degenerate, determinism, fuzz_ingest), property (properties).
 
 mod common;
@@ -23,4 +23,8 @@ mod properties;
 mod readiness;
 mod report;
 mod scale;
+mod subscores_evidence;
+mod subscores_prmse;
+mod subscores_recovery;
+mod subscores_sim;
 mod validate;
