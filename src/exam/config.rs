@@ -128,6 +128,33 @@ pub struct ReadinessConfig {
     /// Scored items of a domain (over the recent attempts) needed to judge it.
     #[serde(default = "default_min_domain_items")]
     pub min_domain_items: usize,
+    /// Scored items of a domain (over the recent attempts) from which it may be named the weakest
+    /// whatever its PRMSE; from `min_domain_items` when its subscore has added value.
+    #[serde(default = "default_weakest_min_items")]
+    pub weakest_min_items: usize,
+    /// One-sided confidence (family-wise over the domains tested) that a named weakest domain is
+    /// below the candidate's overall level.
+    #[serde(default = "default_weakest_confidence")]
+    pub weakest_confidence: f64,
+    /// Estimate growth, its SD and the practice -> exam shift from official outcomes.
+    #[serde(default = "default_true")]
+    pub fit_growth: bool,
+    /// Candidates with an official outcome needed to estimate the growth model.
+    #[serde(default = "default_fit_min_outcomes")]
+    pub fit_min_outcomes: usize,
+}
+
+fn default_weakest_min_items() -> usize {
+    10
+}
+fn default_weakest_confidence() -> f64 {
+    0.90
+}
+fn default_true() -> bool {
+    true
+}
+fn default_fit_min_outcomes() -> usize {
+    200
 }
 
 fn default_decay() -> f64 {
@@ -164,6 +191,10 @@ impl Default for ReadinessConfig {
             ready_probability: default_ready_probability(),
             borderline_probability: default_borderline_probability(),
             min_domain_items: default_min_domain_items(),
+            weakest_min_items: default_weakest_min_items(),
+            weakest_confidence: default_weakest_confidence(),
+            fit_growth: true,
+            fit_min_outcomes: default_fit_min_outcomes(),
         }
     }
 }
@@ -343,6 +374,15 @@ impl Config {
             diags.error(
                 loc().column("readiness"),
                 format!("decay {} must be in (0, 1]", r.decay),
+            );
+        }
+        if !(r.weakest_confidence > 0.0 && r.weakest_confidence < 1.0) {
+            diags.error(
+                loc().column("readiness"),
+                format!(
+                    "weakest_confidence {} must be strictly between 0 and 1 (e.g. 0.90)",
+                    r.weakest_confidence
+                ),
             );
         }
         if !(0.0 < r.borderline_probability

@@ -14,6 +14,7 @@ pub mod figures;
 pub mod files;
 pub mod item_tables;
 pub mod readiness;
+pub mod readiness_model;
 mod review;
 mod sections;
 pub mod tables;

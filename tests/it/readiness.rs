@@ -140,7 +140,7 @@ fn the_weakest_domain_finds_the_planted_one_on_the_demo() {
         cands.len()
     );
     assert_eq!(
-        coh.weakest.iter().map(|w| w.candidates).sum::<usize>() + coh.not_enough_evidence,
+        coh.weakest.iter().map(|w| w.candidates).sum::<usize>() + coh.no_domain_stands_out,
         cands.len()
     );
     let out = coh
