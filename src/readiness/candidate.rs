@@ -189,9 +189,8 @@ pub fn assess_candidate(
         weakest,
         plan,
     } = domain_profile(ctx, attempts, &order, start);
-    let ahead = |g: f64| {
-        (0..=MAX_AHEAD).find(|&n| ctx.p_pass_after(&lp, n, g, sd) >= o.ready_probability)
-    };
+    let ahead =
+        |g: f64| (0..=MAX_AHEAD).find(|&n| ctx.p_pass_after(&lp, n, g, sd) >= o.ready_probability);
     let (g_low, g_high) = ctx.growth_interval;
     Some(CandidateReadiness {
         candidate_id: candidate_id.to_string(),

@@ -52,6 +52,10 @@ pub struct DomainProfile {
     pub p_adjusted: Option<f64>,
     /// Below the candidate's overall level at the stated confidence.
     pub stands_out: bool,
+    /// Haberman's (2008) augmented subscore of the latest attempt (the best linear predictor of
+    /// the true domain score from the domain score and the total, with the form's weights), as a
+    /// proportion of the domain's items; None when the form has no PRMSE analysis.
+    pub augmented: Option<f64>,
 }
 
 /// The domain profile, the weakest domain and the study plan of one candidate.
@@ -123,6 +127,7 @@ pub fn domain_profile(
         _ => None,
     };
     let alpha = 1.0 - o.weakest_confidence;
+    let augmented = augmented_subscores(ctx, &attempts[order[order.len() - 1]]);
     let domains: Vec<DomainProfile> = (0..nd)
         .map(|d| {
             let (observed, expected) = if wsum[d] > 0.0 {
@@ -154,6 +159,7 @@ pub fn domain_profile(
                 z: t.and_then(|t| t.z),
                 p_adjusted,
                 stands_out: p_adjusted.is_some_and(|p| p <= alpha),
+                augmented: augmented[d],
             }
         })
         .collect();
@@ -184,6 +190,32 @@ pub fn domain_profile(
         weakest,
         plan,
     }
+}
+
+/// Haberman's augmented subscore per domain of one attempt, as a proportion of the domain's items
+/// on its form (see [`DomainProfile::augmented`]).
+fn augmented_subscores(ctx: &Context, a: &PracticeAttempt) -> Vec<Option<f64>> {
+    let nd = ctx.domains.len();
+    let per_form = ctx
+        .subscores
+        .as_ref()
+        .zip(ctx.subscore_form.get(a.form).copied().flatten())
+        .map(|(s, k)| &s.per_form[k]);
+    let Some(values) = per_form else {
+        return vec![None; nd];
+    };
+    let mut sub = vec![0.0; nd];
+    for &(i, right) in &a.responses {
+        sub[ctx.item_domain[i]] += right as u8 as f64;
+    }
+    let total: f64 = sub.iter().sum();
+    values
+        .iter()
+        .map(|v| {
+            let aug = v.augmented_subscore(sub[v.domain], total)?;
+            (v.n_items > 0).then(|| (aug / v.n_items as f64).clamp(0.0, 1.0))
+        })
+        .collect()
 }
 
 /// The leave-one-domain-out predictive evidence of every domain (see the module documentation);
@@ -258,8 +290,9 @@ fn predictive_evidence(
 /// Haberman's (2008) PRMSE per domain from the data: each form's attempts (at most
 /// [`PRMSE_ATTEMPTS`] per form, in log order; scored items, omitted = wrong) analysed on their
 /// own and pooled by persons ([`haberman_prmse_forms`]); forms with fewer than 50 attempts are
-/// left out. None when no form qualifies or the analysis fails.
-pub fn domain_prmse(ds: &Dataset) -> Option<PooledSubscores> {
+/// left out. None when no form qualifies or the analysis fails; with it, each exam form's index
+/// into the analysis' `per_form`.
+pub fn domain_prmse(ds: &Dataset) -> Option<(PooledSubscores, Vec<Option<usize>>)> {
     let m = &ds.matrix;
     let exam = &ds.exam;
     let cols: Vec<Vec<usize>> = exam
@@ -289,14 +322,19 @@ pub fn domain_prmse(ds: &Dataset) -> Option<PooledSubscores> {
         .iter()
         .map(|c| c.iter().map(|&i| m.domain(i)).collect())
         .collect();
-    let forms: Vec<FormResponses> = (0..cols.len())
-        .filter(|&f| rows[f].len() >= 50)
-        .map(|f| FormResponses {
+    let used: Vec<usize> = (0..cols.len()).filter(|&f| rows[f].len() >= 50).collect();
+    let forms: Vec<FormResponses> = used
+        .iter()
+        .map(|&f| FormResponses {
             responses: &rows[f],
             item_domain: &doms[f],
         })
         .collect();
-    haberman_prmse_forms(&forms, exam.config.domains.len()).ok()
+    let pooled = haberman_prmse_forms(&forms, exam.config.domains.len()).ok()?;
+    let index = (0..cols.len())
+        .map(|f| used.iter().position(|&u| u == f))
+        .collect();
+    Some((pooled, index))
 }
 
 /// Attempts per form used for the PRMSE analysis.

@@ -194,7 +194,8 @@ fn derivatives(f: &dyn Fn(&[f64; 3]) -> f64, x: &[f64; 3], f0: f64) -> ([f64; 3]
         grad[i] = (up - down) / (2.0 * H);
         hess[i * 3 + i] = (up - 2.0 * f0 + down) / (H * H);
         for j in 0..i {
-            let v = (at(&[(i, 1.0), (j, 1.0)]) - at(&[(i, 1.0), (j, -1.0)])
+            let v = (at(&[(i, 1.0), (j, 1.0)])
+                - at(&[(i, 1.0), (j, -1.0)])
                 - at(&[(i, -1.0), (j, 1.0)])
                 + at(&[(i, -1.0), (j, -1.0)]))
                 / (4.0 * H * H);
@@ -242,7 +243,9 @@ pub fn estimate(ctx: &Context, cases: &[&OutcomeCase], start: GrowthParams) -> G
     }
     let (_, hess) = derivatives(&f, &x, fx);
     let neg = nalgebra::Matrix3::from_fn(|i, j| -hess[i * 3 + j]);
-    let cov = neg.try_inverse().unwrap_or(nalgebra::Matrix3::from_element(f64::NAN));
+    let cov = neg
+        .try_inverse()
+        .unwrap_or(nalgebra::Matrix3::from_element(f64::NAN));
     let se = |i: usize| cov[(i, i)].max(0.0).sqrt();
     let params = to_params(&x);
     GrowthEstimate {
@@ -324,7 +327,10 @@ pub fn cross_validate(
         fold[k] = pos % FOLDS;
     }
     let y: Vec<bool> = cases.iter().map(|c| c.passed).collect();
-    let before: Vec<f64> = cases.iter().map(|c| case_terms(ctx, c, defaults).1).collect();
+    let before: Vec<f64> = cases
+        .iter()
+        .map(|c| case_terms(ctx, c, defaults).1)
+        .collect();
     let mut after = vec![f64::NAN; cases.len()];
     for f in 0..FOLDS {
         let train: Vec<&OutcomeCase> = (0..cases.len())
@@ -367,7 +373,9 @@ pub fn fit_model(ds: &Dataset, ctx: &Context) -> ModelFit {
         cross_validation: None,
     };
     if !o.fit_growth {
-        return keep("fit_growth = false in qbank.toml: the growth model's defaults are used".into());
+        return keep(
+            "fit_growth = false in qbank.toml: the growth model's defaults are used".into(),
+        );
     }
     if n == 0 {
         return keep("no official outcomes in candidates.csv: the growth model keeps its defaults and its predictions have not been checked against real results".into());

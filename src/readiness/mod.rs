@@ -51,7 +51,9 @@ pub use cohort::{
     cohort, growth_model, Bin, Cohort, CurvePoint, DomainCount, OutcomeCheck, StatusShare,
 };
 pub use domains::{plan_text, DomainProfile};
-pub use fit::{fit_model, CrossValidation, GrowthEstimate, GrowthParams, ModelFit, PredictionScores};
+pub use fit::{
+    fit_model, CrossValidation, GrowthEstimate, GrowthParams, ModelFit, PredictionScores,
+};
 pub use status::Status;
 
 /// z of a two-sided 90 % normal interval.
@@ -102,6 +104,8 @@ pub struct Context {
     /// Haberman's PRMSE per domain from the data's forms (None: not computed); decides which
     /// domains may be named with fewer items ([`domains`]).
     pub subscores: Option<subscores::PooledSubscores>,
+    /// Each form's index into `subscores.per_form` (None: not analysed).
+    pub subscore_form: Vec<Option<usize>>,
     pub opts: ReadinessConfig,
     theta: Vec<f64>,
     /// Per exam item: log Q at the grid points, then log P (empty for items without parameters).
@@ -164,6 +168,7 @@ impl Context {
             shift: 0.0,
             growth_interval: (opts.growth, opts.growth),
             subscores: None,
+            subscore_form: Vec::new(),
             opts,
             theta,
             log_tables,
@@ -207,7 +212,10 @@ impl Context {
             exam.config.readiness.clone(),
         );
         ctx.domain_names = exam.config.domains.iter().map(|d| d.name.clone()).collect();
-        ctx.subscores = domains::domain_prmse(ds);
+        if let Some((pooled, index)) = domains::domain_prmse(ds) {
+            ctx.subscores = Some(pooled);
+            ctx.subscore_form = index;
+        }
         ctx
     }
 

@@ -162,7 +162,13 @@ impl Context {
     /// `sd`) and update with the attempt's log-likelihood `lls[j]`. Returns the log marginal
     /// likelihood of the responses, log p(y_1..y_J) = sum_j log sum_k pred_j(k) L_j(k) (the
     /// prior normalised on the grid), and the normalised log posterior after the last attempt.
-    pub(crate) fn filter(&self, first_form: usize, lls: &[Vec<f64>], g: f64, sd: f64) -> (f64, Vec<f64>) {
+    pub(crate) fn filter(
+        &self,
+        first_form: usize,
+        lls: &[Vec<f64>],
+        g: f64,
+        sd: f64,
+    ) -> (f64, Vec<f64>) {
         let mut lp = self.log_prior(first_form);
         let c = log_sum_exp(&lp);
         lp.iter_mut().for_each(|v| *v -= c);

@@ -188,10 +188,7 @@ pub fn candidate_page(
     doc.p(&super::readiness_model::time_to_ready_words(ctx, c));
     doc.p(&super::readiness_model::outcome_words(coh));
     doc.note(&crate::readiness::Status::rule(&ctx.opts));
-    doc.note(&format!(
-        "Model: {}.",
-        crate::readiness::growth_model(ctx)
-    ));
+    doc.note(&format!("Model: {}.", crate::readiness::growth_model(ctx)));
     let pts: Vec<(f64, f64)> = c
         .attempts
         .iter()
@@ -280,6 +277,7 @@ pub fn candidate_page(
             "domain",
             "items seen",
             "proportion right",
+            "augmented (latest)",
             "expected at the cut",
             "scaled points lost",
             "± (90 %)",
@@ -295,24 +293,26 @@ pub fn candidate_page(
                         id,
                         d.items.to_string(),
                         f(d.observed, 2),
+                        d.augmented.map(|a| f(a, 2)).unwrap_or_default(),
                         f(d.expected_at_cut, 2),
                         f(d.cost, 1),
                         f(1.645 * d.cost_se, 1),
                         format!("{} / {}", f(d.score, 1), f(d.predicted_score, 1)),
                         match (d.stands_out, d.p_adjusted) {
                             (true, Some(p)) => format!("yes (adjusted p {})", f(p, 3)),
-                            (false, Some(p)) => format!("not shown (adjusted p {})", f(p, 2)),
+                            (false, Some(p)) => format!("no (adjusted p {})", f(p, 2)),
                             _ => String::new(),
                         },
                     ]
                 } else {
                     let mut row = vec![id, d.items.to_string(), "not enough evidence".into()];
-                    row.resize(8, String::new());
+                    row.resize(9, String::new());
                     row
                 }
             })
             .collect(),
     )?;
+    doc.note("Augmented (latest): your proportion right on your latest attempt in the domain, pulled towards what your total score predicts as far as the domain's few items cannot be trusted on their own (Haberman 2008). Score / predicted: your recent domain score (later attempts counting more) against what your other domains predict; a domain is called below your overall level only when the difference is too large to be chance.");
     doc.p(&plan_words(ctx, c));
     std::fs::create_dir_all(dir).map_err(WriteError::at(dir))?;
     doc.write(

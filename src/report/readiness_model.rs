@@ -77,7 +77,7 @@ pub fn outcome_words(coh: &Cohort) -> String {
                 "How well have predictions matched real results? {n} candidates have an official result. \
                  Each of them was predicted by a model learnt from the other candidates only ({k}-fold cross-validation). \
                  With the learnt model the average squared error of the pass probability (Brier score) is {ba} against {bb} with the starting assumptions (0 would be perfect; always predicting the overall pass rate gives {base}); \
-                 of 100 candidates given about 70 %, about {hit70} passed. \
+                 of the candidates given 70-80 %, {hit70} % passed. \
                  The predictions are {dir}; {out} of the bins with at least 30 candidates fall outside their 95 % bands.",
                 n = cv.candidates,
                 k = cv.folds,

@@ -21,6 +21,7 @@ mod irt_reference;
 mod irt_scoring;
 mod properties;
 mod readiness;
+mod readiness_fit;
 mod report;
 mod scale;
 mod subscores_evidence;

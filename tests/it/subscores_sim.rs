@@ -1,12 +1,12 @@
+#![allow(dead_code)]
 //! Seeded simulation of practice candidates with and without a planted weak domain, and the
 //! tally of how often each rule names a domain and whether it is the planted one.
 //! Used by subscores_recovery.
 
-
+use qbank::readiness::subscores::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use qbank::readiness::subscores::*;
 
 /// 3PL item, logistic metric (D = 1): P = c + (1 - c) / (1 + exp(-a (theta - b))).
 #[derive(Debug, Clone, Copy)]

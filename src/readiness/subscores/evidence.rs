@@ -6,7 +6,6 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::SubscoreError;
 
-
 /// One candidate's evidence on one domain, in raw-score units (number right).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DomainEvidence {

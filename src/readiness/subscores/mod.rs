@@ -33,7 +33,6 @@ pub use prmse::*;
 
 use thiserror::Error;
 
-
 /// Errors of the subscore analyses. Each names the person, item, form or domain at fault.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum SubscoreError {
@@ -96,4 +95,3 @@ pub enum SubscoreError {
     #[error("theta = {0}: expected a finite number")]
     Theta(f64),
 }
-

@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use super::SubscoreError;
 
-
 /// Haberman's (2008) quantities for one subscore from its classical moments.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct HabermanPrmse {
@@ -471,4 +470,3 @@ pub fn wainer_augmentation(
         reliability: (0..n).map(|d| a[(d, d)] / c[(d, d)]).collect(),
     })
 }
-
