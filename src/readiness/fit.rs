@@ -285,16 +285,16 @@ pub fn prediction_scores(p: &[f64], y: &[bool]) -> PredictionScores {
     let mut ab = [0.0, 1.0];
     for _ in 0..50 {
         let (mut g, mut h) = ([0.0; 2], [0.0; 4]);
-        for k in 0..p.len() {
-            let m = 1.0 / (1.0 + (-(ab[0] + ab[1] * z[k])).exp());
-            let r = yv(k) - m;
+        for (&zk, &yk) in z.iter().zip(y) {
+            let m = 1.0 / (1.0 + (-(ab[0] + ab[1] * zk)).exp());
+            let r = yk as u8 as f64 - m;
             let w = m * (1.0 - m);
             g[0] += r;
-            g[1] += r * z[k];
+            g[1] += r * zk;
             h[0] -= w;
-            h[1] -= w * z[k];
-            h[2] -= w * z[k];
-            h[3] -= w * z[k] * z[k];
+            h[1] -= w * zk;
+            h[2] -= w * zk;
+            h[3] -= w * zk * zk;
         }
         let d = newton_step(&g, &h);
         ab[0] += d[0];

@@ -11,13 +11,19 @@ use qbank::simulate::{simulate, SimConfig};
 
 use crate::common::assert_close;
 
-fn assessed(dir: &Path) -> (Context, Vec<CandidateReadiness>) {
+/// The data set in `dir`, calibrated, and its readiness context (default growth model).
+pub fn context(dir: &Path) -> (qbank::exam::Dataset, Context) {
     let mut diags = qbank::exam::Diagnostics::default();
     let ds = qbank::exam::load(dir, &mut diags).unwrap_or_else(|| panic!("{diags:?}"));
     let cal = calibrate_dataset(&ds, &CalibrateOptions::default());
     let forms = qbank::irt::CalibratedForms::of(&ds, &cal);
     let t = qbank::scale::equating::form_tables(&ds, &forms).unwrap();
     let ctx = Context::of(&ds, &forms, &t.scale, &t.tables);
+    (ds, ctx)
+}
+
+fn assessed(dir: &Path) -> (Context, Vec<CandidateReadiness>) {
+    let (ds, ctx) = context(dir);
     let cands = assess(&ds, &ctx);
     (ctx, cands)
 }

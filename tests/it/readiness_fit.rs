@@ -7,22 +7,14 @@
 
 use std::path::Path;
 
-use qbank::readiness::{fit_model, Context};
+use qbank::readiness::fit_model;
 use qbank::simulate::{simulate, SimConfig};
 
 /// The shift the simulator adds at the official exam (src/simulate.rs, `official`).
 const TRUE_SHIFT: f64 = 0.1;
 
 fn fitted(dir: &Path) -> qbank::readiness::ModelFit {
-    let mut diags = qbank::exam::Diagnostics::default();
-    let ds = qbank::exam::load(dir, &mut diags).unwrap_or_else(|| panic!("{diags:?}"));
-    let cal = qbank::irt::workflow::calibrate_dataset(
-        &ds,
-        &qbank::irt::workflow::CalibrateOptions::default(),
-    );
-    let forms = qbank::irt::CalibratedForms::of(&ds, &cal);
-    let t = qbank::scale::equating::form_tables(&ds, &forms).unwrap();
-    let ctx = Context::of(&ds, &forms, &t.scale, &t.tables);
+    let (ds, ctx) = crate::readiness::context(dir);
     fit_model(&ds, &ctx)
 }
 
