@@ -117,3 +117,75 @@ fn on_the_demo_the_fitted_model_is_calibrated_and_beats_the_defaults() {
         cv.defaults.brier
     );
 }
+
+/// No official outcomes: the defaults are kept and the model says so; too few: the same, with
+/// the minimum named.
+#[test]
+fn without_enough_outcomes_the_defaults_are_kept_and_said_so() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("readiness_fit_none");
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = SimConfig {
+        seed: 5,
+        candidates: 300,
+        official_share: 0.0,
+        ..SimConfig::default()
+    };
+    simulate(&cfg, &dir).unwrap();
+    let (ds, ctx) = crate::readiness::context(&dir);
+    let m = fit_model(&ds, &ctx);
+    assert_eq!(m.source, "defaults");
+    assert!(m.estimate.is_none() && m.cross_validation.is_none());
+    assert_eq!(m.used, m.defaults);
+    assert!(m.note.contains("no official outcomes"), "{}", m.note);
+
+    let few = SimConfig {
+        official_share: 0.3,
+        ..cfg
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    simulate(&few, &dir).unwrap();
+    let (ds, ctx) = crate::readiness::context(&dir);
+    let m = fit_model(&ds, &ctx);
+    assert!(m.candidates > 0 && m.candidates < m.min_candidates, "{m:?}");
+    assert_eq!(m.source, "defaults");
+    assert!(m.note.contains("at least 200"), "{}", m.note);
+}
+
+/// property: predictions drawn from their own probabilities have calibration intercept 0 and
+/// slope 1 (within sampling error), and Brier and log loss equal their definitions.
+#[test]
+fn calibrated_predictions_have_intercept_zero_and_slope_one() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let p: Vec<f64> = (0..20_000).map(|_| rng.gen_range(0.02..0.98)).collect();
+    let y: Vec<bool> = p.iter().map(|&q| rng.gen_bool(q)).collect();
+    let s = qbank::readiness::fit::prediction_scores(&p, &y);
+    // SEs at n = 20,000 are about 0.02 (intercept) and 0.03 (slope).
+    crate::common::assert_close(s.calibration_intercept, 0.0, 0.08, "calibration intercept");
+    crate::common::assert_close(s.calibration_slope, 1.0, 0.1, "calibration slope");
+    let n = p.len() as f64;
+    let brier = p
+        .iter()
+        .zip(&y)
+        .map(|(q, &o)| (q - o as u8 as f64).powi(2))
+        .sum::<f64>()
+        / n;
+    let log_loss = -p
+        .iter()
+        .zip(&y)
+        .map(|(q, &o)| if o { q.ln() } else { (1.0 - q).ln() })
+        .sum::<f64>()
+        / n;
+    crate::common::assert_close(s.brier, brier, 1e-12, "Brier score");
+    crate::common::assert_close(s.log_loss, log_loss, 1e-12, "log loss");
+    // Too extreme predictions (logit doubled) get a slope near 1/2.
+    let extreme: Vec<f64> = p
+        .iter()
+        .map(|&q| {
+            let z = 2.0 * (q / (1.0 - q)).ln();
+            1.0 / (1.0 + (-z).exp())
+        })
+        .collect();
+    let e = qbank::readiness::fit::prediction_scores(&extreme, &y);
+    crate::common::assert_close(e.calibration_slope, 0.5, 0.05, "slope of doubled logits");
+}
