@@ -35,8 +35,11 @@ pub struct FlagsConfig {
     pub too_easy: f64,
     /// Corrected point-biserial below this: weak discrimination.
     pub weak_discrimination: f64,
-    /// A distractor whose point-biserial exceeds this suggests a miskey (default 0: any positive).
+    /// A distractor whose point-biserial exceeds this and either the key's or zero significantly
+    /// (one-sided p < 0.001) suggests a miskey (default 0).
     pub miskey_distractor_pbis: f64,
+    /// Fewer choosers of a distractor than this: no miskey evidence from it (default 10).
+    pub miskey_min_choosers: f64,
     /// A distractor chosen by fewer than this share: non-functioning.
     pub nonfunctioning_distractor: f64,
     /// Omit rate above this: high omit rate.
@@ -54,6 +57,7 @@ impl Default for FlagsConfig {
             too_easy: 0.95,
             weak_discrimination: 0.15,
             miskey_distractor_pbis: 0.0,
+            miskey_min_choosers: 10.0,
             nonfunctioning_distractor: 0.05,
             high_omit: 0.05,
             rapid_seconds: 10.0,
