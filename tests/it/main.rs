@@ -10,6 +10,7 @@
 mod common;
 
 mod classical;
+mod cli_help;
 mod degenerate;
 mod demo;
 mod determinism;
@@ -19,6 +20,7 @@ mod fuzz_ingest;
 mod irt_recovery;
 mod irt_reference;
 mod irt_scoring;
+mod miskey;
 mod properties;
 mod readiness;
 mod report;
