@@ -15,6 +15,9 @@ pub struct Config {
     pub base_form: String,
     pub domains: Vec<Domain>,
     pub scale: ScaleConfig,
+    /// IANA time zone of `submitted_at` values written without one (default UTC).
+    #[serde(default)]
+    pub timezone: Option<String>,
     #[serde(default)]
     pub readiness: ReadinessConfig,
     #[serde(default)]
@@ -228,6 +231,14 @@ impl ColumnsConfig {
 }
 
 impl Config {
+    /// The zone of zone-less `submitted_at` values (checked in [`Config::parse`]; UTC if unset).
+    pub fn zone(&self) -> super::timestamps::Zone {
+        self.timezone
+            .as_deref()
+            .and_then(|z| super::timestamps::Zone::parse(z).ok())
+            .unwrap_or_default()
+    }
+
     /// Parses `qbank.toml` text; syntax and type errors name the line and column.
     pub fn parse(text: &str, file: &str, diags: &mut Diagnostics) -> Option<Config> {
         match toml::from_str::<Config>(text) {
@@ -250,6 +261,13 @@ impl Config {
     /// Semantic checks: weights sum to 100, scale ordered, cut anchored exactly one way.
     fn check(&self, file: &str, diags: &mut Diagnostics) {
         let loc = || Location::file(file);
+        if let Some(Err(e)) = self
+            .timezone
+            .as_deref()
+            .map(super::timestamps::Zone::parse)
+        {
+            diags.error(loc().column("timezone"), e);
+        }
         if self.domains.is_empty() {
             diags.error(
                 loc().column("domains"),

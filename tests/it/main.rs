@@ -26,4 +26,5 @@ mod properties;
 mod readiness;
 mod report;
 mod scale;
+mod timestamps;
 mod validate;
