@@ -38,6 +38,7 @@ pub enum Command {
     /// (index.html); `qbank report DIR` is the same command.
     #[command(visible_alias = "report")]
     Run {
+        /// The data-set folder (with qbank.toml).
         dir: PathBuf,
         /// Output folder (default: reports/<name of DIR>).
         #[arg(long)]
@@ -55,17 +56,21 @@ pub enum Command {
     /// Readiness of practice candidates: readiness.csv (one row per candidate), per-attempt
     /// scores with intervals, cohort figures, and a page per candidate asked for.
     Readiness {
+        /// The data-set folder (with qbank.toml).
         dir: PathBuf,
         /// Write readiness/ID.html and ID.md for this candidate (repeatable).
         #[arg(long = "candidate")]
         candidates: Vec<String>,
+        /// Output folder (default: reports/<name of DIR>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// No progress bar on stderr.
         #[arg(long, short)]
         quiet: bool,
     },
     /// Classical item analysis: statistics, options, reliability, review flags and DIF.
     Items {
+        /// The data-set folder (with qbank.toml).
         dir: PathBuf,
         /// Group column of candidates.csv for Mantel-Haenszel DIF.
         #[arg(long, requires_all = ["reference", "focal"])]
@@ -76,6 +81,7 @@ pub enum Command {
         /// Focal group value.
         #[arg(long)]
         focal: Option<String>,
+        /// Output folder (default: reports/<name of DIR>).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -88,7 +94,12 @@ pub enum Command {
     /// Link a new form's item parameters onto an old form's scale through common items.
     Link(LinkArgs),
     /// Convert a CSV attempt log to Parquet (streaming; columns kept as text).
-    Convert { csv: PathBuf, parquet: PathBuf },
+    Convert {
+        /// The CSV attempt log to read.
+        csv: PathBuf,
+        /// The Parquet file to write.
+        parquet: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -120,8 +131,10 @@ pub struct CalibrateArgs {
     /// Quadrature points on [-6, 6].
     #[arg(long, default_value_t = 61)]
     pub quadpts: usize,
+    /// Most EM cycles before stopping (the outputs then say not converged).
     #[arg(long, default_value_t = 500)]
     pub max_iter: usize,
+    /// EM stops when no parameter moves by more than this between cycles.
     #[arg(long, default_value_t = 1e-4)]
     pub tol: f64,
     /// No Beta(5, 17) prior on the 3PL guessing parameter.
@@ -160,6 +173,7 @@ pub struct LinkArgs {
     /// Symmetric Haebara / Stocking-Lord criteria.
     #[arg(long)]
     pub symmetric: bool,
+    /// Output folder.
     #[arg(long, default_value = "reports/link")]
     pub out: PathBuf,
 }
@@ -176,8 +190,10 @@ pub struct EquateArgs {
     /// Scores of the new form: one row per examinee (or score/frequency rows).
     #[arg(long, requires = "old_scores")]
     pub new_scores: Option<PathBuf>,
+    /// Scores of the old (base) form, in the same layout as --new-scores.
     #[arg(long)]
     pub old_scores: Option<PathBuf>,
+    /// Total-score column of the score files.
     #[arg(long, default_value = "total")]
     pub score_column: String,
     /// Anchor-score column (NEAT designs).
@@ -198,11 +214,13 @@ pub struct EquateArgs {
     /// Bootstrap replications for standard errors of equating.
     #[arg(long)]
     pub bootstrap: Option<usize>,
+    /// Seed of the bootstrap resampling.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Item parameters of the new form (IRT equating from parameters).
     #[arg(long, requires = "old_params")]
     pub new_params: Option<PathBuf>,
+    /// Item parameters of the old (base) form: item_id, a, b[, c].
     #[arg(long)]
     pub old_params: Option<PathBuf>,
     #[command(flatten)]
@@ -210,6 +228,7 @@ pub struct EquateArgs {
     /// Linking method before IRT equating from parameters.
     #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
     pub link_method: LinkMethod,
+    /// Output folder (default: reports/equate or reports/<name of DIR>).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -250,20 +269,28 @@ impl CommonItems {
 
 #[derive(Args)]
 pub struct SimulateArgs {
+    /// Folder of the simulated data set (its truth goes in truth/ inside it).
     #[arg(long)]
     pub out: PathBuf,
+    /// Seed of the random stream: same seed, same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Number of candidates.
     #[arg(long, default_value_t = SimConfig::default().candidates)]
     pub candidates: usize,
+    /// Number of full-length forms.
     #[arg(long, default_value_t = SimConfig::default().forms)]
     pub forms: usize,
+    /// Number of items in the bank.
     #[arg(long, default_value_t = SimConfig::default().pool)]
     pub pool: usize,
+    /// Scored items per form.
     #[arg(long, default_value_t = SimConfig::default().scored)]
     pub scored: usize,
+    /// Pretest (unscored) items per form.
     #[arg(long, default_value_t = SimConfig::default().pretest)]
     pub pretest: usize,
+    /// Anchor items shared by consecutive forms.
     #[arg(long, default_value_t = SimConfig::default().anchors)]
     pub anchors: usize,
     /// Share of candidates who take several practice attempts.

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::pipeline::Error;
+use crate::report::staging::StagingError;
 use args::{Cli, Command};
 
 /// Parses the command line and runs the command.
@@ -65,7 +66,12 @@ fn exit(e: Error) -> ExitCode {
             );
             ExitCode::from(2)
         }
-        e @ (Error::Usage(_) | Error::Convert(_) | Error::Simulate(_)) => {
+        e @ (Error::Usage(_)
+        | Error::Convert(_)
+        | Error::Simulate(_)
+        | Error::Staging(
+            StagingError::Locked { .. } | StagingError::NotAnOutput(_),
+        )) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }

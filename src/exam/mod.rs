@@ -14,6 +14,7 @@ pub mod overview;
 pub mod params;
 pub mod scores;
 pub mod table;
+pub mod timestamps;
 pub mod wide;
 
 use std::collections::HashMap;
@@ -146,6 +147,7 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
         items: &items,
         item_index: &item_index,
         forms: &forms,
+        zone: config.zone(),
     };
     let matrix =
         attempts::read_attempts(&attempts_path, &display(&attempts_path), &index, map, diags)?;

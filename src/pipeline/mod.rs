@@ -37,6 +37,8 @@ pub enum Error {
     Convert(#[from] report::convert::ConvertError),
     #[error(transparent)]
     Simulate(#[from] crate::simulate::SimulateError),
+    #[error(transparent)]
+    Staging(#[from] report::staging::StagingError),
 }
 
 impl Error {
@@ -141,12 +143,15 @@ impl Run {
     }
 }
 
-/// `qbank run`: the analyses, then every output written into `out`.
+/// `qbank run`: the analyses, then every output written into a staging folder beside `out`
+/// that replaces `out` only when complete (a second run on the same `out` meanwhile is refused).
 pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, Error> {
+    let staging = report::staging::Staging::begin(out)?;
     let progress = Progress::new(8, opts.quiet);
     let run = run(dir, opts, &progress)?;
     progress.stage("report");
-    run.write(out, opts)?;
+    run.write(staging.path(), opts)?;
+    staging.commit()?;
     progress.finish();
     Ok(run.overview)
 }

@@ -16,6 +16,7 @@ pub mod item_tables;
 pub mod readiness;
 mod review;
 mod sections;
+pub mod staging;
 pub mod tables;
 
 use crate::report::files::WriteError;

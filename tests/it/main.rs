@@ -10,6 +10,7 @@
 mod common;
 
 mod classical;
+mod cli_help;
 mod degenerate;
 mod demo;
 mod determinism;
@@ -19,8 +20,11 @@ mod fuzz_ingest;
 mod irt_recovery;
 mod irt_reference;
 mod irt_scoring;
+mod miskey;
+mod output_folder;
 mod properties;
 mod readiness;
 mod report;
 mod scale;
+mod timestamps;
 mod validate;
