@@ -17,6 +17,7 @@ pub mod readiness;
 mod review;
 mod sections;
 pub mod tables;
+pub mod uncertainty;
 
 use crate::report::files::WriteError;
 use std::path::Path;
