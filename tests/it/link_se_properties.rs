@@ -4,14 +4,13 @@
 use super::link_se_common::est3pl;
 use nalgebra::DMatrix;
 use qbank::equate::link_se::form_from_tables;
-use qbank::exam::param_file_error::ParamFileError;
 use qbank::equate::link_se::{
     anchor_drift_tests, bisector, chain, chain_forms, holm_adjust, identity_test,
     link_with_options, link_with_se, raw_cut_se, scale_drift_test, true_score_se, BisectorWeights,
-    DriftOptions, FormEstimates, ItemParams3pl, LinkError, LinkKind, LinkOptions,
-    ScoreDirection,
+    DriftOptions, FormEstimates, ItemParams3pl, LinkError, LinkKind, LinkOptions, ScoreDirection,
 };
 use qbank::equate::linking::{LinkMethod, ThetaPoints};
+use qbank::exam::param_file_error::ParamFileError;
 use qbank::exam::param_files::{parse_cov, parse_params};
 use qbank::irt::quadrature::gauss_hermite_normal;
 use qbank::irt::ModelKind;
@@ -127,7 +126,8 @@ fn est3pl_conversion() {
     assert_eq!(i1.item_id, "I1");
     assert!((i1.a - a).abs() < 1e-15 && (i1.b + d / a).abs() < 1e-15);
     assert!((i1.c - 1.0 / (1.0 + (-g).exp())).abs() < 1e-15);
-    let text = std::fs::read_to_string(super::link_se_common::data("est3pl/form1_cov.csv")).unwrap();
+    let text =
+        std::fs::read_to_string(super::link_se_common::data("est3pl/form1_cov.csv")).unwrap();
     let ct = parse_cov("form1_cov.csv", &text).unwrap();
     let idx = |n: &str| ct.names.iter().position(|x| x == n).unwrap();
     let (id, ia) = (idx("beta.1i:I1"), idx("beta.2i:I1"));

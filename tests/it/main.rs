@@ -33,4 +33,5 @@ mod properties;
 mod readiness;
 mod report;
 mod scale;
+mod uncertainty_cli;
 mod validate;
