@@ -196,16 +196,18 @@ fn link_chain_matches_equateirt_chain_and_scale_drift_test() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("chain.json")).unwrap()).unwrap();
     let t = &json["scale_drift_test"];
+    // as link_se_reference: the optimisers' (A, B) differ in the 7th digit, which moves the
+    // statistic by ~5e-6 (tolerances 1e-5 and 3e-6)
     assert_close(
         t["statistic"].as_f64().unwrap(),
         1.623208,
-        EQUATEIRT_TOL,
+        1e-5,
         "scale-drift statistic",
     );
     assert_close(
         t["p_value"].as_f64().unwrap(),
         0.4441452,
-        5e-7,
+        3e-6,
         "scale-drift p-value",
     );
     assert_eq!(t["df"], 2, "scale-drift df");
@@ -257,7 +259,7 @@ fn circular_chain_gives_equateirt_identity_test() {
     assert_close(
         t["statistic"].as_f64().unwrap(),
         2.349279,
-        5e-6,
+        EQUATEIRT_TOL,
         "identity statistic",
     );
     assert_close(
