@@ -139,13 +139,11 @@ fn number(file: &str, line: u64, column: &str, cell: &str) -> Result<Option<f64>
     }
 }
 
-/// Parses a parameter file's text (`file` labels the messages); `common_column` names an optional
-/// 0/1 column marking the common items.
-pub fn parse_params(
+/// A CSV reader over `text` (cells trimmed) and its header.
+fn reader<'t>(
     file: &str,
-    text: &str,
-    common_column: Option<&str>,
-) -> Result<ParamTable, ParamFileError> {
+    text: &'t str,
+) -> Result<(csv::Reader<&'t [u8]>, Vec<String>), ParamFileError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -156,6 +154,17 @@ pub fn parse_params(
         .iter()
         .map(|s| s.to_string())
         .collect();
+    Ok((rdr, header))
+}
+
+/// Parses a parameter file's text (`file` labels the messages); `common_column` names an optional
+/// 0/1 column marking the common items.
+pub fn parse_params(
+    file: &str,
+    text: &str,
+    common_column: Option<&str>,
+) -> Result<ParamTable, ParamFileError> {
+    let (mut rdr, header) = reader(file, text)?;
     let bad_header = || ParamFileError::BadHeader {
         file: file.to_string(),
         header: header.join(","),
@@ -254,16 +263,7 @@ pub fn parse_params(
 
 /// Parses a covariance file's text.
 pub fn parse_cov(file: &str, text: &str) -> Result<CovTable, ParamFileError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| csv_error(file, &e))?
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let (mut rdr, header) = reader(file, text)?;
     let names: Vec<String> = header.iter().skip(1).cloned().collect();
     let p = names.len();
     let mut row_names = Vec::new();

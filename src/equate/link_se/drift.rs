@@ -16,6 +16,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use super::constants::{common_items, LinkEstimate, LinkKind};
 use super::error::LinkError;
 use super::params::FormEstimates;
+use super::scores::check_forms;
 use super::sensitivity::Sensitivity;
 
 /// Options of the anchor drift tests.
@@ -84,14 +85,7 @@ pub fn anchor_drift_tests(
     anchors: Option<&[String]>,
     opts: &DriftOptions,
 ) -> Result<Vec<AnchorDrift>, LinkError> {
-    if link.new_form != new.name || link.old_form != old.name {
-        return Err(LinkError::WrongForms {
-            link_new: link.new_form.clone(),
-            link_old: link.old_form.clone(),
-            new: new.name.clone(),
-            old: old.name.clone(),
-        });
-    }
+    check_forms(new, old, link)?;
     for (what, value) in [("threshold", opts.threshold), ("alpha", opts.alpha)] {
         if !(value.is_finite() && value >= 0.0) {
             return Err(LinkError::BadArgument {

@@ -81,7 +81,8 @@ fn models(items: &[ItemParams3pl], d: f64) -> Vec<Logistic> {
     items.iter().map(|it| it.model(d)).collect()
 }
 
-fn check_forms(
+/// The link must go from `new` to `old`.
+pub(crate) fn check_forms(
     new: &FormEstimates,
     old: &FormEstimates,
     link: &LinkEstimate,
