@@ -261,11 +261,7 @@ impl Config {
     /// Semantic checks: weights sum to 100, scale ordered, cut anchored exactly one way.
     fn check(&self, file: &str, diags: &mut Diagnostics) {
         let loc = || Location::file(file);
-        if let Some(Err(e)) = self
-            .timezone
-            .as_deref()
-            .map(super::timestamps::Zone::parse)
-        {
+        if let Some(Err(e)) = self.timezone.as_deref().map(super::timestamps::Zone::parse) {
             diags.error(loc().column("timezone"), e);
         }
         if self.domains.is_empty() {

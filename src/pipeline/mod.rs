@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod progress;
 pub mod stages;
+pub mod uncertainty;
 
 use std::path::{Path, PathBuf};
 

@@ -18,6 +18,7 @@ mod review;
 mod sections;
 pub mod staging;
 pub mod tables;
+pub mod uncertainty;
 
 use crate::report::files::WriteError;
 use std::path::Path;
