@@ -263,7 +263,7 @@ pub fn pool_health(
 }
 
 /// Splits `total` into whole numbers proportional to `props` (Hamilton's largest remainder).
-fn largest_remainder(total: usize, props: &[f64]) -> Vec<usize> {
+pub(crate) fn largest_remainder(total: usize, props: &[f64]) -> Vec<usize> {
     let sum: f64 = props.iter().sum();
     if total == 0 || sum <= 0.0 {
         return vec![0; props.len()];

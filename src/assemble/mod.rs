@@ -2,7 +2,8 @@
 //! mixed-integer programming (van der Linden 2005, Linear
 //! Models for Optimal Test Design; in the spirit of R's eatATA, TestDesign and xxIRT).
 //!
-//! This module owns: the item pool for assembly ([`Pool`], read from CSV), the assembly spec
+//! This module owns: the next bank after a run ([`bank::update_bank`]: status, evidence and
+//! reason per item), pre-equating of assembled forms ([`cycle::pre_equate`]), the item pool for assembly ([`Pool`], read from CSV), the assembly spec
 //! ([`Spec`], TOML), the 0-1 model (x[i, f] = 1 when item i is on form f) and its solution
 //! ([`assemble`] -> [`Assembly`]), the infeasibility diagnosis (pre-checks, then relaxing one
 //! constraint group at a time), the pool-health table ([`pool_health`]) and a seeded simulated
@@ -14,6 +15,8 @@
 //! |curve_f(theta_k) - T_k| <= delta <= tolerance at every point k and form f; van der Linden
 //! 2005, ch. 5).
 
+pub mod bank;
+pub mod cycle;
 mod diagnose;
 mod error;
 mod health;

@@ -10,6 +10,7 @@
 //! allowed_status = ["active"]  # only these items may be selected
 //! reference_form = ["I001", "I002"]  # ids of a reference form (target curve, anchor source)
 //! anchors = 10                 # items of reference_form on every new form (see below)
+//! form_prefix = "N"            # new forms are N1, N2, ...
 //!
 //! [objective]
 //! information_at = -0.25       # maximin information at theta
@@ -69,6 +70,9 @@ pub struct Spec {
     pub allowed_status: Option<Vec<String>>,
     pub reference_form: Option<Vec<String>>,
     pub anchors: Option<usize>,
+    /// Ids of the new forms: PREFIX1, PREFIX2, ... (default "N").
+    #[serde(default = "default_form_prefix")]
+    pub form_prefix: String,
     #[serde(default)]
     pub solver: SolverSpec,
 }
@@ -78,6 +82,9 @@ fn default_d() -> f64 {
 }
 fn default_exposure() -> usize {
     1
+}
+fn default_form_prefix() -> String {
+    "N".into()
 }
 fn default_status_column() -> String {
     "status".into()
@@ -196,8 +203,21 @@ pub enum Objective {
 }
 
 impl Spec {
-    /// Parses a spec from TOML text. Unknown keys are an error naming the key.
+    /// Id of new form `f` (0-based): `form_prefix` followed by f + 1.
+    pub fn form_id(&self, f: usize) -> String {
+        format!("{}{}", self.form_prefix, f + 1)
+    }
+
+    /// Parses and validates a spec from TOML text. Unknown keys are an error naming the key.
     pub fn from_toml(text: &str) -> Result<Spec, AtaError> {
+        let spec = Spec::parse_toml(text)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Parses a spec without validating it (a data set fills in the reference form and the
+    /// blueprint first; [`super::assemble`] validates).
+    pub fn parse_toml(text: &str) -> Result<Spec, AtaError> {
         let spec: Spec = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
@@ -207,7 +227,6 @@ impl Spec {
                 None => e.message().to_string(),
             })
         })?;
-        spec.validate()?;
         Ok(spec)
     }
 
