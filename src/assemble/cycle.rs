@@ -17,7 +17,7 @@ use crate::scale::{classification, conversion_table, Classification, ConversionT
 use super::bank::{BankStatus, BankUpdate};
 use super::health::largest_remainder;
 use super::pool::{AttrValue, Item, Pool};
-use super::{AtaError, Assembly, CountSpec, CountValue, Spec};
+use super::{Assembly, AtaError, CountSpec, CountValue, Spec};
 
 /// Statuses assembled from by default in a data set.
 pub const DEFAULT_ALLOWED: [&str; 2] = ["operational", "ready"];

@@ -394,7 +394,8 @@ pub fn assemble(a: &AssembleArgs) -> Outcome {
         next.spec.length,
         asm.status,
         asm.objective_value,
-        asm.gap.map_or("not reported".into(), |g| format!("{:.2} %", 100.0 * g)),
+        asm.gap
+            .map_or("not reported".into(), |g| format!("{:.2} %", 100.0 * g)),
         asm.seconds,
         asm.backend
     );

@@ -129,14 +129,7 @@ pub fn assemble_dataset(
     let progress = Progress::new(6, quiet);
     let c = run_to_bank(dir, &progress)?;
     progress.stage("assembling");
-    let next = assemble_stage(
-        &c.ds,
-        &c.bank,
-        &c.calibrated,
-        &c.equating,
-        spec,
-        spec_path,
-    )?;
+    let next = assemble_stage(&c.ds, &c.bank, &c.calibrated, &c.equating, spec, spec_path)?;
     write_bank(&out.join("bank"), &c.bank)?;
     write_next_forms(out, &next)?;
     progress.finish();

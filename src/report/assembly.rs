@@ -247,7 +247,10 @@ fn curve_charts(next: &NextForms) -> [Chart; 2] {
             })
             .collect()
     };
-    let cut = next.pre_equating.as_ref().map(|p| p.reference.table.theta_cut);
+    let cut = next
+        .pre_equating
+        .as_ref()
+        .map(|p| p.reference.table.theta_cut);
     let mut tif = Chart::lines(
         "assembled_tif",
         "Test information of the assembled forms and the reference form",
@@ -298,7 +301,11 @@ fn health_chart(h: &PoolHealth) -> Chart {
         ],
     );
     c.bar_width = Some(0.4);
-    let bands = h.rows.iter().filter(|r| r.domain == h.rows[0].domain).count();
+    let bands = h
+        .rows
+        .iter()
+        .filter(|r| r.domain == h.rows[0].domain)
+        .count();
     c.x_names = h
         .rows
         .iter()
@@ -359,14 +366,13 @@ pub fn assembled_section(doc: &mut Doc, next: &NextForms) -> Result<(), WriteErr
     let a = &next.assembly;
     doc.section("assembled", "Assembled forms");
     doc.p(&format!(
-        "{} forms of {} items assembled from the next bank by a mixed-integer program ({}): status {:?}, objective {}, gap {}, {} s. Every constraint is recomputed from the selected items.",
+        "{} forms of {} items assembled from the next bank by a mixed-integer program ({}): status {:?}, objective {}, gap {} (solver seconds are in assembly.json). Every constraint is recomputed from the selected items.",
         a.forms.len(),
         next.spec.length,
         a.backend,
         a.status,
         f(a.objective_value, 4),
-        a.gap.map_or("not reported".into(), |g| pct(g)),
-        f(a.seconds, 2)
+        a.gap.map_or("not reported".into(), pct),
     ));
     let names: Vec<String> = a.forms[0]
         .constraints
@@ -385,7 +391,12 @@ pub fn assembled_section(doc: &mut Doc, next: &NextForms) -> Result<(), WriteErr
             .map(|(k, form)| {
                 let mut row = vec![next.spec.form_id(k)];
                 row.extend(form.constraints.iter().map(|c| {
-                    format!("{}{}", f(c.value, 1), if c.met { "" } else { " (not met)" })
+                    let v = if c.value.fract() == 0.0 {
+                        f(c.value, 0)
+                    } else {
+                        f(c.value, 3)
+                    };
+                    format!("{v}{}", if c.met { "" } else { " (not met)" })
                 }));
                 row
             })
@@ -436,7 +447,10 @@ pub fn assembled_section(doc: &mut Doc, next: &NextForms) -> Result<(), WriteErr
     }
     let [tif, tcc] = curve_charts(next);
     doc.pair();
-    doc.figure(&tif, "Test information of each new form beside the reference form's.")?;
+    doc.figure(
+        &tif,
+        "Test information of each new form beside the reference form's.",
+    )?;
     doc.figure(
         &tcc,
         "Test characteristic curves: at the cut they set each form's raw cut.",
