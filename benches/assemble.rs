@@ -2,7 +2,8 @@
 //! (blueprint 12/15/17/6, total expected time 3000-3300 s, 10-20 multiple-response items, enemy
 //! sets, each item on at most one form, only `active` items), for each objective: maximin
 //! information at the cut theta = -0.25, and the reference form's TIF and TCC as targets at
-//! theta = -1, -0.25, 0.5 (tolerance 0.25). Solved by good_lp + microlp with a 60 s limit and a
+//! theta = -1, -0.25, 0.5 (tolerance 0.25); and the TCC target again with an anchor set (10 items
+//! of the reference form on every new form). Solved by good_lp + microlp with a 60 s limit and a
 //! relative gap of at most 1 %.
 //!
 //! `cargo bench --bench assemble` (release build). Prints, per objective, the solver status, the
@@ -15,13 +16,23 @@ use std::time::Instant;
 use qbank::assemble::{assemble, simulate_bank, BankSimConfig, MipStatus, Spec};
 
 fn spec_text(objective: &str, reference: &str) -> String {
-    let obj = match objective {
+    let (curve, anchored) = match objective.strip_suffix("+anchors") {
+        Some(c) => (c, true),
+        None => (objective, false),
+    };
+    let obj = match curve {
         "maximin" => "information_at = -0.25".to_string(),
         curve => format!("target = \"{curve}\"\npoints = [-1.0, -0.25, 0.5]\ntolerance = 0.25"),
     };
+    // With anchors: 10 items of the (retired) reference form on every new form.
+    let (allowed, anchors) = if anchored {
+        ("[\"active\", \"retired\"]", "anchors = 10\n")
+    } else {
+        ("[\"active\"]", "")
+    };
     let mut s = format!(
         "forms = 4\nlength = 50\nmax_forms_per_item = 1\nenemy_column = \"enemy\"\n\
-         allowed_status = [\"active\"]\nreference_form = {reference}\n\n[objective]\n{obj}\n\n\
+         allowed_status = {allowed}\nreference_form = {reference}\n{anchors}\n[objective]\n{obj}\n\n\
          [[sum]]\ncolumn = \"seconds\"\nmin = 3000\nmax = 3300\n"
     );
     for (d, n) in [("D1", 12), ("D2", 15), ("D3", 17), ("D4", 6)] {
@@ -44,7 +55,7 @@ fn main() -> ExitCode {
     let reference = format!("[{}]", ids.join(", "));
     let mut ok = true;
     println!("objective,status,objective_value,gap,lp_bound,gap_to_lp_bound,nodes,seconds");
-    for objective in ["maximin", "tif", "tcc"] {
+    for objective in ["maximin", "tif", "tcc", "tcc+anchors"] {
         let spec = Spec::from_toml(&spec_text(objective, &reference)).expect("spec");
         let t = Instant::now();
         let a = match assemble(&bank.pool, &spec) {
@@ -67,7 +78,8 @@ fn main() -> ExitCode {
         );
         let within_gap = a.status == MipStatus::Optimal || a.gap.is_some_and(|g| g <= 0.01);
         let met = a.forms.iter().all(|f| f.constraints.iter().all(|c| c.met));
-        if seconds >= 60.0 || !within_gap || !met || a.max_item_exposure != 1 {
+        let exposure = if objective.ends_with("+anchors") { 4 } else { 1 };
+        if seconds >= 60.0 || !within_gap || !met || a.max_item_exposure != exposure {
             println!("{objective}: FAILED (seconds {seconds:.1}, gap {:?}, constraints met {met}, exposure {})", a.gap, a.max_item_exposure);
             ok = false;
         }
