@@ -133,12 +133,13 @@ pub fn update_bank(
                 .find(|d| d.item_id == it.id)
                 .and_then(|d| d.mh.as_ref())
                 .map(|m| m.category);
-            let review: Vec<&str> = items
-                .flags
-                .iter()
-                .filter(|f| f.item_id == it.id)
-                .map(|f| f.flag)
-                .collect();
+            // An item flagged on several forms counts each kind of flag once.
+            let mut review: Vec<&str> = Vec::new();
+            for f in items.flags.iter().filter(|f| f.item_id == it.id) {
+                if !review.contains(&f.flag) {
+                    review.push(f.flag);
+                }
+            }
             let mut flags = Vec::new();
             let mut reasons = Vec::new();
             let previous = if it.bank.is_some() {
@@ -151,7 +152,9 @@ pub fn update_bank(
             let (status, abc) = if let Some(bp) = &it.bank {
                 for l in links {
                     for a in l.anchors.iter().filter(|a| a.item_id == it.id && a.flagged) {
-                        flags.push("drift".to_string());
+                        if flags.is_empty() {
+                            flags.push("drift".to_string());
+                        }
                         reasons.push(format!(
                             "b moved by {:+.2} on {} after linking (b {:.2} -> {:.2}); parameters kept, review the item",
                             a.displacement, l.form_id, a.b_base, a.b_linked
