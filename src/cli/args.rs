@@ -101,6 +101,40 @@ pub enum Command {
         /// The Parquet file to write.
         parquet: PathBuf,
     },
+    /// The next item bank after a run: bank/items.csv (status, evidence and reason per item, by
+    /// qbank.toml's [bank] rules) and bank/changes.csv.
+    Bank {
+        /// The data-set folder (with qbank.toml).
+        dir: PathBuf,
+        /// Output folder (default: reports/<name of DIR>/bank).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Assemble the next forms by mixed-integer programming from a data set's next bank (and
+    /// pre-equate them) or from a pool file (--pool).
+    Assemble(AssembleArgs),
+}
+
+#[derive(Args)]
+pub struct AssembleArgs {
+    /// The data-set folder (omit with --pool).
+    #[arg(required_unless_present = "pool")]
+    pub dir: Option<PathBuf>,
+    /// A pool file: item_id, a, b, c (c may be empty) and any attribute columns.
+    #[arg(long, conflicts_with = "dir")]
+    pub pool: Option<PathBuf>,
+    /// The assembly spec (TOML).
+    #[arg(long)]
+    pub spec: PathBuf,
+    /// Output folder (default: reports/<name of DIR>/next_forms; required with --pool).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args)]

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{CalibrateArgs, EquateArgs, LinkArgs, ReportFormat, SimulateArgs};
+use super::args::{AssembleArgs, CalibrateArgs, EquateArgs, LinkArgs, ReportFormat, SimulateArgs};
 use super::usage;
 use crate::classical::{analyse, DifSpec};
 use crate::equate::classical::{Conversion, Method};
@@ -456,6 +456,70 @@ fn equate_kernel(a: &EquateArgs) -> Outcome {
     println!("{:>5} {:>12} {:>8}", "raw", "equivalent", "see");
     for (x, (e, s)) in k.e_y.iter().zip(&k.see_y).enumerate() {
         println!("{x:>5} {e:>12.4} {s:>8.4}");
+    }
+    println!("outputs in {}", out.display());
+    Ok(())
+}
+
+pub fn bank(dir: &Path, out: Option<PathBuf>, quiet: bool) -> Outcome {
+    use crate::assemble::bank::BankStatus as S;
+    let out = out.unwrap_or_else(|| default_out(dir).join("bank"));
+    let b = crate::pipeline::cycle::bank_command(dir, &out, quiet)?;
+    println!(
+        "next bank: {} operational, {} ready, {} needs revision, {} retired, {} new; {} changes; {}",
+        b.count(S::Operational),
+        b.count(S::Ready),
+        b.count(S::NeedsRevision),
+        b.count(S::Retired),
+        b.count(S::New),
+        b.changes().count(),
+        out.join("items.csv").display()
+    );
+    Ok(())
+}
+
+pub fn assemble(a: &AssembleArgs) -> Outcome {
+    use crate::pipeline::cycle;
+    let next = match (&a.dir, &a.pool) {
+        (Some(dir), _) => {
+            let out = a
+                .out
+                .clone()
+                .unwrap_or_else(|| default_out(dir).join("next_forms"));
+            (cycle::assemble_dataset(dir, &a.spec, &out, a.quiet)?, out)
+        }
+        (None, Some(pool)) => {
+            let out = a
+                .out
+                .clone()
+                .ok_or_else(|| usage("--pool needs --out DIR"))?;
+            (cycle::assemble_pool_file(pool, &a.spec, &out)?, out)
+        }
+        (None, None) => return Err(usage("give a data-set folder or --pool FILE")),
+    };
+    let (next, out) = next;
+    let asm = &next.assembly;
+    println!(
+        "{} forms of {} items: {:?}, objective {:.4}, gap {}, {:.2} s ({})",
+        asm.forms.len(),
+        next.spec.length,
+        asm.status,
+        asm.objective_value,
+        asm.gap
+            .map_or("not reported".into(), |g| format!("{:.2} %", 100.0 * g)),
+        asm.seconds,
+        asm.backend
+    );
+    if let Some(pre) = &next.pre_equating {
+        for f in std::iter::once(&pre.reference).chain(&pre.forms) {
+            println!(
+                "  {}: raw cut {}, expected pass rate {}",
+                f.form_id,
+                f.table.raw_cut.map_or("-".into(), |r| r.to_string()),
+                f.classification
+                    .map_or("-".into(), |c| format!("{:.1} %", 100.0 * c.p_pass))
+            );
+        }
     }
     println!("outputs in {}", out.display());
     Ok(())

@@ -26,6 +26,47 @@ pub struct Config {
     pub columns: ColumnsConfig,
     #[serde(default)]
     pub flags: FlagsConfig,
+    #[serde(default)]
+    pub bank: BankConfig,
+}
+
+/// Rules of the next item bank (qbank.toml `[bank]`): when a calibrated pretest item becomes
+/// `ready`, and which review flags hold an item back or retire it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankConfig {
+    /// Fewer responses than this: not ready.
+    pub min_n: f64,
+    /// A standard error of b above this: not ready.
+    pub max_se_b: f64,
+    /// An S-X2 item-fit p-value below this: misfit, not ready.
+    pub misfit_p: f64,
+    /// ETS category C DIF (Mantel-Haenszel) holds an item back.
+    pub no_dif_c: bool,
+    /// Review flags (flags.csv) that hold a pretest item back (needs_revision).
+    pub review_flags: Vec<String>,
+    /// Review flags that retire an operational item.
+    pub retire_flags: Vec<String>,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        BankConfig {
+            min_n: 200.0,
+            max_se_b: 0.3,
+            misfit_p: 0.01,
+            no_dif_c: true,
+            review_flags: [
+                "possible_miskey",
+                "negative_discrimination",
+                "weak_discrimination",
+                "no_variance",
+            ]
+            .map(String::from)
+            .to_vec(),
+            retire_flags: vec!["negative_discrimination".into()],
+        }
+    }
 }
 
 /// Thresholds of the item-review flags (qbank.toml `[flags]`).

@@ -17,6 +17,7 @@ use crate::irt::scoring::PersonScore;
 use crate::irt::test_level::{summed_score_table, test_information};
 use crate::irt::{CalibratedForms, ItemEstimate, Responses};
 use crate::scale::equating::Equating;
+use crate::scale::ConversionTable;
 
 /// Writes the diagnostics as `validation.csv` (severity, file, line, column, item, message).
 pub fn write_validation(path: &Path, diags: &Diagnostics) -> Result<(), WriteError> {
@@ -219,35 +220,7 @@ pub fn write_conversion(out: &Path, conv: &Conversion) -> Result<(), WriteError>
 /// `equating.json`.
 pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
     for t in &eq.tables {
-        let p = out.join(format!("conversion_{}.csv", t.form_id));
-        write_csv(
-            &p,
-            &[
-                "raw",
-                "theta",
-                "base_equivalent",
-                "base_equivalent_observed",
-                "scaled_unrounded",
-                "scaled",
-                "pass",
-                "csem",
-            ],
-            t.rows.iter().map(|r| {
-                vec![
-                    r.raw.to_string(),
-                    r.theta.map(|x| fmt_f(x, 4)).unwrap_or_default(),
-                    fmt_f(r.base_equivalent, 4),
-                    r.base_equivalent_observed
-                        .map(|x| fmt_f(x, 4))
-                        .unwrap_or_default(),
-                    fmt_f(r.unrounded, 2),
-                    fmt_f(r.reported, 0),
-                    r.pass.to_string(),
-                    r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
-                ]
-            }),
-        )
-        .map_err(WriteError::at(&p))?;
+        write_conversion_table(out, t)?;
     }
     let links = &eq.summary.links;
     let p = out.join("linking.csv");
@@ -283,6 +256,41 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
     )
     .map_err(WriteError::at(&p))?;
     write_json(&out.join("equating.json"), &eq.summary)
+}
+
+/// Writes `conversion_FORM.csv`: raw, theta, base equivalents, scaled (unrounded and reported),
+/// pass and CSEM.
+pub fn write_conversion_table(out: &Path, t: &ConversionTable) -> Result<(), WriteError> {
+    let p = out.join(format!("conversion_{}.csv", t.form_id));
+    write_csv(
+        &p,
+        &[
+            "raw",
+            "theta",
+            "base_equivalent",
+            "base_equivalent_observed",
+            "scaled_unrounded",
+            "scaled",
+            "pass",
+            "csem",
+        ],
+        t.rows.iter().map(|r| {
+            vec![
+                r.raw.to_string(),
+                r.theta.map(|x| fmt_f(x, 4)).unwrap_or_default(),
+                fmt_f(r.base_equivalent, 4),
+                r.base_equivalent_observed
+                    .map(|x| fmt_f(x, 4))
+                    .unwrap_or_default(),
+                fmt_f(r.unrounded, 2),
+                fmt_f(r.reported, 0),
+                r.pass.to_string(),
+                r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
+            ]
+        }),
+    )
+    .map_err(WriteError::at(&p))?;
+    Ok(())
 }
 
 /// form, method, A, B, common items, anchors flagged (A and B with `decimals`).

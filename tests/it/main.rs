@@ -3,12 +3,17 @@
 //! reference data with published results are in tests/data/ (sources and licences in
 //! tests/data/README.md).
 //!
-//! Kinds: snapshot (validate, demo, report), reference (classical, irt_reference, irt_scoring,
-//! equate_irt, equate_classical), recovery (irt_recovery, scale, readiness), robustness
+//! Kinds: snapshot (validate, demo, report, assemble_infeasible), reference (assemble_reference, classical, irt_reference, irt_scoring,
+//! equate_irt, equate_classical), recovery (assemble_assembly, assemble_cycle, irt_recovery, scale, readiness), robustness
 //! (degenerate, determinism, fuzz_ingest), property (properties).
 
 mod common;
 
+mod assemble_assembly;
+mod assemble_cycle;
+mod assemble_health;
+mod assemble_infeasible;
+mod assemble_reference;
 mod classical;
 mod cli_help;
 mod degenerate;
