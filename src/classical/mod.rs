@@ -443,6 +443,41 @@ fn emit(out: &mut ItemAnalysis, form_id: &str, ds: &Dataset, i: usize, a: &mut A
     }
 }
 
+/// One-sided critical value of a point-biserial's t statistic at p = 0.001 (normal approximation,
+/// the samples that reach the chooser minimum being large enough).
+const MISKEY_T_CRITICAL: f64 = 3.09;
+
+/// Why distractor `d` suggests a miskey, if it does. Evidence needs at least
+/// `miskey_min_choosers` choosers (share x presented), a point-biserial above
+/// `miskey_distractor_pbis` (default 0), and either above the key's or significantly above zero: t = r sqrt((n - 2) / (1 - r^2))
+/// beyond the one-sided 0.001 critical value (the usual test of a correlation, e.g. Crocker &
+/// Algina 1986, ch. 14). A distractor too rare to count as functioning never gets here.
+fn miskey_evidence(
+    d: &OptionStats,
+    key: Option<&OptionStats>,
+    n_presented: f64,
+    cfg: &FlagsConfig,
+) -> Option<String> {
+    let choosers = d.share * n_presented;
+    let r = d.point_biserial;
+    if choosers < cfg.miskey_min_choosers || !r.is_finite() || r <= cfg.miskey_distractor_pbis {
+        return None;
+    }
+    if let Some(k) = key.filter(|k| d.point_biserial > k.point_biserial) {
+        return Some(format!(
+            "distractor {} (chosen by {:.0}) correlates more with the score than the key {} (point-biserial {:+.2} vs {:+.2}): check the key",
+            d.option, choosers, k.option, d.point_biserial, k.point_biserial
+        ));
+    }
+    let t = r * ((n_presented - 2.0) / (1.0 - r * r)).max(0.0).sqrt();
+    (t > MISKEY_T_CRITICAL).then(|| {
+        format!(
+            "distractor {} (chosen by {:.0}) attracts stronger candidates (point-biserial {:+.2}, significantly above zero): check the key",
+            d.option, choosers, r
+        )
+    })
+}
+
 /// Review flags from the pooled statistics, options and DIF.
 fn flags(a: &ItemAnalysis, ds: &Dataset, cfg: &FlagsConfig) -> Vec<Flag> {
     let mut out = Vec::new();
@@ -527,17 +562,12 @@ fn flags(a: &ItemAnalysis, ds: &Dataset, cfg: &FlagsConfig) -> Vec<Flag> {
             .filter(|o| o.form_id == POOLED && o.item_id == id)
             .collect();
         if single {
-            let key = opts.iter().find(|o| o.kind == "key");
+            let key = opts.iter().find(|o| o.kind == "key").copied();
             for d in opts.iter().filter(|o| o.kind == "distractor") {
-                if d.point_biserial > cfg.miskey_distractor_pbis {
-                    push(id, "possible_miskey", format!("distractor {} attracts stronger candidates (point-biserial {:+.2}): check the key", d.option, d.point_biserial));
-                } else if let Some(k) = key {
-                    if d.share_by_quintile[4] > k.share_by_quintile[4] {
-                        push(id, "possible_miskey", format!("the top fifth chose distractor {} ({:.0} %) more often than the key {} ({:.0} %): check the key", d.option, 100.0 * d.share_by_quintile[4], k.option, 100.0 * k.share_by_quintile[4]));
-                    }
-                }
                 if d.share < cfg.nonfunctioning_distractor {
                     push(id, "nonfunctioning_distractor", format!("distractor {} was chosen by only {:.1} % (threshold {:.0} %): it distracts nobody", d.option, 100.0 * d.share, 100.0 * cfg.nonfunctioning_distractor));
+                } else if let Some(reason) = miskey_evidence(d, key, s.n_presented, cfg) {
+                    push(id, "possible_miskey", reason);
                 }
             }
         }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::pipeline::Error;
+use crate::report::staging::StagingError;
 use args::{Cli, Command};
 
 /// Parses the command line and runs the command.
@@ -41,6 +42,8 @@ pub fn main() -> ExitCode {
         Command::Equate(a) => commands::equate(&a),
         Command::Link(a) => commands::link(&a),
         Command::Convert { csv, parquet } => commands::convert(&csv, &parquet),
+        Command::Bank { dir, out, quiet } => commands::bank(&dir, out, quiet),
+        Command::Assemble(a) => commands::assemble(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,7 +68,10 @@ fn exit(e: Error) -> ExitCode {
             );
             ExitCode::from(2)
         }
-        e @ (Error::Usage(_) | Error::Convert(_) | Error::Simulate(_)) => {
+        e @ (Error::Usage(_)
+        | Error::Convert(_)
+        | Error::Simulate(_)
+        | Error::Staging(StagingError::Locked { .. } | StagingError::NotAnOutput(_))) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }

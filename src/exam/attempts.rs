@@ -52,6 +52,8 @@ pub struct ExamIndex<'a> {
     pub items: &'a [Item],
     pub item_index: &'a HashMap<String, usize>,
     pub forms: &'a [Form],
+    /// Zone of `submitted_at` values written without one.
+    pub zone: super::timestamps::Zone,
 }
 
 /// Reads the attempt log at `path` into a response matrix, reporting every problem in `diags`.
@@ -271,6 +273,7 @@ struct Builder {
     attempts: Vec<AttemptInfo>,
     attempt_ids: StringArena,
     submitted_at: StringArena,
+    zone: super::timestamps::Zone,
     candidate_index: FxHashMap<Box<str>, u32>,
     candidate_ids: Vec<String>,
     // per response, in file order
@@ -315,6 +318,7 @@ impl Builder {
             attempts: Vec::new(),
             attempt_ids: StringArena::default(),
             submitted_at: StringArena::default(),
+            zone: exam.zone,
             candidate_index: FxHashMap::default(),
             candidate_ids: Vec::new(),
             row_attempt: Vec::new(),
@@ -591,7 +595,19 @@ impl Builder {
         let a = self.attempts.len() as u32;
         self.attempt_index.insert(attempt_id.into(), a);
         self.attempt_ids.push(attempt_id);
-        self.submitted_at.push(submitted);
+        let submitted = if submitted.is_empty() {
+            String::new()
+        } else {
+            match super::timestamps::parse_instant(submitted, self.zone) {
+                Ok(t) => super::timestamps::format_utc(t),
+                Err(e) => {
+                    self.diags
+                        .error(self.loc(row, "submitted_at"), format!("submitted_at {e}"));
+                    String::new()
+                }
+            }
+        };
+        self.submitted_at.push(&submitted);
         self.attempts.push(AttemptInfo {
             candidate,
             form,

@@ -15,6 +15,9 @@ pub struct Config {
     pub base_form: String,
     pub domains: Vec<Domain>,
     pub scale: ScaleConfig,
+    /// IANA time zone of `submitted_at` values written without one (default UTC).
+    #[serde(default)]
+    pub timezone: Option<String>,
     #[serde(default)]
     pub readiness: ReadinessConfig,
     #[serde(default)]
@@ -23,6 +26,47 @@ pub struct Config {
     pub columns: ColumnsConfig,
     #[serde(default)]
     pub flags: FlagsConfig,
+    #[serde(default)]
+    pub bank: BankConfig,
+}
+
+/// Rules of the next item bank (qbank.toml `[bank]`): when a calibrated pretest item becomes
+/// `ready`, and which review flags hold an item back or retire it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankConfig {
+    /// Fewer responses than this: not ready.
+    pub min_n: f64,
+    /// A standard error of b above this: not ready.
+    pub max_se_b: f64,
+    /// An S-X2 item-fit p-value below this: misfit, not ready.
+    pub misfit_p: f64,
+    /// ETS category C DIF (Mantel-Haenszel) holds an item back.
+    pub no_dif_c: bool,
+    /// Review flags (flags.csv) that hold a pretest item back (needs_revision).
+    pub review_flags: Vec<String>,
+    /// Review flags that retire an operational item.
+    pub retire_flags: Vec<String>,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        BankConfig {
+            min_n: 200.0,
+            max_se_b: 0.3,
+            misfit_p: 0.01,
+            no_dif_c: true,
+            review_flags: [
+                "possible_miskey",
+                "negative_discrimination",
+                "weak_discrimination",
+                "no_variance",
+            ]
+            .map(String::from)
+            .to_vec(),
+            retire_flags: vec!["negative_discrimination".into()],
+        }
+    }
 }
 
 /// Thresholds of the item-review flags (qbank.toml `[flags]`).
@@ -35,8 +79,11 @@ pub struct FlagsConfig {
     pub too_easy: f64,
     /// Corrected point-biserial below this: weak discrimination.
     pub weak_discrimination: f64,
-    /// A distractor whose point-biserial exceeds this suggests a miskey (default 0: any positive).
+    /// A distractor whose point-biserial exceeds this and either the key's or zero significantly
+    /// (one-sided p < 0.001) suggests a miskey (default 0).
     pub miskey_distractor_pbis: f64,
+    /// Fewer choosers of a distractor than this: no miskey evidence from it (default 10).
+    pub miskey_min_choosers: f64,
     /// A distractor chosen by fewer than this share: non-functioning.
     pub nonfunctioning_distractor: f64,
     /// Omit rate above this: high omit rate.
@@ -54,6 +101,7 @@ impl Default for FlagsConfig {
             too_easy: 0.95,
             weak_discrimination: 0.15,
             miskey_distractor_pbis: 0.0,
+            miskey_min_choosers: 10.0,
             nonfunctioning_distractor: 0.05,
             high_omit: 0.05,
             rapid_seconds: 10.0,
@@ -255,6 +303,14 @@ impl ColumnsConfig {
 }
 
 impl Config {
+    /// The zone of zone-less `submitted_at` values (checked in [`Config::parse`]; UTC if unset).
+    pub fn zone(&self) -> super::timestamps::Zone {
+        self.timezone
+            .as_deref()
+            .and_then(|z| super::timestamps::Zone::parse(z).ok())
+            .unwrap_or_default()
+    }
+
     /// Parses `qbank.toml` text; syntax and type errors name the line and column.
     pub fn parse(text: &str, file: &str, diags: &mut Diagnostics) -> Option<Config> {
         match toml::from_str::<Config>(text) {
@@ -277,6 +333,9 @@ impl Config {
     /// Semantic checks: weights sum to 100, scale ordered, cut anchored exactly one way.
     fn check(&self, file: &str, diags: &mut Diagnostics) {
         let loc = || Location::file(file);
+        if let Some(Err(e)) = self.timezone.as_deref().map(super::timestamps::Zone::parse) {
+            diags.error(loc().column("timezone"), e);
+        }
         if self.domains.is_empty() {
             diags.error(
                 loc().column("domains"),

@@ -11,9 +11,11 @@ pub mod diagnostics;
 pub mod forms;
 pub mod items;
 pub mod overview;
-pub mod params;
+pub mod param_file_error;
+pub mod param_files;
 pub mod scores;
 pub mod table;
+pub mod timestamps;
 pub mod wide;
 
 use std::collections::HashMap;
@@ -146,6 +148,7 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
         items: &items,
         item_index: &item_index,
         forms: &forms,
+        zone: config.zone(),
     };
     let matrix =
         attempts::read_attempts(&attempts_path, &display(&attempts_path), &index, map, diags)?;

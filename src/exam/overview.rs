@@ -41,9 +41,9 @@ impl Overview {
         }
         let dates = (0..m.n_attempts())
             .map(|a| m.submitted_at(a))
-            .filter(|s| !s.is_empty());
-        let first = dates.clone().min().unwrap_or("").to_string();
-        let last = dates.max().unwrap_or("").to_string();
+            .filter_map(|s| super::timestamps::sort_key(s).map(|k| (k, s)));
+        let first = dates.clone().min().map(|d| d.1).unwrap_or("").to_string();
+        let last = dates.max().map(|d| d.1).unwrap_or("").to_string();
         Overview {
             exam: ds.exam.config.name.clone(),
             data_dir: super::display(&ds.exam.dir),

@@ -152,12 +152,8 @@ pub fn assess_candidate(
     attempts: &[PracticeAttempt],
 ) -> Option<CandidateReadiness> {
     let mut order: Vec<usize> = (0..attempts.len()).collect();
-    order.sort_by(|&x, &y| {
-        attempts[x]
-            .submitted_at
-            .cmp(&attempts[y].submitted_at)
-            .then(x.cmp(&y))
-    });
+    let instant = |k: usize| crate::exam::timestamps::sort_key(&attempts[k].submitted_at);
+    order.sort_by(|&x, &y| instant(x).cmp(&instant(y)).then(x.cmp(&y)));
     let (scored, lls): (Vec<AttemptReadiness>, Vec<Vec<f64>>) = order
         .iter()
         .enumerate()

@@ -3,13 +3,20 @@
 //! reference data with published results are in tests/data/ (sources and licences in
 //! tests/data/README.md).
 //!
-//! Kinds: snapshot (validate, demo, report), reference (classical, irt_reference, irt_scoring,
-//! equate_irt, equate_classical), recovery (irt_recovery, scale, readiness, subscores_recovery), reference and hand-worked (subscores_prmse, subscores_evidence), robustness
+//! Kinds: snapshot (validate, demo, report, assemble_infeasible), reference (assemble_reference, classical, irt_reference, irt_scoring,
+//! equate_irt, equate_classical, subscores_prmse, subscores_evidence), recovery (assemble_assembly, assemble_cycle, irt_recovery,
+//! scale, readiness, readiness_fit, subscores_recovery), robustness
 //! (degenerate, determinism, fuzz_ingest), property (properties).
 
 mod common;
 
+mod assemble_assembly;
+mod assemble_cycle;
+mod assemble_health;
+mod assemble_infeasible;
+mod assemble_reference;
 mod classical;
+mod cli_help;
 mod degenerate;
 mod demo;
 mod determinism;
@@ -19,6 +26,18 @@ mod fuzz_ingest;
 mod irt_recovery;
 mod irt_reference;
 mod irt_scoring;
+mod kernel_common;
+mod kernel_properties;
+mod kernel_reference;
+mod kernel_simulation;
+mod link_se_common;
+mod link_se_derivatives;
+mod link_se_kb;
+mod link_se_properties;
+mod link_se_recovery;
+mod link_se_reference;
+mod miskey;
+mod output_folder;
 mod properties;
 mod readiness;
 mod readiness_fit;
@@ -28,4 +47,6 @@ mod subscores_evidence;
 mod subscores_prmse;
 mod subscores_recovery;
 mod subscores_sim;
+mod timestamps;
+mod uncertainty_cli;
 mod validate;
