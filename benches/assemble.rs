@@ -78,7 +78,11 @@ fn main() -> ExitCode {
         );
         let within_gap = a.status == MipStatus::Optimal || a.gap.is_some_and(|g| g <= 0.01);
         let met = a.forms.iter().all(|f| f.constraints.iter().all(|c| c.met));
-        let exposure = if objective.ends_with("+anchors") { 4 } else { 1 };
+        let exposure = if objective.ends_with("+anchors") {
+            4
+        } else {
+            1
+        };
         if seconds >= 60.0 || !within_gap || !met || a.max_item_exposure != exposure {
             println!("{objective}: FAILED (seconds {seconds:.1}, gap {:?}, constraints met {met}, exposure {})", a.gap, a.max_item_exposure);
             ok = false;

@@ -302,3 +302,74 @@ fn assemble_and_bank_from_the_command_line() {
     );
     assert!(bank_out.join("changes.csv").exists(), "changes.csv");
 }
+
+// snapshot: pretest slots of a data set's new forms are filled with the bank's new items (never
+// presented, no parameters), each on one form, written as scored = false rows after the scored ones.
+#[test]
+fn pretest_slots_take_the_new_items() {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("assemble_pretest");
+    let _ = fs::remove_dir_all(&tmp);
+    let data = tmp.join("data");
+    fs::create_dir_all(&data).expect("tmp");
+    for f in [
+        "qbank.toml",
+        "forms.csv",
+        "attempts.csv",
+        "candidates.csv",
+        "assembly.toml",
+    ] {
+        fs::copy(root().join("data/demo").join(f), data.join(f)).expect("copy the demo");
+    }
+    let mut items = fs::read_to_string(root().join("data/demo/items.csv")).expect("items");
+    for k in 1..=6 {
+        items.push_str(&format!("NEW{k},D1,single,A,4,,,\n"));
+    }
+    fs::write(data.join("items.csv"), items).expect("items");
+    let spec = write(
+        &tmp,
+        "spec.toml",
+        &fs::read_to_string(data.join("assembly.toml"))
+            .expect("spec")
+            .replace("pretest = 15", "pretest = 2"),
+    );
+    let out = tmp.join("out");
+    let o = qbank(&[
+        "assemble",
+        data.to_str().unwrap(),
+        "--quiet",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let forms = fs::read_to_string(out.join("forms.csv")).expect("forms.csv");
+    let pretest: Vec<&str> = forms.lines().filter(|l| l.ends_with(",false")).collect();
+    assert_eq!(
+        pretest.len(),
+        6,
+        "6 new items over 4 forms x 2 slots: {pretest:?}"
+    );
+    for (k, form) in ["N1", "N2", "N3", "N4"].iter().enumerate() {
+        let n = pretest
+            .iter()
+            .filter(|l| l.starts_with(&format!("{form},")))
+            .count();
+        assert_eq!(n, if k < 2 { 2 } else { 1 }, "pretest rows of {form}");
+        let pos: Vec<usize> = forms
+            .lines()
+            .filter(|l| l.starts_with(&format!("{form},")))
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(
+            pos,
+            (1..=pos.len()).collect::<Vec<_>>(),
+            "{form} positions 1..n"
+        );
+    }
+    let json = fs::read_to_string(out.join("assembly.json")).expect("json");
+    assert!(
+        json.contains("6 of 8 pretest slots filled"),
+        "note on empty slots"
+    );
+}
