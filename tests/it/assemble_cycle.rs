@@ -169,6 +169,23 @@ fn qbank(args: &[&str]) -> std::process::Output {
         .expect("qbank runs")
 }
 
+/// `qbank assemble SOURCE --spec SPEC --out OUT --quiet`, SOURCE a data-set folder or
+/// `--pool FILE`.
+fn assemble_cli(source: &Path, pool: bool, spec: &Path, out: &Path) -> std::process::Output {
+    let mut args = vec!["assemble", "--quiet"];
+    if pool {
+        args.push("--pool");
+    }
+    args.push(source.to_str().unwrap());
+    args.extend([
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    qbank(&args)
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     fs::write(&p, text).expect("write fixture");
@@ -223,15 +240,7 @@ fn assemble_and_bank_from_the_command_line() {
     let pool = write(&tmp, "pool.csv", &pool_csv());
     let spec = write(&tmp, "spec.toml", POOL_SPEC);
     let out = tmp.join("out");
-    let o = qbank(&[
-        "assemble",
-        "--pool",
-        pool.to_str().unwrap(),
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = assemble_cli(&pool, true, &spec, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let forms = fs::read_to_string(out.join("forms.csv")).expect("forms.csv");
     let mut lines = forms.lines();
@@ -264,15 +273,7 @@ fn assemble_and_bank_from_the_command_line() {
         "bad.toml",
         &POOL_SPEC.replace("min = 5\nmax = 5", "min = 15\nmax = 15"),
     );
-    let o = qbank(&[
-        "assemble",
-        "--pool",
-        pool.to_str().unwrap(),
-        "--spec",
-        bad.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = assemble_cli(&pool, true, &bad, &out);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "infeasible spec exit code: {err}");
     assert!(
@@ -333,15 +334,7 @@ fn pretest_slots_take_the_new_items() {
             .replace("pretest = 15", "pretest = 2"),
     );
     let out = tmp.join("out");
-    let o = qbank(&[
-        "assemble",
-        data.to_str().unwrap(),
-        "--quiet",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = assemble_cli(&data, false, &spec, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let forms = fs::read_to_string(out.join("forms.csv")).expect("forms.csv");
     let pretest: Vec<&str> = forms.lines().filter(|l| l.ends_with(",false")).collect();
