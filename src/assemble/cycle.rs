@@ -275,14 +275,19 @@ pub fn assemble_pool(pool: Pool, spec: Spec) -> Result<NextForms, AtaError> {
         .has_column("domain")
         .then(|| super::pool_health(&pool, &spec, &super::HealthConfig::default()).ok())
         .flatten();
-    let notes = if spec.pretest > 0 {
-        vec![format!(
+    let mut notes = Vec::new();
+    if spec.pretest > 0 {
+        notes.push(format!(
             "{} pretest slots per form left empty: a pool file has no unscored new items (a data set fills them with its bank's new items)",
             spec.pretest
-        )]
-    } else {
-        Vec::new()
-    };
+        ));
+    }
+    if !pool.uncalibrated.is_empty() {
+        notes.push(format!(
+            "{} items without parameters (empty b) left out of the pool",
+            pool.uncalibrated.len()
+        ));
+    }
     Ok(NextForms {
         pretest: vec![Vec::new(); assembly.forms.len()],
         spec,

@@ -302,6 +302,26 @@ fn assemble_and_bank_from_the_command_line() {
         "one row per item of data/demo/items.csv"
     );
     assert!(bank_out.join("changes.csv").exists(), "changes.csv");
+
+    // The bank file is a pool: items without parameters are left out, status filters.
+    let spec = write(
+        &tmp,
+        "bank_spec.toml",
+        "forms = 2\nlength = 20\nallowed_status = [\"operational\", \"ready\"]\n\
+         [objective]\ninformation_at = -0.25\n[[count]]\ncolumn = \"domain\"\nvalue = \"D4\"\nmin = 3\nmax = 3\n",
+    );
+    let o = assemble_cli(
+        &bank_out.join("items.csv"),
+        true,
+        &spec,
+        &tmp.join("from_bank"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("27 items without parameters (empty b) left out"),
+        "the 27 held-back items are left out of the pool: {stdout}"
+    );
 }
 
 // snapshot: pretest slots of a data set's new forms are filled with the bank's new items (never
