@@ -53,8 +53,8 @@ pub struct BankItem {
     pub item_type: String,
     pub key: String,
     pub options: u8,
-    /// Bank parameters (operational, retired: as in items.csv) or the run's estimates (ready,
-    /// needs_revision); None for new items.
+    /// Bank parameters (operational, retired: as in items.csv) or the run's estimates (ready);
+    /// None for items needing revision and new items.
     pub abc: Option<(f64, f64, f64)>,
     /// Status before the run: operational (had parameters), pretest (presented unscored) or new.
     pub previous: &'static str,
@@ -219,7 +219,9 @@ pub fn update_bank(
                 } else {
                     BankStatus::NeedsRevision
                 };
-                (status, Some((e.a, e.b, e.c)))
+                // Only a ready item carries its estimates into the bank; a held-back item goes
+                // back to pretest after revision (its estimates stay in item_params.csv).
+                (status, (status == BankStatus::Ready).then_some((e.a, e.b, e.c)))
             } else if presented[i] {
                 flags.push("not_calibrated".into());
                 reasons.push("presented but not calibrated (no responses)".into());

@@ -232,6 +232,10 @@ pub struct NextForms {
     pub pre_equating: Option<PreEquating>,
     /// Only when the pool has a `domain` column.
     pub health: Option<super::PoolHealth>,
+    /// Pretest items per form (the bank's new items, each on one form).
+    pub pretest: Vec<Vec<String>>,
+    /// What the user should know (e.g. pretest slots left empty).
+    pub notes: Vec<String>,
 }
 
 /// Theta grid of the curves: -4 to 4 by 0.1.
@@ -271,13 +275,28 @@ pub fn assemble_pool(pool: Pool, spec: Spec) -> Result<NextForms, AtaError> {
         .has_column("domain")
         .then(|| super::pool_health(&pool, &spec, &super::HealthConfig::default()).ok())
         .flatten();
+    let mut notes = Vec::new();
+    if spec.pretest > 0 {
+        notes.push(format!(
+            "{} pretest slots per form left empty: a pool file has no unscored new items (a data set fills them with its bank's new items)",
+            spec.pretest
+        ));
+    }
+    if !pool.uncalibrated.is_empty() {
+        notes.push(format!(
+            "{} items without parameters (empty b) left out of the pool",
+            pool.uncalibrated.len()
+        ));
+    }
     Ok(NextForms {
+        pretest: vec![Vec::new(); assembly.forms.len()],
         spec,
         pool,
         assembly,
         curves,
         pre_equating: None,
         health,
+        notes,
     })
 }
 
@@ -294,6 +313,25 @@ pub fn next_forms(
     complete_spec(&mut spec, ds);
     let pool = bank_pool(bank)?;
     let mut next = assemble_pool(pool, spec)?;
+    next.notes.clear();
+    let fresh: Vec<&str> = bank
+        .items
+        .iter()
+        .filter(|b| b.status == BankStatus::New)
+        .map(|b| b.item_id.as_str())
+        .collect();
+    let n_forms = next.assembly.forms.len();
+    for (k, id) in fresh.iter().take(next.spec.pretest * n_forms).enumerate() {
+        next.pretest[k % n_forms].push(id.to_string());
+    }
+    let filled = fresh.len().min(next.spec.pretest * n_forms);
+    if filled < next.spec.pretest * n_forms {
+        next.notes.push(format!(
+            "{filled} of {} pretest slots filled: the bank has {} new items",
+            next.spec.pretest * n_forms,
+            fresh.len()
+        ));
+    }
     let cohort = latest_cohort(ds, forms);
     next.pre_equating = Some(pre_equate(
         ds,

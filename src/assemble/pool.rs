@@ -114,6 +114,8 @@ pub struct Pool {
     pub items: Vec<Item>,
     /// Attribute column names in file order (everything but id, a, b, c).
     pub attribute_columns: Vec<String>,
+    /// Ids of the file's rows with an empty `b` (items not calibrated yet), left out.
+    pub uncalibrated: Vec<String>,
 }
 
 impl Pool {
@@ -135,11 +137,13 @@ impl Pool {
         Ok(Pool {
             items,
             attribute_columns: columns,
+            uncalibrated: Vec::new(),
         })
     }
 
     /// Reads a pool from CSV text: the id and parameter columns named by `columns` (a and c may
-    /// be absent, see [`PoolColumns`]), every other column an attribute.
+    /// be absent, see [`PoolColumns`]), every other column an attribute. Rows with an empty b
+    /// (items without parameters, as in a bank file) are left out and listed in `uncalibrated`.
     pub fn from_csv<R: Read>(reader: R, columns: &PoolColumns) -> Result<Pool, AtaError> {
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -200,6 +204,7 @@ impl Pool {
             .collect();
 
         let mut items = Vec::with_capacity(rows.len());
+        let mut uncalibrated = Vec::new();
         for (line, r) in rows.iter().enumerate() {
             let cell = |j: usize| r.get(j).map(|s| s.as_str()).unwrap_or("");
             let id = cell(id_col).to_string();
@@ -217,6 +222,10 @@ impl Pool {
                     problem: format!("'{}' is not a number", cell(j)),
                 })
             };
+            if cell(b_col).is_empty() {
+                uncalibrated.push(id);
+                continue;
+            }
             let b = num(b_col, &columns.b)?;
             let a = match a_col {
                 Some(j) => num(j, &header[j])?,
@@ -249,6 +258,7 @@ impl Pool {
         }
         let mut pool = Pool::new(items)?;
         pool.attribute_columns = attr_cols.iter().map(|&j| header[j].clone()).collect();
+        pool.uncalibrated = uncalibrated;
         Ok(pool)
     }
 

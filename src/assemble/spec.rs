@@ -11,6 +11,7 @@
 //! reference_form = ["I001", "I002"]  # ids of a reference form (target curve, anchor source)
 //! anchors = 10                 # items of reference_form on every new form (see below)
 //! form_prefix = "N"            # new forms are N1, N2, ...
+//! pretest = 15                 # unscored slots per form (data sets: the bank's new items)
 //!
 //! [objective]
 //! information_at = -0.25       # maximin information at theta
@@ -70,6 +71,9 @@ pub struct Spec {
     pub allowed_status: Option<Vec<String>>,
     pub reference_form: Option<Vec<String>>,
     pub anchors: Option<usize>,
+    /// Unscored pretest slots per form (data sets only: filled with the bank's new items).
+    #[serde(default)]
+    pub pretest: usize,
     /// Ids of the new forms: PREFIX1, PREFIX2, ... (default "N").
     #[serde(default = "default_form_prefix")]
     pub form_prefix: String,

@@ -521,6 +521,9 @@ pub fn assemble(a: &AssembleArgs) -> Outcome {
             );
         }
     }
+    for n in &next.notes {
+        println!("  note: {n}");
+    }
     println!("outputs in {}", out.display());
     Ok(())
 }

@@ -98,14 +98,19 @@ pub fn write_next_forms(dir: &Path, next: &NextForms) -> Result<(), WriteError> 
         &p,
         &["form_id", "position", "item_id", "scored"],
         a.forms.iter().enumerate().flat_map(|(f, form)| {
-            form.items.iter().enumerate().map(move |(k, id)| {
-                vec![
-                    spec.form_id(f),
-                    (k + 1).to_string(),
-                    id.clone(),
-                    "true".to_string(),
-                ]
-            })
+            let scored = form.items.iter().map(|id| (id, true));
+            let pretest = next.pretest[f].iter().map(|id| (id, false));
+            scored
+                .chain(pretest)
+                .enumerate()
+                .map(move |(k, (id, scored))| {
+                    vec![
+                        spec.form_id(f),
+                        (k + 1).to_string(),
+                        id.clone(),
+                        scored.to_string(),
+                    ]
+                })
         }),
     )
     .map_err(WriteError::at(&p))?;
@@ -117,6 +122,7 @@ pub fn write_next_forms(dir: &Path, next: &NextForms) -> Result<(), WriteError> 
             json!({
                 "form_id": spec.form_id(f),
                 "items": form.items.len(),
+                "pretest_items": next.pretest[f].len(),
                 "objective_value": form.objective_value,
                 "curve": form.curve,
                 "constraints": form.constraints,
@@ -141,6 +147,7 @@ pub fn write_next_forms(dir: &Path, next: &NextForms) -> Result<(), WriteError> 
         "anchors": a.anchors,
         "max_item_exposure": a.max_item_exposure,
         "spec": spec,
+        "notes": next.notes,
         "forms": forms,
     });
     write_json(&dir.join("assembly.json"), &summary)?;
@@ -402,6 +409,9 @@ pub fn assembled_section(doc: &mut Doc, next: &NextForms) -> Result<(), WriteErr
             })
             .collect(),
     )?;
+    if !next.notes.is_empty() {
+        doc.list(&next.notes, true);
+    }
     if let Some(pre) = &next.pre_equating {
         doc.p(&format!(
             "Pre-equated through the bank parameters (IRT true-score equating to the base form's scale); expected pass rates, decision accuracy and consistency under the latent density of form {}'s cohort (mean {}, SD {}).",

@@ -169,6 +169,23 @@ fn qbank(args: &[&str]) -> std::process::Output {
         .expect("qbank runs")
 }
 
+/// `qbank assemble SOURCE --spec SPEC --out OUT --quiet`, SOURCE a data-set folder or
+/// `--pool FILE`.
+fn assemble_cli(source: &Path, pool: bool, spec: &Path, out: &Path) -> std::process::Output {
+    let mut args = vec!["assemble", "--quiet"];
+    if pool {
+        args.push("--pool");
+    }
+    args.push(source.to_str().unwrap());
+    args.extend([
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    qbank(&args)
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     fs::write(&p, text).expect("write fixture");
@@ -223,15 +240,7 @@ fn assemble_and_bank_from_the_command_line() {
     let pool = write(&tmp, "pool.csv", &pool_csv());
     let spec = write(&tmp, "spec.toml", POOL_SPEC);
     let out = tmp.join("out");
-    let o = qbank(&[
-        "assemble",
-        "--pool",
-        pool.to_str().unwrap(),
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = assemble_cli(&pool, true, &spec, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let forms = fs::read_to_string(out.join("forms.csv")).expect("forms.csv");
     let mut lines = forms.lines();
@@ -264,15 +273,7 @@ fn assemble_and_bank_from_the_command_line() {
         "bad.toml",
         &POOL_SPEC.replace("min = 5\nmax = 5", "min = 15\nmax = 15"),
     );
-    let o = qbank(&[
-        "assemble",
-        "--pool",
-        pool.to_str().unwrap(),
-        "--spec",
-        bad.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = assemble_cli(&pool, true, &bad, &out);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "infeasible spec exit code: {err}");
     assert!(
@@ -301,4 +302,87 @@ fn assemble_and_bank_from_the_command_line() {
         "one row per item of data/demo/items.csv"
     );
     assert!(bank_out.join("changes.csv").exists(), "changes.csv");
+
+    // The bank file is a pool: items without parameters are left out, status filters.
+    let spec = write(
+        &tmp,
+        "bank_spec.toml",
+        "forms = 2\nlength = 20\nallowed_status = [\"operational\", \"ready\"]\n\
+         [objective]\ninformation_at = -0.25\n[[count]]\ncolumn = \"domain\"\nvalue = \"D4\"\nmin = 3\nmax = 3\n",
+    );
+    let o = assemble_cli(
+        &bank_out.join("items.csv"),
+        true,
+        &spec,
+        &tmp.join("from_bank"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("27 items without parameters (empty b) left out"),
+        "the 27 held-back items are left out of the pool: {stdout}"
+    );
+}
+
+// snapshot: pretest slots of a data set's new forms are filled with the bank's new items (never
+// presented, no parameters), each on one form, written as scored = false rows after the scored ones.
+#[test]
+fn pretest_slots_take_the_new_items() {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("assemble_pretest");
+    let _ = fs::remove_dir_all(&tmp);
+    let data = tmp.join("data");
+    fs::create_dir_all(&data).expect("tmp");
+    for f in [
+        "qbank.toml",
+        "forms.csv",
+        "attempts.csv",
+        "candidates.csv",
+        "assembly.toml",
+    ] {
+        fs::copy(root().join("data/demo").join(f), data.join(f)).expect("copy the demo");
+    }
+    let mut items = fs::read_to_string(root().join("data/demo/items.csv")).expect("items");
+    for k in 1..=6 {
+        items.push_str(&format!("NEW{k},D1,single,A,4,,,\n"));
+    }
+    fs::write(data.join("items.csv"), items).expect("items");
+    let spec = write(
+        &tmp,
+        "spec.toml",
+        &fs::read_to_string(data.join("assembly.toml"))
+            .expect("spec")
+            .replace("pretest = 15", "pretest = 2"),
+    );
+    let out = tmp.join("out");
+    let o = assemble_cli(&data, false, &spec, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let forms = fs::read_to_string(out.join("forms.csv")).expect("forms.csv");
+    let pretest: Vec<&str> = forms.lines().filter(|l| l.ends_with(",false")).collect();
+    assert_eq!(
+        pretest.len(),
+        6,
+        "6 new items over 4 forms x 2 slots: {pretest:?}"
+    );
+    for (k, form) in ["N1", "N2", "N3", "N4"].iter().enumerate() {
+        let n = pretest
+            .iter()
+            .filter(|l| l.starts_with(&format!("{form},")))
+            .count();
+        assert_eq!(n, if k < 2 { 2 } else { 1 }, "pretest rows of {form}");
+        let pos: Vec<usize> = forms
+            .lines()
+            .filter(|l| l.starts_with(&format!("{form},")))
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(
+            pos,
+            (1..=pos.len()).collect::<Vec<_>>(),
+            "{form} positions 1..n"
+        );
+    }
+    let json = fs::read_to_string(out.join("assembly.json")).expect("json");
+    assert!(
+        json.contains("6 of 8 pretest slots filled"),
+        "note on empty slots"
+    );
 }
