@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, LogNormal, Normal};
 
+use crate::exam::dates::civil_from_days;
 use crate::irt::{ItemModel, Logistic, ModelKind, Responses};
 use crate::report::files::{fmt_f, write_atomic, write_csv};
 
@@ -197,19 +198,6 @@ fn letters(mask: u16) -> String {
         }
     }
     s
-}
-
-/// Days since 1970-01-01 to (year, month, day) (Hinnant's civil-from-days algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + (m <= 2) as i64, m, d)
 }
 
 fn timestamp(day: f64) -> String {

@@ -23,6 +23,8 @@ pub struct Config {
     pub columns: ColumnsConfig,
     #[serde(default)]
     pub flags: FlagsConfig,
+    #[serde(default)]
+    pub security: super::security_config::SecurityConfig,
 }
 
 /// Thresholds of the item-review flags (qbank.toml `[flags]`).
@@ -329,6 +331,7 @@ impl Config {
                 "consistency_attempts must be at least 1",
             );
         }
+        self.security.check(&loc(), diags);
         let r = &self.readiness;
         if !(r.growth.is_finite() && r.growth_sd.is_finite() && r.growth_sd >= 0.0) {
             diags.error(

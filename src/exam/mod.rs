@@ -7,12 +7,14 @@
 pub mod attempts;
 pub mod candidates;
 pub mod config;
+pub mod dates;
 pub mod diagnostics;
 pub mod forms;
 pub mod items;
 pub mod overview;
 pub mod params;
 pub mod scores;
+pub mod security_config;
 pub mod table;
 pub mod wide;
 
