@@ -64,6 +64,19 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Exam security: person fit, response times, items over time and preknowledge
+    /// (security_attempts.csv, security_items.csv, response_times.csv, security.html).
+    Security {
+        dir: PathBuf,
+        /// Item ids (one per line, or a CSV's first column) to test for preknowledge instead of
+        /// the items the time-window monitors flag.
+        #[arg(long)]
+        suspected: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Classical item analysis: statistics, options, reliability, review flags and DIF.
     Items {
         dir: PathBuf,

@@ -74,6 +74,24 @@ pub fn readiness(dir: &Path, out: Option<PathBuf>, candidates: &[String], quiet:
     Ok(())
 }
 
+pub fn security(dir: &Path, suspected: Option<&Path>, out: Option<PathBuf>, quiet: bool) -> Outcome {
+    let out = out.unwrap_or_else(|| default_out(dir));
+    let s = cmd::security(dir, &out, suspected, quiet)?;
+    println!(
+        "{} attempts: {} with statistically unusual person fit (lz*, about {:.0} expected by \
+         chance), {} items with a signal over time, {} attempts unusual on {} suspected items; \
+         outputs in {}",
+        s.attempts,
+        s.lz_star_flags,
+        s.person_fit_expected_false_flags,
+        s.flagged_items.len(),
+        s.preknowledge_flags,
+        s.suspected_items.len(),
+        out.display()
+    );
+    Ok(())
+}
+
 pub fn items(
     dir: &Path,
     dif: Option<String>,

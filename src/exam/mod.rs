@@ -10,6 +10,7 @@ pub mod config;
 pub mod dates;
 pub mod diagnostics;
 pub mod forms;
+pub mod item_list;
 pub mod items;
 pub mod overview;
 pub mod params;

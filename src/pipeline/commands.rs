@@ -257,3 +257,36 @@ pub fn equate_params(
     tables::write_conversion(out, &conv)?;
     Ok(conv)
 }
+
+/// `qbank security DIR`: calibrates (as `qbank run`), runs the exam-security stage and writes its
+/// tables, `security.json` and `security.html` (the report section on its own) into `out`.
+/// `suspected`: a file of item ids for the preknowledge test (default: the items the monitors
+/// flag).
+pub fn security(
+    dir: &Path,
+    out: &Path,
+    suspected: Option<&Path>,
+    quiet: bool,
+) -> Result<crate::security::summary::SecuritySummary, Error> {
+    let progress = Progress::new(3, quiet);
+    progress.stage("reading and validating");
+    let (ds, _) = stages::load(dir)?;
+    let list = match suspected {
+        Some(path) => {
+            let mut diags = Diagnostics::default();
+            Some(
+                exam::item_list::read_item_list(path, &ds.exam, &mut diags)
+                    .ok_or(Error::Invalid(diags))?,
+            )
+        }
+        None => None,
+    };
+    progress.stage("IRT calibration");
+    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    progress.stage("exam security");
+    let a = stages::security(&ds, &c.forms, list.as_deref())?;
+    crate::report::security::write_tables(out, &ds, &a)?;
+    crate::report::security::write_page(out, &ds, &a)?;
+    progress.finish();
+    Ok(a.summary(&crate::report::security::item_ids(&ds, &a)))
+}

@@ -1,7 +1,7 @@
 //! The stages of `qbank run` and the file-based commands, as compositions of library calls.
 //!
 //! Each stage is a function from inputs to a result value ([`stages`]); `qbank run` is the short
-//! sequence validate -> items -> calibrate -> equate/scale -> readiness, collected in one [`Run`]
+//! sequence validate -> items -> calibrate -> equate/scale -> readiness -> security, collected in one [`Run`]
 //! value that [`Run::write`] hands to the writer layer ([`crate::report`]). The file-based
 //! commands (link, equate from files, calibrate a matrix) are in [`commands`].
 
@@ -37,6 +37,8 @@ pub enum Error {
     Convert(#[from] report::convert::ConvertError),
     #[error(transparent)]
     Simulate(#[from] crate::simulate::SimulateError),
+    #[error("exam security: {0}")]
+    Security(#[from] crate::security::SecurityError),
 }
 
 impl Error {
@@ -77,6 +79,8 @@ pub struct Run {
     pub equating: Equating,
     pub neat: Vec<NeatTable>,
     pub readiness: Readiness,
+    /// The exam-security stage (person fit, response times, items over time, preknowledge).
+    pub security: crate::security::workflow::SecurityAnalysis,
 }
 
 /// The main job's analyses: validate, then each stage in turn.
@@ -100,7 +104,10 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
         &equating.summary.scale,
         &equating.tables,
     );
+    progress.stage("exam security");
+    let security = stages::security(&ds, &calibrated.forms, None)?;
     Ok(Run {
+        security,
         ds,
         diags,
         overview,
@@ -123,6 +130,7 @@ impl Run {
         tables::write_equating(out, &self.equating)?;
         tables::write_neat_tables(out, &self.neat)?;
         self.readiness.write(out, &opts.readiness_pages)?;
+        report::security::write_tables(out, &self.ds, &self.security)?;
         let warnings: Vec<String> = self.diags.iter().map(|d| d.to_string()).collect();
         let input = report::ReportInput {
             ds: &self.ds,
@@ -135,6 +143,7 @@ impl Run {
             tables: &self.equating.tables,
             warnings: &warnings,
             readiness: Some((&self.readiness.ctx, &self.readiness.cohort)),
+            security: Some(&self.security),
             markdown: opts.markdown,
         };
         report::write_report(&input, out)
@@ -143,7 +152,7 @@ impl Run {
 
 /// `qbank run`: the analyses, then every output written into `out`.
 pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, Error> {
-    let progress = Progress::new(8, opts.quiet);
+    let progress = Progress::new(9, opts.quiet);
     let run = run(dir, opts, &progress)?;
     progress.stage("report");
     run.write(out, opts)?;

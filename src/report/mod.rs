@@ -5,7 +5,8 @@
 //!
 //! This is the one layer that writes files: atomic writes ([`files`]), the stage tables as CSV and
 //! JSON ([`tables`], [`item_tables`]), figures ([`figures`]), the HTML/Markdown builder ([`doc`]),
-//! the report's sections ([`sections`], [`review`]), readiness pages ([`readiness`]) and the
+//! the report's sections ([`sections`], [`review`]), the exam-security tables and section
+//! ([`security`]), readiness pages ([`readiness`]) and the
 //! Parquet conversion ([`convert`]).
 
 pub mod convert;
@@ -16,6 +17,7 @@ pub mod item_tables;
 pub mod readiness;
 mod review;
 mod sections;
+pub mod security;
 pub mod tables;
 
 use crate::report::files::WriteError;
@@ -59,6 +61,8 @@ pub struct ReportInput<'a> {
     pub tables: &'a [ConversionTable],
     pub warnings: &'a [String],
     pub readiness: Option<(&'a crate::readiness::Context, &'a crate::readiness::Cohort)>,
+    /// The exam-security stage, when it ran.
+    pub security: Option<&'a crate::security::workflow::SecurityAnalysis>,
     /// Also write `index.md`.
     pub markdown: bool,
 }
@@ -95,6 +99,9 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), WriteErro
         readiness::cohort_section(&mut doc, ctx, coh)?;
     }
     sections::dif(&mut doc, input)?;
+    if let Some(sec) = input.security {
+        security::section(&mut doc, input.ds, sec)?;
+    }
     doc.write(
         &out.join("index.html"),
         input.markdown.then(|| out.join("index.md")).as_deref(),

@@ -22,6 +22,7 @@ pub mod person_fit;
 pub mod preknowledge;
 pub mod response_time;
 pub mod simulate;
+pub mod summary;
 pub mod theta;
 pub mod workflow;
 

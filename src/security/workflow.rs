@@ -41,7 +41,7 @@ pub enum SuspectedSource {
 #[derive(Debug, Clone)]
 pub struct SecurityAnalysis {
     pub config: SecurityConfig,
-    /// Exam item index of each bank item (the items with calibrated parameters).
+    /// Exam item index of each bank item (the items with usable calibrated parameters: a > 0).
     pub bank_items: Vec<usize>,
     /// Per matrix attempt: the window it falls in (None without a date).
     pub window: Vec<Option<u32>>,
@@ -87,11 +87,15 @@ fn prepare(ds: &Dataset, forms: &CalibratedForms) -> Result<Prepared, SecurityEr
     let mut bank_index = vec![u32::MAX; m.n_items()];
     let mut bank_items = Vec::new();
     let mut models = Vec::new();
+    // Items whose estimates are unusable (a negative slope: a miskeyed item) are left out.
+    let usable = |m: &crate::irt::Logistic| {
+        m.a * m.scale_d > 0.0 && m.b().is_finite() && (0.0..1.0).contains(&m.c)
+    };
     for (i, p) in forms.by_item.iter().enumerate() {
-        if let Some(model) = p {
+        if let Some(model) = p.filter(usable) {
             bank_index[i] = bank_items.len() as u32;
             bank_items.push(i);
-            models.push(*model);
+            models.push(model);
         }
     }
     let bank = ItemBank::new(models)?;
