@@ -285,6 +285,22 @@ pub struct SimulateArgs {
     /// Share of candidates who start with the 10-question diagnostic.
     #[arg(long, default_value_t = SimConfig::default().diagnostic_share)]
     pub diagnostic_share: f64,
+    /// Plant a leak of this many scored items (anchors first); truth in truth/leak.csv and
+    /// truth/security.csv.
+    #[arg(long, default_value_t = 0)]
+    pub leak: usize,
+    /// Date (YYYY-MM-DD; the log starts 2026-01-05) from which the leaked items are known.
+    #[arg(long, default_value = "2026-07-06")]
+    pub leak_from: String,
+    /// Probability that a candidate after the leak date knows a given leaked item.
+    #[arg(long, default_value_t = 0.3)]
+    pub leak_share: f64,
+    /// Attempts after the leak date whose candidate knows the whole leaked set.
+    #[arg(long, default_value_t = 0)]
+    pub preknowledge: usize,
+    /// Share of attempts that are rapid guessing throughout.
+    #[arg(long, default_value_t = 0.0)]
+    pub rapid_guessers: f64,
 }
 
 /// A flag value that does not parse.

@@ -119,6 +119,22 @@ pub fn items(
     Ok(())
 }
 
+/// The planted security cases asked for by `--leak`, `--preknowledge` and `--rapid-guessers`.
+fn planted(a: &SimulateArgs) -> Result<Option<crate::simulate::leak::LeakConfig>, Error> {
+    if a.leak == 0 && a.rapid_guessers == 0.0 {
+        return Ok(None);
+    }
+    let day = crate::exam::dates::days_from_iso(&a.leak_from)
+        .ok_or_else(|| usage(format!("--leak-from '{}': expected YYYY-MM-DD", a.leak_from)))?;
+    Ok(Some(crate::simulate::leak::LeakConfig {
+        items: a.leak,
+        from_day: (day - 20_458) as f64,
+        share: a.leak_share,
+        preknowledge: a.preknowledge,
+        rapid_guessers: a.rapid_guessers,
+    }))
+}
+
 pub fn simulate(a: &SimulateArgs) -> Outcome {
     let cfg = SimConfig {
         seed: a.seed,
@@ -130,6 +146,7 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
         anchors: a.anchors,
         repeat_share: a.repeat_share,
         diagnostic_share: a.diagnostic_share,
+        leak: planted(a)?,
         ..SimConfig::default()
     };
     if !(0.0..=1.0).contains(&cfg.repeat_share) || !(0.0..=1.0).contains(&cfg.diagnostic_share) {
