@@ -26,6 +26,7 @@ mod readiness;
 mod report;
 mod response_time;
 mod scale;
+mod security;
 mod security_cusum;
 mod security_determinism;
 mod security_drift;
