@@ -152,6 +152,17 @@ pub struct CalibrateArgs {
     /// Empirical-histogram latent densities for the groups other than the reference group.
     #[arg(long)]
     pub empirical_histogram: bool,
+    /// Estimation method: mml (marginal ML by EM, default) or jmle (joint ML Rasch as Winsteps,
+    /// with --model rasch: jmle_items.csv, jmle_persons.csv, jmle.json).
+    #[arg(long, default_value = "mml")]
+    pub method: String,
+    /// With --method jmle: multiply item difficulties by (L - 1) / L (Winsteps' STBIAS).
+    #[arg(long)]
+    pub bias_correction: bool,
+    /// With --method jmle: Winsteps' convergence schedule (LCONV .005 or RCONV .1) instead of
+    /// full convergence.
+    #[arg(long)]
+    pub winsteps_convergence: bool,
     /// Output folder (default: reports/<name of DIR or of the matrix file>).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -170,6 +170,58 @@ pub fn convert(csv: &Path, parquet: &Path) -> Outcome {
     Ok(())
 }
 
+/// `qbank calibrate --model rasch --method jmle`.
+fn calibrate_jmle(a: &CalibrateArgs, em: EmOptions, priors: Priors) -> Outcome {
+    use crate::irt::jmle::JmleOptions;
+    use crate::pipeline::commands::JmleSource;
+    if !matches!(a.model, None | Some(ModelKind::Rasch)) {
+        return Err(usage("--method jmle estimates the Rasch model: use --model rasch"));
+    }
+    let opts = JmleOptions {
+        bias_correction: a.bias_correction,
+        ..if a.winsteps_convergence {
+            JmleOptions::winsteps()
+        } else {
+            JmleOptions::default()
+        }
+    };
+    let (source, out) = match (&a.matrix, &a.dir) {
+        (Some(matrix), _) => (
+            JmleSource::Matrix(MatrixFile {
+                path: matrix,
+                id_column: a.id_column.as_deref(),
+                weight_column: a.weights.as_deref(),
+                model: ModelKind::Rasch,
+                scale_d: 1.0,
+                priors,
+                em,
+            }),
+            a.out.clone().unwrap_or_else(|| default_out(matrix)),
+        ),
+        (None, Some(dir)) => (
+            JmleSource::Dataset(dir),
+            a.out.clone().unwrap_or_else(|| default_out(dir)),
+        ),
+        (None, None) => return Err(usage("give a data set or --matrix")),
+    };
+    let fit = cmd::calibrate_jmle(&source, &opts, &out)?;
+    let extreme = |m: &[crate::irt::jmle::RaschMeasure]| m.iter().filter(|x| x.extreme.is_some()).count();
+    println!(
+        "Rasch (JMLE): {} persons ({} extreme), {} items ({} extreme), {} iterations, converged: {}{}; outputs in {}",
+        fit.persons.len(),
+        extreme(&fit.persons),
+        fit.items.len(),
+        extreme(&fit.items),
+        fit.iterations,
+        fit.converged,
+        fit.bias_correction_factor
+            .map(|f| format!(", bias correction x{f:.4}"))
+            .unwrap_or_default(),
+        out.display()
+    );
+    Ok(())
+}
+
 pub fn calibrate(a: &CalibrateArgs) -> Outcome {
     if !(a.d > 0.0 && a.d.is_finite() && a.tol > 0.0) || a.quadpts < 5 {
         return Err(usage(
@@ -193,6 +245,14 @@ pub fn calibrate(a: &CalibrateArgs) -> Outcome {
         log_a: a.prior_a,
         b: a.prior_b,
     };
+    match a.method.as_str() {
+        "mml" => {}
+        "jmle" => return calibrate_jmle(a, em, priors),
+        other => return Err(usage(format!("--method '{other}': expected mml or jmle"))),
+    }
+    if a.bias_correction || a.winsteps_convergence {
+        return Err(usage("--bias-correction and --winsteps-convergence need --method jmle"));
+    }
     let (s, out) = if let Some(matrix) = &a.matrix {
         let out = a.out.clone().unwrap_or_else(|| default_out(matrix));
         let m = MatrixFile {

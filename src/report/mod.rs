@@ -14,6 +14,7 @@ pub mod doc;
 pub mod figures;
 pub mod files;
 pub mod item_tables;
+pub mod jmle;
 pub mod readiness;
 mod review;
 mod sections;
