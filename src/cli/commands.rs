@@ -74,7 +74,12 @@ pub fn readiness(dir: &Path, out: Option<PathBuf>, candidates: &[String], quiet:
     Ok(())
 }
 
-pub fn security(dir: &Path, suspected: Option<&Path>, out: Option<PathBuf>, quiet: bool) -> Outcome {
+pub fn security(
+    dir: &Path,
+    suspected: Option<&Path>,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> Outcome {
     let out = out.unwrap_or_else(|| default_out(dir));
     let s = cmd::security(dir, &out, suspected, quiet)?;
     println!(
@@ -124,8 +129,12 @@ fn planted(a: &SimulateArgs) -> Result<Option<crate::simulate::leak::LeakConfig>
     if a.leak == 0 && a.rapid_guessers == 0.0 {
         return Ok(None);
     }
-    let day = crate::exam::dates::days_from_iso(&a.leak_from)
-        .ok_or_else(|| usage(format!("--leak-from '{}': expected YYYY-MM-DD", a.leak_from)))?;
+    let day = crate::exam::dates::days_from_iso(&a.leak_from).ok_or_else(|| {
+        usage(format!(
+            "--leak-from '{}': expected YYYY-MM-DD",
+            a.leak_from
+        ))
+    })?;
     Ok(Some(crate::simulate::leak::LeakConfig {
         items: a.leak,
         from_day: (day - 20_458) as f64,
@@ -175,7 +184,9 @@ fn calibrate_jmle(a: &CalibrateArgs, em: EmOptions, priors: Priors) -> Outcome {
     use crate::irt::jmle::JmleOptions;
     use crate::pipeline::commands::JmleSource;
     if !matches!(a.model, None | Some(ModelKind::Rasch)) {
-        return Err(usage("--method jmle estimates the Rasch model: use --model rasch"));
+        return Err(usage(
+            "--method jmle estimates the Rasch model: use --model rasch",
+        ));
     }
     let opts = JmleOptions {
         bias_correction: a.bias_correction,
@@ -205,7 +216,8 @@ fn calibrate_jmle(a: &CalibrateArgs, em: EmOptions, priors: Priors) -> Outcome {
         (None, None) => return Err(usage("give a data set or --matrix")),
     };
     let fit = cmd::calibrate_jmle(&source, &opts, &out)?;
-    let extreme = |m: &[crate::irt::jmle::RaschMeasure]| m.iter().filter(|x| x.extreme.is_some()).count();
+    let extreme =
+        |m: &[crate::irt::jmle::RaschMeasure]| m.iter().filter(|x| x.extreme.is_some()).count();
     println!(
         "Rasch (JMLE): {} persons ({} extreme), {} items ({} extreme), {} iterations, converged: {}{}; outputs in {}",
         fit.persons.len(),
@@ -251,7 +263,9 @@ pub fn calibrate(a: &CalibrateArgs) -> Outcome {
         other => return Err(usage(format!("--method '{other}': expected mml or jmle"))),
     }
     if a.bias_correction || a.winsteps_convergence {
-        return Err(usage("--bias-correction and --winsteps-convergence need --method jmle"));
+        return Err(usage(
+            "--bias-correction and --winsteps-convergence need --method jmle",
+        ));
     }
     let (s, out) = if let Some(matrix) = &a.matrix {
         let out = a.out.clone().unwrap_or_else(|| default_out(matrix));

@@ -46,7 +46,11 @@ mod tests {
         assert_eq!(days_from_iso("2026-01-05"), Some(20_458));
         for z in 18_000..21_000 {
             let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_iso(&format!("{y:04}-{m:02}-{d:02}")), Some(z), "day {z}");
+            assert_eq!(
+                days_from_iso(&format!("{y:04}-{m:02}-{d:02}")),
+                Some(z),
+                "day {z}"
+            );
         }
         assert_eq!(days_from_iso(""), None);
         assert_eq!(days_from_iso("2026-13-01"), None);

@@ -12,14 +12,22 @@ pub fn read_item_list(path: &Path, exam: &Exam, diags: &mut Diagnostics) -> Opti
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.error(Location::file(file), format!("cannot read the item list: {e}"));
+            diags.error(
+                Location::file(file),
+                format!("cannot read the item list: {e}"),
+            );
             return None;
         }
     };
     let mut items = Vec::new();
     let before = diags.error_count();
     for (n, line) in text.lines().enumerate() {
-        let id = line.split(',').next().unwrap_or("").trim().trim_matches('"');
+        let id = line
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
         if id.is_empty() || (n == 0 && id == "item_id") {
             continue;
         }

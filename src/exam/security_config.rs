@@ -66,7 +66,10 @@ impl SecurityConfig {
             }
         }
         if self.window_days == 0 {
-            diags.error(loc.clone().column("security"), "window_days must be at least 1");
+            diags.error(
+                loc.clone().column("security"),
+                "window_days must be at least 1",
+            );
         }
         if !(self.cusum_k.is_finite() && self.cusum_k >= 0.0) {
             diags.error(
@@ -77,7 +80,10 @@ impl SecurityConfig {
         if !(self.fast_residual.is_finite() && self.fast_residual > 0.0) {
             diags.error(
                 loc.clone().column("security"),
-                format!("fast_residual {} must be a positive number", self.fast_residual),
+                format!(
+                    "fast_residual {} must be a positive number",
+                    self.fast_residual
+                ),
             );
         }
         if !(self.rapid_fraction > 0.0 && self.rapid_fraction <= 1.0) {
@@ -89,7 +95,10 @@ impl SecurityConfig {
         if !(self.rapid_max_seconds.is_finite() && self.rapid_max_seconds > 0.0) {
             diags.error(
                 loc.clone().column("security"),
-                format!("rapid_max_seconds {} must be positive", self.rapid_max_seconds),
+                format!(
+                    "rapid_max_seconds {} must be positive",
+                    self.rapid_max_seconds
+                ),
             );
         }
         if self.cutoff_replications < 100 {

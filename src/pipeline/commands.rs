@@ -346,8 +346,9 @@ pub fn calibrate_jmle(
         }
         JmleSource::Matrix(f) => {
             let mut diags = Diagnostics::default();
-            let wide = exam::wide::read_wide_matrix(f.path, f.id_column, f.weight_column, &mut diags)
-                .ok_or_else(|| Error::Invalid(diags.clone()))?;
+            let wide =
+                exam::wide::read_wide_matrix(f.path, f.id_column, f.weight_column, &mut diags)
+                    .ok_or_else(|| Error::Invalid(diags.clone()))?;
             let mut rows = Vec::new();
             let mut persons = Vec::new();
             for ((row, id), &w) in wide.rows.iter().zip(&wide.person_ids).zip(&wide.weights) {

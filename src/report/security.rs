@@ -69,10 +69,7 @@ fn write_attempts(out: &Path, ds: &Dataset, a: &SecurityAnalysis) -> Result<(), 
                 flag(f.flagged_calibrated),
                 flag(f.flagged_u3),
             ]),
-            Err(e) => {
-                r.extend(std::iter::repeat_n(String::new(), 10));
-                r[9] = e.to_string();
-            }
+            Err(_) => r.extend(std::iter::repeat_n(String::new(), 10)),
         }
         let speed = times.and_then(|t| t.speed.get(k));
         let person = times.and_then(|t| t.fit.persons.get(k));
@@ -97,7 +94,11 @@ fn write_attempts(out: &Path, ds: &Dataset, a: &SecurityAnalysis) -> Result<(), 
             ]),
             _ => r.extend(std::iter::repeat_n(String::new(), 4)),
         }
-        r.push(a.attempt_findings(k).join("; "));
+        let mut findings = a.attempt_findings(k);
+        if let Err(e) = &a.person_fit.fits[k] {
+            findings.insert(0, format!("no person fit: {e}"));
+        }
+        r.push(findings.join("; "));
         r
     });
     write_csv(
@@ -155,7 +156,10 @@ fn write_items(out: &Path, a: &SecurityAnalysis, ids: &[String]) -> Result<(), W
     let times = a.times.as_ref().ok();
     let rows = (0..ids.len()).map(|j| {
         let mut r = vec![ids[j].clone()];
-        r.push(pc.map(|m| m.items[j].n_responses.to_string()).unwrap_or_default());
+        r.push(
+            pc.map(|m| m.items[j].n_responses.to_string())
+                .unwrap_or_default(),
+        );
         r.extend(monitor_cells(a, pc, j));
         r.extend(monitor_cells(a, rf, j));
         let fc = times.map(|t| &t.fast_correct[j]);
@@ -255,7 +259,11 @@ fn write_windows(out: &Path, a: &SecurityAnalysis, ids: &[String]) -> Result<(),
     .map_err(WriteError::at(&p))
 }
 
-fn write_response_times(out: &Path, a: &SecurityAnalysis, ids: &[String]) -> Result<(), WriteError> {
+fn write_response_times(
+    out: &Path,
+    a: &SecurityAnalysis,
+    ids: &[String],
+) -> Result<(), WriteError> {
     let p = out.join("response_times.csv");
     let rows: Vec<Vec<String>> = match &a.times {
         Ok(t) => t
@@ -389,7 +397,12 @@ pub fn section(doc: &mut Doc, ds: &Dataset, a: &SecurityAnalysis) -> Result<(), 
     if !s.flagged_items.is_empty() {
         doc.table(
             "security_flagged_items",
-            &["item", "statistic", "signal in window of", "looks exposed from"],
+            &[
+                "item",
+                "statistic",
+                "signal in window of",
+                "looks exposed from",
+            ],
             s.flagged_items
                 .iter()
                 .map(|f| {
@@ -411,7 +424,9 @@ fn person_fit_figure(doc: &mut Doc, a: &SecurityAnalysis) -> Result<(), WriteErr
     let mut counts = vec![0.0; nb];
     let mut n = 0.0;
     for f in a.person_fit.fits.iter().flatten() {
-        let b = ((f.lz_star - lo) / width).floor().clamp(0.0, (nb - 1) as f64) as usize;
+        let b = ((f.lz_star - lo) / width)
+            .floor()
+            .clamp(0.0, (nb - 1) as f64) as usize;
         counts[b] += 1.0;
         n += 1.0;
     }
@@ -457,13 +472,37 @@ fn item_figures(doc: &mut Doc, a: &SecurityAnalysis, ids: &[String]) -> Result<(
         shown += 1;
         let it = &d.proportion_correct.items[j];
         let x = |w: usize| w as f64;
-        let used = |w: &&crate::security::drift::WindowStat| w.n > 0;
-        let obs: Vec<(f64, f64)> = it.windows.iter().filter(used).map(|w| (x(w.window), w.observed)).collect();
-        let exp: Vec<(f64, f64)> = it.windows.iter().filter(used).map(|w| (x(w.window), w.expected)).collect();
-        let names: Vec<String> = a.window_starts.iter().map(|s| s[5..].to_string()).collect();
-        let exposed = it
-            .exposed_from
-            .or(d.right_and_fast.as_ref().and_then(|m| m.items[j].exposed_from));
+        // Windows the monitor used (enough responses); thinner ones are noise in a figure.
+        let used = |w: &&crate::security::drift::WindowStat| w.z.is_some();
+        let obs: Vec<(f64, f64)> = it
+            .windows
+            .iter()
+            .filter(used)
+            .map(|w| (x(w.window), w.observed))
+            .collect();
+        let exp: Vec<(f64, f64)> = it
+            .windows
+            .iter()
+            .filter(used)
+            .map(|w| (x(w.window), w.expected))
+            .collect();
+        let step = a.window_starts.len().div_ceil(10).max(1);
+        let names: Vec<String> = a
+            .window_starts
+            .iter()
+            .enumerate()
+            .map(|(w, s)| {
+                if w % step == 0 {
+                    s[5..].to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let exposed = it.exposed_from.or(d
+            .right_and_fast
+            .as_ref()
+            .and_then(|m| m.items[j].exposed_from));
         doc.subsection(&format!("Item {}", ids[j]), true);
         doc.pair();
         let mut c1 = Chart::lines(
@@ -472,17 +511,29 @@ fn item_figures(doc: &mut Doc, a: &SecurityAnalysis, ids: &[String]) -> Result<(
             "window (start, MM-DD)",
             "proportion right",
             vec![
-                Series { label: "observed".into(), points: obs },
-                Series { label: "expected from the calibration".into(), points: exp },
+                Series {
+                    label: "observed".into(),
+                    points: obs,
+                },
+                Series {
+                    label: "expected from the calibration".into(),
+                    points: exp,
+                },
             ],
         );
         c1.x_names = names.clone();
         if let Some(e) = exposed {
-            c1.vline = Some((e as f64, format!("looks exposed from {}", a.window_starts[e])));
+            c1.vline = Some((
+                e as f64,
+                format!("looks exposed from {}", a.window_starts[e]),
+            ));
         }
         doc.figure(&c1, "Observed and expected proportion right per window.")?;
         let mut c2 = Chart::lines(
-            &format!("security_item_{}_time", super::files::safe_file_name(&ids[j])),
+            &format!(
+                "security_item_{}_time",
+                super::files::safe_file_name(&ids[j])
+            ),
             &format!("{}: median log-time by window", ids[j]),
             "window (start, MM-DD)",
             "median ln(seconds)",
@@ -491,14 +542,17 @@ fn item_figures(doc: &mut Doc, a: &SecurityAnalysis, ids: &[String]) -> Result<(
                 points: medians
                     .iter()
                     .enumerate()
-                    .filter(|(_, v)| v.is_finite())
+                    .filter(|(w, v)| v.is_finite() && it.windows[*w].z.is_some())
                     .map(|(w, &v)| (w as f64, v))
                     .collect(),
             }],
         );
         c2.x_names = names;
         if let Some(e) = exposed {
-            c2.vline = Some((e as f64, format!("looks exposed from {}", a.window_starts[e])));
+            c2.vline = Some((
+                e as f64,
+                format!("looks exposed from {}", a.window_starts[e]),
+            ));
         }
         doc.figure(&c2, "Median log response time per window.")?;
         doc.end_group();

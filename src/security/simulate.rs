@@ -162,7 +162,11 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimData, SecurityError> {
     let mut items = Vec::with_capacity(cfg.n_bank);
     let mut rt_items = Vec::with_capacity(cfg.n_bank);
     for _ in 0..cfg.n_bank {
-        items.push((log_a.sample(&mut rng).exp(), b_dist.sample(&mut rng), c_dist.sample(&mut rng)));
+        items.push((
+            log_a.sample(&mut rng).exp(),
+            b_dist.sample(&mut rng),
+            c_dist.sample(&mut rng),
+        ));
         rt_items.push(LogNormalRtItem {
             alpha: rt_alpha.sample(&mut rng),
             beta: rt_beta.sample(&mut rng),

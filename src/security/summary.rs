@@ -57,7 +57,12 @@ pub struct SecuritySummary {
     pub preknowledge_expected_false_flags: f64,
 }
 
-fn flagged(a: &SecurityAnalysis, ids: &[String], m: &DriftMonitor, name: &'static str) -> Vec<FlaggedItem> {
+fn flagged(
+    a: &SecurityAnalysis,
+    ids: &[String],
+    m: &DriftMonitor,
+    name: &'static str,
+) -> Vec<FlaggedItem> {
     m.items
         .iter()
         .filter_map(|it: &ItemExposure| {
@@ -79,7 +84,12 @@ impl SecurityAnalysis {
         let pf = &self.person_fit;
         let mut flagged_items = Vec::new();
         if let Some(d) = &self.drift {
-            flagged_items.extend(flagged(self, item_ids, &d.proportion_correct, "proportion_correct"));
+            flagged_items.extend(flagged(
+                self,
+                item_ids,
+                &d.proportion_correct,
+                "proportion_correct",
+            ));
             if let Some(rf) = &d.right_and_fast {
                 flagged_items.extend(flagged(self, item_ids, rf, "right_and_fast"));
             }
@@ -122,9 +132,14 @@ impl SecurityAnalysis {
             rapid_guesses: rapid,
             rapid_guess_share: rapid as f64 / n_resp.max(1) as f64,
             speed_flags: t.map_or(0, |t| t.speed.iter().filter(|s| s.flagged).count()),
-            fast_correct_items: t.map_or(0, |t| t.fast_correct.iter().filter(|f| f.flagged).count()),
+            fast_correct_items: t
+                .map_or(0, |t| t.fast_correct.iter().filter(|f| f.flagged).count()),
             suspected_source: self.suspected_source.clone(),
-            suspected_items: self.suspected.iter().map(|&j| item_ids[j].clone()).collect(),
+            suspected_items: self
+                .suspected
+                .iter()
+                .map(|&j| item_ids[j].clone())
+                .collect(),
             preknowledge_alpha: self.config.preknowledge_alpha,
             preknowledge_tested: self.preknowledge.as_ref().map_or(0, |p| p.n_tested),
             preknowledge_flags: self.preknowledge.as_ref().map_or(0, |p| p.n_flagged),
@@ -140,7 +155,9 @@ impl SecurityAnalysis {
         let mut out = Vec::new();
         if let Ok(f) = &self.person_fit.fits[k] {
             if f.flagged_calibrated == Some(true) {
-                out.push("response pattern statistically unusual under the model (lz*)".to_string());
+                out.push(
+                    "response pattern statistically unusual under the model (lz*)".to_string(),
+                );
             }
             if f.flagged_u3 == Some(true) {
                 out.push("response pattern statistically unusual (U3)".to_string());
@@ -152,7 +169,9 @@ impl SecurityAnalysis {
             }
             let r = t.rapid.per_person.get(k).copied().unwrap_or(0);
             if r > 0 {
-                out.push(format!("{r} response(s) faster than the rapid-guess threshold"));
+                out.push(format!(
+                    "{r} response(s) faster than the rapid-guess threshold"
+                ));
             }
         }
         if let Some(Ok(p)) = self.preknowledge.as_ref().map(|p| &p.tests[k]) {

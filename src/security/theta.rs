@@ -569,7 +569,13 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let items: Vec<(f64, f64, f64)> = (0..200)
-            .map(|_| (rng.gen_range(0.8..2.0), rng.gen_range(-2.5..2.5), rng.gen_range(0.0..0.25)))
+            .map(|_| {
+                (
+                    rng.gen_range(0.8..2.0),
+                    rng.gen_range(-2.5..2.5),
+                    rng.gen_range(0.0..0.25),
+                )
+            })
             .collect();
         let bank = ItemBank::from_abc(&items, 1.0).unwrap();
         for &truth in &[-1.5, 0.0, 1.2] {

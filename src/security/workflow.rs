@@ -386,8 +386,7 @@ fn median_log_seconds(
     let flagged: Vec<usize> = (0..p.bank.len())
         .filter(|&j| {
             d.proportion_correct.items[j].flagged_at.is_some()
-                || d
-                    .right_and_fast
+                || d.right_and_fast
                     .as_ref()
                     .is_some_and(|rf| rf.items[j].flagged_at.is_some())
         })

@@ -2,12 +2,12 @@
 //! (tests/data/kct/: responses and Winsteps' IFILE/PFILE as kept by R rpf's `kct` data set;
 //! see tests/data/README.md), plus properties and a small recovery study.
 
-use rand::SeedableRng;
-use rand_distr::{Distribution, Normal};
 use qbank::irt::jmle::{
     rasch_fit_statistics, rasch_jmle, wilson_hilferty, ConvergeRule, Extreme, JmleError,
     JmleOptions, JmleUpdate,
 };
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/kct");
 

@@ -1,10 +1,10 @@
 //! The lognormal response-time model: recovery, derivatives, properties of the flags.
 
+use qbank::irt::response_time::*;
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use qbank::irt::response_time::*;
 
 /// A seeded incomplete design: `n_persons` attempts, each `per` of `n_items` items at random.
 fn simulate(

@@ -102,8 +102,16 @@ fn end_to_end_on_a_simulated_leak() {
             "false-flag rate of {f} on clean attempts {p:.4}, nominal {alpha} (+ {tol:.4})"
         );
     }
-    assert_eq!(share("clean", "rapid").0, 0.0, "rapid guesses among clean attempts");
-    assert_eq!(share("rapid_guesser", "rapid").0, 1.0, "rapid guessers found");
+    assert_eq!(
+        share("clean", "rapid").0,
+        0.0,
+        "rapid guesses among clean attempts"
+    );
+    assert_eq!(
+        share("rapid_guesser", "rapid").0,
+        1.0,
+        "rapid guessers found"
+    );
     let (pk, _) = share("preknowledge", "preknowledge_flag");
     assert!(pk >= 0.3, "preknowledge candidates found: {pk:.3}");
 
@@ -119,7 +127,10 @@ fn end_to_end_on_a_simulated_leak() {
         match leaked.get(&r["item_id"]) {
             Some(truth) => {
                 found += usize::from(flagged);
-                for (stat, col) in [("correct", "correct_exposed_from"), ("fast", "fast_exposed_from")] {
+                for (stat, col) in [
+                    ("correct", "correct_exposed_from"),
+                    ("fast", "fast_exposed_from"),
+                ] {
                     println!(
                         "leaked {} ({stat}): signal {} exposed from {} (true {truth})",
                         r["item_id"],

@@ -96,8 +96,8 @@ fn lz_five_items_by_hand() {
     let c = [0.2, 0.1, 0.25, 0.0, 0.15];
     let x = [1u8, 0, 1, 1, 0];
     let theta = 0.3;
-    let bank = ItemBank::from_abc(&(0..5).map(|i| (a[i], b[i], c[i])).collect::<Vec<_>>(), 1.0)
-    .unwrap();
+    let bank =
+        ItemBank::from_abc(&(0..5).map(|i| (a[i], b[i], c[i])).collect::<Vec<_>>(), 1.0).unwrap();
     let resp: Vec<(u32, u8)> = (0..5).map(|i| (i as u32, x[i])).collect();
     // P_i = c_i + (1 - c_i) / (1 + exp(-a_i (theta - b_i))), written out item by item.
     let p1 = 0.2 + 0.8 / (1.0 + (-(0.3f64 + 1.0)).exp());
@@ -358,8 +358,7 @@ fn degenerate_patterns_and_bad_input() {
         "WLE all right {t:?}"
     );
     // Invalid bank entries are named.
-    let e = ItemBank::from_abc(&[(1.0, 0.0, 1.2)], 1.0)
-    .unwrap_err();
+    let e = ItemBank::from_abc(&[(1.0, 0.0, 1.2)], 1.0).unwrap_err();
     assert!(e.to_string().contains("item 0: c = 1.2"), "{e}");
     let e = person_fit(
         &bank,

@@ -20,8 +20,8 @@
 
 mod fit;
 
-pub use fit::{rasch_fit_statistics, wilson_hilferty, FitPair, RaschFit, OUTFIT_VARIANCE_FLOOR};
 use fit::fit_statistics;
+pub use fit::{rasch_fit_statistics, wilson_hilferty, FitPair, RaschFit, OUTFIT_VARIANCE_FLOOR};
 
 /// How an iteration improves each measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -660,4 +660,3 @@ fn score_of(x: impl Iterator<Item = u8>) -> (usize, usize) {
     x.filter(|&v| v != MISSING)
         .fold((0, 0), |(r, n), v| (r + v as usize, n + 1))
 }
-

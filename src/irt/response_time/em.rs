@@ -545,4 +545,3 @@ fn standard_errors(
     }
     Some((se_b, se_v, Some(cov_v[(k, k)].sqrt())))
 }
-

@@ -322,4 +322,3 @@ fn log_time(seconds: f32) -> Option<f64> {
         None
     }
 }
-
