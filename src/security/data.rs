@@ -3,7 +3,37 @@
 
 use rayon::prelude::*;
 
-use super::error::SecurityError;
+use super::error::{NoValue, SecurityError};
+use super::model::ItemBank;
+
+/// The number right of a pattern that person-level statistics can score: not empty, not all
+/// right, not all wrong.
+pub(crate) fn scorable(resp: &[(u32, u8)]) -> Result<usize, NoValue> {
+    let n = resp.len();
+    if n == 0 {
+        return Err(NoValue::NoResponses);
+    }
+    let right = resp.iter().filter(|r| r.1 == 1).count();
+    if right == 0 {
+        return Err(NoValue::AllWrong { n_items: n });
+    }
+    if right == n {
+        return Err(NoValue::AllRight { n_items: n });
+    }
+    Ok(right)
+}
+
+/// The data were checked against a bank of this size.
+pub(crate) fn check_against(bank: &ItemBank, data: &AttemptData) -> Result<(), SecurityError> {
+    if data.n_items() != bank.len() {
+        return Err(SecurityError::LengthMismatch {
+            what: "attempt data checked against a bank",
+            expected: bank.len(),
+            found: data.n_items(),
+        });
+    }
+    Ok(())
+}
 
 /// Validated responses of many attempts: attempt `k` is `responses[offsets[k]..offsets[k + 1]]`.
 #[derive(Debug, Clone, PartialEq)]

@@ -365,13 +365,7 @@ pub fn item_drift_over_time(
     opts: &DriftOptions,
 ) -> Result<DriftReport, SecurityError> {
     validate(opts)?;
-    if data.n_items() != bank.len() {
-        return Err(SecurityError::LengthMismatch {
-            what: "attempt data checked against a bank",
-            expected: bank.len(),
-            found: data.n_items(),
-        });
-    }
+    super::data::check_against(bank, data)?;
     if windows.len() != data.len() {
         return Err(SecurityError::LengthMismatch {
             what: "windows (one per attempt)",

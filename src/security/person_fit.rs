@@ -316,16 +316,7 @@ fn fit_one(
     work: &mut Work,
 ) -> Result<PersonFit, NoValue> {
     let n = resp.len();
-    if n == 0 {
-        return Err(NoValue::NoResponses);
-    }
-    let n_right = resp.iter().filter(|r| r.1 == 1).count();
-    if n_right == 0 {
-        return Err(NoValue::AllWrong { n_items: n });
-    }
-    if n_right == n {
-        return Err(NoValue::AllRight { n_items: n });
-    }
+    let n_right = super::data::scorable(resp)?;
     let est = estimate_with(bank, resp, &opts.theta, grid, tables, &mut work.theta)?;
     let s = fit_sums(bank, resp, est.theta);
     let lz = s.lz()?;
@@ -357,6 +348,18 @@ fn fit_one(
     })
 }
 
+/// The U3 weights, when given, have one entry per bank item.
+fn check_weights(bank: &ItemBank, u3_weights: Option<&U3Weights>) -> Result<(), SecurityError> {
+    match u3_weights {
+        Some(w) if w.log_odds.len() != bank.len() => Err(SecurityError::LengthMismatch {
+            what: "U3 weights (one per bank item)",
+            expected: bank.len(),
+            found: w.log_odds.len(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn validate(opts: &PersonFitOptions) -> Result<(), SecurityError> {
     opts.theta.validate()?;
     check_open(
@@ -379,15 +382,7 @@ pub fn person_fit(
 ) -> Result<PersonFit, SecurityError> {
     validate(opts)?;
     check_single(responses, bank.len())?;
-    if let Some(w) = u3_weights {
-        if w.log_odds.len() != bank.len() {
-            return Err(SecurityError::LengthMismatch {
-                what: "U3 weights (one per bank item)",
-                expected: bank.len(),
-                found: w.log_odds.len(),
-            });
-        }
-    }
+    check_weights(bank, u3_weights)?;
     let grid = opts.theta.start_grid();
     let mut work = Work::default();
     fit_one(bank, responses, opts, &grid, None, u3_weights, &mut work).map_err(SecurityError::from)
@@ -422,22 +417,8 @@ pub fn person_fit_all(
     u3_weights: Option<&U3Weights>,
 ) -> Result<PersonFitReport, SecurityError> {
     validate(opts)?;
-    if data.n_items() != bank.len() {
-        return Err(SecurityError::LengthMismatch {
-            what: "attempt data checked against a bank",
-            expected: bank.len(),
-            found: data.n_items(),
-        });
-    }
-    if let Some(w) = u3_weights {
-        if w.log_odds.len() != bank.len() {
-            return Err(SecurityError::LengthMismatch {
-                what: "U3 weights (one per bank item)",
-                expected: bank.len(),
-                found: w.log_odds.len(),
-            });
-        }
-    }
+    super::data::check_against(bank, data)?;
+    check_weights(bank, u3_weights)?;
     let grid = opts.theta.start_grid();
     let tables = GridTables::new(bank, grid.clone(), false);
     let fits: Vec<Result<PersonFit, NoValue>> = (0..data.len())

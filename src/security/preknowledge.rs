@@ -206,17 +206,7 @@ fn test_one(
     pred_tables: Option<&GridTables>,
     work: &mut Work,
 ) -> Result<PreknowledgeTest, NoValue> {
-    let n = resp.len();
-    if n == 0 {
-        return Err(NoValue::NoResponses);
-    }
-    let right = resp.iter().filter(|r| r.1 == 1).count();
-    if right == 0 {
-        return Err(NoValue::AllWrong { n_items: n });
-    }
-    if right == n {
-        return Err(NoValue::AllRight { n_items: n });
-    }
+    super::data::scorable(resp)?;
     work.c.clear();
     work.n.clear();
     for &r in resp {
@@ -357,13 +347,7 @@ pub fn preknowledge_lr_all(
 ) -> Result<PreknowledgeReport, SecurityError> {
     let topts = validate(opts)?;
     check_suspected(bank, suspected)?;
-    if data.n_items() != bank.len() {
-        return Err(SecurityError::LengthMismatch {
-            what: "attempt data checked against a bank",
-            expected: bank.len(),
-            found: data.n_items(),
-        });
-    }
+    super::data::check_against(bank, data)?;
     let grid = topts.start_grid();
     let tables = GridTables::new(bank, grid.clone(), false);
     let pred_tables = GridTables::new(bank, prediction_grid(opts), false);

@@ -297,14 +297,10 @@ fn remove_extremes(m: &Matrix) -> Active {
             if !act_p[p] {
                 continue;
             }
-            let (r, n) = score_of((0..m.n_i).filter(|&i| act_i[i]).map(|i| m.get(p, i)));
-            if n == 0 || r == 0 || r == n {
+            let score = score_of((0..m.n_i).filter(|&i| act_i[i]).map(|i| m.get(p, i)));
+            if let Some(status) = extreme_status(score) {
                 act_p[p] = false;
-                ext_p[p] = match (n, r) {
-                    (0, _) => None,
-                    (_, 0) => Some(Extreme::Minimum),
-                    _ => Some(Extreme::Maximum),
-                };
+                ext_p[p] = status;
                 changed = true;
             }
         }
@@ -312,14 +308,10 @@ fn remove_extremes(m: &Matrix) -> Active {
             if !act_i[i] {
                 continue;
             }
-            let (r, n) = score_of((0..m.n_p).filter(|&p| act_p[p]).map(|p| m.get(p, i)));
-            if n == 0 || r == 0 || r == n {
+            let score = score_of((0..m.n_p).filter(|&p| act_p[p]).map(|p| m.get(p, i)));
+            if let Some(status) = extreme_status(score) {
                 act_i[i] = false;
-                ext_i[i] = match (n, r) {
-                    (0, _) => None,
-                    (_, 0) => Some(Extreme::Minimum),
-                    _ => Some(Extreme::Maximum),
-                };
+                ext_i[i] = status;
                 changed = true;
             }
         }
@@ -654,6 +646,17 @@ fn person_score(m: &Matrix, p: usize) -> (usize, usize) {
 /// Raw score and count of an item over all responses.
 fn item_score(m: &Matrix, i: usize) -> (usize, usize) {
     score_of((0..m.n_p).map(|p| m.get(p, i)))
+}
+
+/// For a (score, count) that cannot be estimated jointly: Some(its extreme status), None inside
+/// when there are no responses at all; None when the score is not extreme.
+fn extreme_status((r, n): (usize, usize)) -> Option<Option<Extreme>> {
+    match (n, r) {
+        (0, _) => Some(None),
+        (_, 0) => Some(Some(Extreme::Minimum)),
+        _ if r == n => Some(Some(Extreme::Maximum)),
+        _ => None,
+    }
 }
 
 fn score_of(x: impl Iterator<Item = u8>) -> (usize, usize) {
