@@ -318,6 +318,10 @@ fn main() {
         readiness.write(&out, &[]).unwrap();
         stage("readiness", t.elapsed().as_secs_f64(), String::new());
         let t = Instant::now();
+        let security = qbank::pipeline::stages::security(&ds, &calibrated.forms, None).unwrap();
+        qbank::report::security::write_tables(&out, &ds, &security).unwrap();
+        stage("security", t.elapsed().as_secs_f64(), String::new());
+        let t = Instant::now();
         let overview = qbank::exam::Overview::of(&ds, diags.warning_count());
         let input = qbank::report::ReportInput {
             ds: &ds,
@@ -331,6 +335,7 @@ fn main() {
             warnings: &[],
             readiness: Some((&readiness.ctx, &readiness.cohort)),
             cycle: None,
+            security: Some(&security),
             markdown: true,
         };
         qbank::report::write_report(&input, &out).unwrap();

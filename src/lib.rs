@@ -3,7 +3,8 @@
 //! Data flows one way, and so do the imports between modules:
 //! [`exam`] (ingest, validation) -> [`matrix`] (the response matrix it fills) -> [`classical`] |
 //! [`irt`] -> [`equate`] -> [`scale`] -> [`assemble`] (the next item bank, automated test
-//! assembly, pre-equating) -> [`readiness`] -> [`report`] (every file written) ->
+//! assembly, pre-equating) -> [`security`] (person fit, response times, exposed items) ->
+//! [`readiness`] -> [`report`] (every file written) ->
 //! [`simulate`] -> [`pipeline`] (the stages of `qbank run`) -> [`cli`]. The analysis modules
 //! return plain values; only [`report`] writes files.
 //!
@@ -33,4 +34,5 @@ pub mod pipeline;
 pub mod readiness;
 pub mod report;
 pub mod scale;
+pub mod security;
 pub mod simulate;

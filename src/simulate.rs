@@ -14,6 +14,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, LogNormal, Normal};
 
+pub mod leak;
+
+use crate::exam::dates::civil_from_days;
 use crate::irt::{ItemModel, Logistic, ModelKind, Responses};
 use crate::report::files::{fmt_f, write_atomic, write_csv};
 
@@ -47,6 +50,8 @@ pub struct SimConfig {
     pub focal_share: f64,
     /// Share of candidates with an official outcome in candidates.csv.
     pub official_share: f64,
+    /// Planted exam-security cases (leaked items, preknowledge, rapid guessers); none by default.
+    pub leak: Option<leak::LeakConfig>,
 }
 
 impl SimConfig {
@@ -86,6 +91,7 @@ impl Default for SimConfig {
             dif_shift: 1.2,
             focal_share: 0.3,
             official_share: 0.5,
+            leak: None,
         }
     }
 }
@@ -197,19 +203,6 @@ fn letters(mask: u16) -> String {
         }
     }
     s
-}
-
-/// Days since 1970-01-01 to (year, month, day) (Hinnant's civil-from-days algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + (m <= 2) as i64, m, d)
 }
 
 fn timestamp(day: f64) -> String {
@@ -470,6 +463,28 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimulateError
             .unwrap_or(std::cmp::Ordering::Equal)
     });
 
+    // --- planted security cases (their own random stream)
+    let mut plan = match &cfg.leak {
+        Some(l) => {
+            let other: Vec<usize> = forms[..cfg.forms]
+                .iter()
+                .flat_map(|f| f.items.iter())
+                .filter(|(i, s)| *s && items[*i].role == Role::Scored)
+                .map(|(i, _)| *i)
+                .collect();
+            let days: Vec<f64> = attempts.iter().map(|a| a.day).collect();
+            let p = leak::Plan::new(l, cfg.seed, items.len(), &anchors, &other, &days)
+                .map_err(SimulateError::Config)?;
+            for (it, &leaked) in items.iter_mut().zip(&p.leaked) {
+                if leaked {
+                    it.planted = "leak";
+                }
+            }
+            Some(p)
+        }
+        None => None,
+    };
+
     // --- files
     let io = |source: io::Error| SimulateError::Write {
         path: out.to_path_buf(),
@@ -676,8 +691,25 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimulateError
                     }
                     1 << pick
                 };
-                let secs =
+                let mut secs =
                     (it.log_seconds - 0.1 * theta + 0.35 * theta_noise.sample(&mut rng)).exp();
+                let mut response = response;
+                if let Some(plan) = plan.as_mut() {
+                    match plan.response(k, *i, at.day) {
+                        leak::Planted::Known => {
+                            if plan.known_right() {
+                                response = it.key;
+                            }
+                            secs *= (-leak::FAST_SD * leak::LOG_TIME_SD).exp();
+                        }
+                        leak::Planted::Guess => {
+                            let (o, s) = plan.guess(it.options);
+                            response = 1 << o;
+                            secs = s;
+                        }
+                        leak::Planted::None => {}
+                    }
+                }
                 csv.write_record([
                     aid.as_str(),
                     cid.as_str(),
@@ -694,6 +726,29 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimulateError
         Ok(())
     })
     .map_err(io)?;
+    if let Some(plan) = &plan {
+        let (y, m, d) = civil_from_days(20_458 + plan.cfg.from_day.ceil() as i64);
+        let from = format!("{y:04}-{m:02}-{d:02}");
+        write_csv(
+            &out.join("truth/leak.csv"),
+            &["item_id", "leaked_from"],
+            items
+                .iter()
+                .zip(&plan.leaked)
+                .filter(|(_, &l)| l)
+                .map(|(it, _)| vec![it.id.clone(), from.clone()]),
+        )
+        .map_err(io)?;
+        write_csv(
+            &out.join("truth/security.csv"),
+            &["attempt_id", "kind"],
+            plan.kind
+                .iter()
+                .enumerate()
+                .map(|(k, kind)| vec![att_id(k), kind.as_str().to_string()]),
+        )
+        .map_err(io)?;
+    }
     Ok(SimSummary {
         items: items.len(),
         forms: forms.len(),

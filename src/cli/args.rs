@@ -69,6 +69,19 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Exam security: person fit, response times, items over time and preknowledge
+    /// (security_attempts.csv, security_items.csv, response_times.csv, security.html).
+    Security {
+        dir: PathBuf,
+        /// Item ids (one per line, or a CSV's first column) to test for preknowledge instead of
+        /// the items the time-window monitors flag.
+        #[arg(long)]
+        suspected: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Classical item analysis: statistics, options, reliability, review flags and DIF.
     Items {
         /// The data-set folder (with qbank.toml).
@@ -187,6 +200,17 @@ pub struct CalibrateArgs {
     /// Empirical-histogram latent densities for the groups other than the reference group.
     #[arg(long)]
     pub empirical_histogram: bool,
+    /// Estimation method: mml (marginal ML by EM, default) or jmle (joint ML Rasch as Winsteps,
+    /// with --model rasch: jmle_items.csv, jmle_persons.csv, jmle.json).
+    #[arg(long, default_value = "mml")]
+    pub method: String,
+    /// With --method jmle: multiply item difficulties by (L - 1) / L (Winsteps' STBIAS).
+    #[arg(long)]
+    pub bias_correction: bool,
+    /// With --method jmle: Winsteps' convergence schedule (LCONV .005 or RCONV .1) instead of
+    /// full convergence.
+    #[arg(long)]
+    pub winsteps_convergence: bool,
     /// Output folder (default: reports/<name of DIR or of the matrix file>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -389,6 +413,22 @@ pub struct SimulateArgs {
     /// Share of candidates who start with the 10-question diagnostic.
     #[arg(long, default_value_t = SimConfig::default().diagnostic_share)]
     pub diagnostic_share: f64,
+    /// Plant a leak of this many scored items (anchors first); truth in truth/leak.csv and
+    /// truth/security.csv.
+    #[arg(long, default_value_t = 0)]
+    pub leak: usize,
+    /// Date (YYYY-MM-DD; the log starts 2026-01-05) from which the leaked items are known.
+    #[arg(long, default_value = "2026-07-06")]
+    pub leak_from: String,
+    /// Probability that a candidate after the leak date knows a given leaked item.
+    #[arg(long, default_value_t = 0.3)]
+    pub leak_share: f64,
+    /// Attempts after the leak date whose candidate knows the whole leaked set.
+    #[arg(long, default_value_t = 0)]
+    pub preknowledge: usize,
+    /// Share of attempts that are rapid guessing throughout.
+    #[arg(long, default_value_t = 0.0)]
+    pub rapid_guessers: f64,
 }
 
 /// A flag value that does not parse.

@@ -77,6 +77,29 @@ pub fn readiness(dir: &Path, out: Option<PathBuf>, candidates: &[String], quiet:
     Ok(())
 }
 
+pub fn security(
+    dir: &Path,
+    suspected: Option<&Path>,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> Outcome {
+    let out = out.unwrap_or_else(|| default_out(dir));
+    let s = cmd::security(dir, &out, suspected, quiet)?;
+    println!(
+        "{} attempts: {} with statistically unusual person fit (lz*, about {:.0} expected by \
+         chance), {} items with a signal over time, {} attempts unusual on {} suspected items; \
+         outputs in {}",
+        s.attempts,
+        s.lz_star_flags,
+        s.person_fit_expected_false_flags,
+        s.flagged_items.len(),
+        s.preknowledge_flags,
+        s.suspected_items.len(),
+        out.display()
+    );
+    Ok(())
+}
+
 pub fn items(
     dir: &Path,
     dif: Option<String>,
@@ -104,6 +127,26 @@ pub fn items(
     Ok(())
 }
 
+/// The planted security cases asked for by `--leak`, `--preknowledge` and `--rapid-guessers`.
+fn planted(a: &SimulateArgs) -> Result<Option<crate::simulate::leak::LeakConfig>, Error> {
+    if a.leak == 0 && a.rapid_guessers == 0.0 {
+        return Ok(None);
+    }
+    let day = crate::exam::dates::days_from_iso(&a.leak_from).ok_or_else(|| {
+        usage(format!(
+            "--leak-from '{}': expected YYYY-MM-DD",
+            a.leak_from
+        ))
+    })?;
+    Ok(Some(crate::simulate::leak::LeakConfig {
+        items: a.leak,
+        from_day: (day - 20_458) as f64,
+        share: a.leak_share,
+        preknowledge: a.preknowledge,
+        rapid_guessers: a.rapid_guessers,
+    }))
+}
+
 pub fn simulate(a: &SimulateArgs) -> Outcome {
     let cfg = SimConfig {
         seed: a.seed,
@@ -115,6 +158,7 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
         anchors: a.anchors,
         repeat_share: a.repeat_share,
         diagnostic_share: a.diagnostic_share,
+        leak: planted(a)?,
         ..SimConfig::default()
     };
     if !(0.0..=1.0).contains(&cfg.repeat_share) || !(0.0..=1.0).contains(&cfg.diagnostic_share) {
@@ -135,6 +179,61 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
 
 pub fn convert(csv: &Path, parquet: &Path) -> Outcome {
     crate::report::convert::csv_to_parquet(csv, parquet)?;
+    Ok(())
+}
+
+/// `qbank calibrate --model rasch --method jmle`.
+fn calibrate_jmle(a: &CalibrateArgs, em: EmOptions, priors: Priors) -> Outcome {
+    use crate::irt::jmle::JmleOptions;
+    use crate::pipeline::commands::JmleSource;
+    if !matches!(a.model, None | Some(ModelKind::Rasch)) {
+        return Err(usage(
+            "--method jmle estimates the Rasch model: use --model rasch",
+        ));
+    }
+    let opts = JmleOptions {
+        bias_correction: a.bias_correction,
+        ..if a.winsteps_convergence {
+            JmleOptions::winsteps()
+        } else {
+            JmleOptions::default()
+        }
+    };
+    let (source, out) = match (&a.matrix, &a.dir) {
+        (Some(matrix), _) => (
+            JmleSource::Matrix(MatrixFile {
+                path: matrix,
+                id_column: a.id_column.as_deref(),
+                weight_column: a.weights.as_deref(),
+                model: ModelKind::Rasch,
+                scale_d: 1.0,
+                priors,
+                em,
+            }),
+            a.out.clone().unwrap_or_else(|| default_out(matrix)),
+        ),
+        (None, Some(dir)) => (
+            JmleSource::Dataset(dir),
+            a.out.clone().unwrap_or_else(|| default_out(dir)),
+        ),
+        (None, None) => return Err(usage("give a data set or --matrix")),
+    };
+    let fit = cmd::calibrate_jmle(&source, &opts, &out)?;
+    let extreme =
+        |m: &[crate::irt::jmle::RaschMeasure]| m.iter().filter(|x| x.extreme.is_some()).count();
+    println!(
+        "Rasch (JMLE): {} persons ({} extreme), {} items ({} extreme), {} iterations, converged: {}{}; outputs in {}",
+        fit.persons.len(),
+        extreme(&fit.persons),
+        fit.items.len(),
+        extreme(&fit.items),
+        fit.iterations,
+        fit.converged,
+        fit.bias_correction_factor
+            .map(|f| format!(", bias correction x{f:.4}"))
+            .unwrap_or_default(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -161,6 +260,16 @@ pub fn calibrate(a: &CalibrateArgs) -> Outcome {
         log_a: a.prior_a,
         b: a.prior_b,
     };
+    match a.method.as_str() {
+        "mml" => {}
+        "jmle" => return calibrate_jmle(a, em, priors),
+        other => return Err(usage(format!("--method '{other}': expected mml or jmle"))),
+    }
+    if a.bias_correction || a.winsteps_convergence {
+        return Err(usage(
+            "--bias-correction and --winsteps-convergence need --method jmle",
+        ));
+    }
     let (s, out) = if let Some(matrix) = &a.matrix {
         let out = a.out.clone().unwrap_or_else(|| default_out(matrix));
         let m = MatrixFile {

@@ -38,6 +38,12 @@ pub fn main() -> ExitCode {
             out,
         } => commands::items(&dir, dif, reference, focal, out),
         Command::Simulate(a) => commands::simulate(&a),
+        Command::Security {
+            dir,
+            suspected,
+            out,
+            quiet,
+        } => commands::security(&dir, suspected.as_deref(), out, quiet),
         Command::Calibrate(a) => commands::calibrate(&a),
         Command::Equate(a) => commands::equate(&a),
         Command::Link(a) => commands::link(&a),
@@ -71,6 +77,7 @@ fn exit(e: Error) -> ExitCode {
         e @ (Error::Usage(_)
         | Error::Convert(_)
         | Error::Simulate(_)
+        | Error::Security(_)
         | Error::Staging(StagingError::Locked { .. } | StagingError::NotAnOutput(_))) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -28,6 +28,8 @@ pub struct Config {
     pub flags: FlagsConfig,
     #[serde(default)]
     pub bank: BankConfig,
+    #[serde(default)]
+    pub security: super::security_config::SecurityConfig,
 }
 
 /// Rules of the next item bank (qbank.toml `[bank]`): when a calibrated pretest item becomes
@@ -419,6 +421,7 @@ impl Config {
                 "consistency_attempts must be at least 1",
             );
         }
+        self.security.check(&loc(), diags);
         let r = &self.readiness;
         if !(r.growth.is_finite() && r.growth_sd.is_finite() && r.growth_sd >= 0.0) {
             diags.error(

@@ -7,13 +7,16 @@
 pub mod attempts;
 pub mod candidates;
 pub mod config;
+pub mod dates;
 pub mod diagnostics;
 pub mod forms;
+pub mod item_list;
 pub mod items;
 pub mod overview;
 pub mod param_file_error;
 pub mod param_files;
 pub mod scores;
+pub mod security_config;
 pub mod table;
 pub mod timestamps;
 pub mod wide;

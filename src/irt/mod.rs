@@ -1,7 +1,8 @@
 //! IRT: item models behind one trait ([`model`]) and the test-level functions generic over it
 //! ([`test_level`]: TCC, its slope and inverse, Lord-Wingersky, information); calibration by
 //! MML-EM ([`em`]) with standard errors ([`se`]); person scoring ([`scoring`]) and item fit
-//! ([`fit`]); the wrappers that turn a data set or plain responses into item-parameter estimates
+//! ([`fit`]); joint maximum likelihood Rasch measurement with Winsteps' fit statistics ([`jmle`]);
+//! van der Linden's lognormal response-time model and its flags ([`response_time`]); the wrappers that turn a data set or plain responses into item-parameter estimates
 //! ([`workflow`]); the calibrated forms every later stage reads ([`forms`]) and the calibration's
 //! summary ([`summary`]).
 
@@ -9,8 +10,10 @@ pub mod data;
 pub mod em;
 pub mod fit;
 pub mod forms;
+pub mod jmle;
 pub mod model;
 pub mod quadrature;
+pub mod response_time;
 pub mod scoring;
 pub mod se;
 pub mod summary;

@@ -323,3 +323,119 @@ pub fn equate_params(
     tables::write_conversion(out, &conv)?;
     Ok(conv)
 }
+
+/// `qbank security DIR`: calibrates (as `qbank run`), runs the exam-security stage and writes its
+/// tables, `security.json` and `security.html` (the report section on its own) into `out`.
+/// `suspected`: a file of item ids for the preknowledge test (default: the items the monitors
+/// flag).
+pub fn security(
+    dir: &Path,
+    out: &Path,
+    suspected: Option<&Path>,
+    quiet: bool,
+) -> Result<crate::security::summary::SecuritySummary, Error> {
+    let progress = Progress::new(3, quiet);
+    progress.stage("reading and validating");
+    let (ds, _) = stages::load(dir)?;
+    let list = match suspected {
+        Some(path) => {
+            let mut diags = Diagnostics::default();
+            Some(
+                exam::item_list::read_item_list(path, &ds.exam, &mut diags)
+                    .ok_or(Error::Invalid(diags))?,
+            )
+        }
+        None => None,
+    };
+    progress.stage("IRT calibration");
+    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    progress.stage("exam security");
+    let a = stages::security(&ds, &c.forms, list.as_deref())?;
+    crate::report::security::write_tables(out, &ds, &a)?;
+    crate::report::security::write_page(out, &ds, &a)?;
+    progress.finish();
+    Ok(a.summary(&crate::report::security::item_ids(&ds, &a)))
+}
+
+/// Where `qbank calibrate --method jmle` reads its responses.
+#[derive(Debug, Clone)]
+pub enum JmleSource<'a> {
+    /// A data set: one row per attempt, one column per item presented to anyone (omitted =
+    /// wrong, not presented = missing).
+    Dataset(&'a Path),
+    /// A wide 0/1 matrix file (integer frequency weights expand rows).
+    Matrix(MatrixFile<'a>),
+}
+
+/// `qbank calibrate --model rasch --method jmle`: joint maximum likelihood Rasch measures with
+/// Winsteps' fit statistics, written as `jmle_items.csv`, `jmle_persons.csv` and `jmle.json`.
+pub fn calibrate_jmle(
+    source: &JmleSource<'_>,
+    opts: &crate::irt::jmle::JmleOptions,
+    out: &Path,
+) -> Result<crate::irt::jmle::JmleFit, Error> {
+    let (item_ids, person_ids, rows) = match source {
+        JmleSource::Dataset(dir) => {
+            let (ds, _) = stages::load(dir)?;
+            let m = &ds.matrix;
+            let mut column = vec![usize::MAX; m.n_items()];
+            let mut item_ids = Vec::new();
+            for k in 0..m.n_attempts() {
+                for r in m.responses(k) {
+                    if column[r.item] == usize::MAX {
+                        column[r.item] = item_ids.len();
+                        item_ids.push(r.item);
+                    }
+                }
+            }
+            item_ids.sort_unstable();
+            for (c, &i) in item_ids.iter().enumerate() {
+                column[i] = c;
+            }
+            let rows = (0..m.n_attempts())
+                .map(|k| {
+                    let mut row = vec![None; item_ids.len()];
+                    for r in m.responses(k) {
+                        row[column[r.item]] = Some(u8::from(r.right));
+                    }
+                    row
+                })
+                .collect();
+            let persons = (0..m.n_attempts())
+                .map(|k| m.attempt_id(k).to_string())
+                .collect();
+            let items = item_ids
+                .iter()
+                .map(|&i| ds.exam.items[i].id.clone())
+                .collect();
+            (items, persons, rows)
+        }
+        JmleSource::Matrix(f) => {
+            let mut diags = Diagnostics::default();
+            let wide =
+                exam::wide::read_wide_matrix(f.path, f.id_column, f.weight_column, &mut diags)
+                    .ok_or_else(|| Error::Invalid(diags.clone()))?;
+            let mut rows = Vec::new();
+            let mut persons = Vec::new();
+            for ((row, id), &w) in wide.rows.iter().zip(&wide.person_ids).zip(&wide.weights) {
+                if w < 0.0 || w.fract() != 0.0 {
+                    return Err(Error::Usage(format!(
+                        "person {id}: weight {w}; JMLE needs whole-number frequency weights"
+                    )));
+                }
+                for copy in 0..w as usize {
+                    rows.push(row.clone());
+                    persons.push(if w > 1.0 {
+                        format!("{id}#{}", copy + 1)
+                    } else {
+                        id.clone()
+                    });
+                }
+            }
+            (wide.item_ids, persons, rows)
+        }
+    };
+    let fit = crate::irt::jmle::rasch_jmle(&rows, opts).map_err(|e| Error::Usage(e.to_string()))?;
+    crate::report::jmle::write_jmle(out, &item_ids, &person_ids, &fit)?;
+    Ok(fit)
+}

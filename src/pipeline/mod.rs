@@ -2,7 +2,7 @@
 //!
 //! Each stage is a function from inputs to a result value ([`stages`]); `qbank run` is the short
 //! sequence validate -> items -> calibrate -> equate/scale -> next bank (and assembly) ->
-//! readiness, collected in one [`Run`]
+//! readiness -> security, collected in one [`Run`]
 //! value that [`Run::write`] hands to the writer layer ([`crate::report`]). The file-based
 //! commands (link, equate from files, calibrate a matrix) are in [`commands`]; the bank's next
 //! cycle (bank, assemble) in [`cycle`].
@@ -46,6 +46,8 @@ pub enum Error {
     /// The assembly solver failed (not a problem of the input).
     #[error(transparent)]
     Assemble(crate::assemble::AtaError),
+    #[error("exam security: {0}")]
+    Security(#[from] crate::security::SecurityError),
 }
 
 impl Error {
@@ -90,6 +92,8 @@ pub struct Run {
     pub bank: crate::assemble::bank::BankUpdate,
     /// The next forms, when the data set has an `assembly.toml`.
     pub next_forms: Option<crate::assemble::cycle::NextForms>,
+    /// The exam-security stage (person fit, response times, items over time, preknowledge).
+    pub security: crate::security::workflow::SecurityAnalysis,
 }
 
 /// The main job's analyses: validate, then each stage in turn.
@@ -130,7 +134,10 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
         &equating.summary.scale,
         &equating.tables,
     );
+    progress.stage("exam security");
+    let security = stages::security(&ds, &calibrated.forms, None)?;
     Ok(Run {
+        security,
         ds,
         diags,
         overview,
@@ -159,6 +166,7 @@ impl Run {
         if let Some(next) = &self.next_forms {
             report::assembly::write_next_forms(&out.join("next_forms"), next)?;
         }
+        report::security::write_tables(out, &self.ds, &self.security)?;
         let warnings: Vec<String> = self.diags.iter().map(|d| d.to_string()).collect();
         let input = report::ReportInput {
             ds: &self.ds,
@@ -172,6 +180,7 @@ impl Run {
             warnings: &warnings,
             readiness: Some((&self.readiness.ctx, &self.readiness.cohort)),
             cycle: Some((&self.bank, self.next_forms.as_ref())),
+            security: Some(&self.security),
             markdown: opts.markdown,
         };
         report::write_report(&input, out)
@@ -182,7 +191,7 @@ impl Run {
 /// that replaces `out` only when complete (a second run on the same `out` meanwhile is refused).
 pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, Error> {
     let staging = report::staging::Staging::begin(out)?;
-    let progress = Progress::new(10, opts.quiet);
+    let progress = Progress::new(11, opts.quiet);
     let run = run(dir, opts, &progress)?;
     progress.stage("report");
     run.write(staging.path(), opts)?;

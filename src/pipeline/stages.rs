@@ -173,3 +173,19 @@ impl Readiness {
         Ok(())
     }
 }
+
+/// The exam-security stage on the calibrated bank-scale parameters (see
+/// [`crate::security::workflow`]); `suspected` (exam item indices) replaces the monitors' flags
+/// as the preknowledge test's item set.
+pub fn security(
+    ds: &Dataset,
+    forms: &CalibratedForms,
+    suspected: Option<&[usize]>,
+) -> Result<crate::security::workflow::SecurityAnalysis, Error> {
+    Ok(crate::security::workflow::analyse(
+        ds,
+        forms,
+        &ds.exam.config.security,
+        suspected,
+    )?)
+}

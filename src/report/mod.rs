@@ -5,7 +5,8 @@
 //!
 //! This is the one layer that writes files: atomic writes ([`files`]), the stage tables as CSV and
 //! JSON ([`tables`], [`item_tables`]), figures ([`figures`]), the HTML/Markdown builder ([`doc`]),
-//! the report's sections ([`sections`], [`review`]), readiness pages ([`readiness`]) and the
+//! the report's sections ([`sections`], [`review`]), the exam-security tables and section
+//! ([`security`]), readiness pages ([`readiness`]) and the
 //! Parquet conversion ([`convert`]).
 
 pub mod assembly;
@@ -14,10 +15,12 @@ pub mod doc;
 pub mod figures;
 pub mod files;
 pub mod item_tables;
+pub mod jmle;
 pub mod readiness;
 pub mod readiness_model;
 mod review;
 mod sections;
+pub mod security;
 pub mod staging;
 pub mod tables;
 pub mod uncertainty;
@@ -68,6 +71,8 @@ pub struct ReportInput<'a> {
         &'a crate::assemble::bank::BankUpdate,
         Option<&'a crate::assemble::cycle::NextForms>,
     )>,
+    /// The exam-security stage, when it ran.
+    pub security: Option<&'a crate::security::workflow::SecurityAnalysis>,
     /// Also write `index.md`.
     pub markdown: bool,
 }
@@ -110,6 +115,9 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), WriteErro
         readiness::cohort_section(&mut doc, ctx, coh)?;
     }
     sections::dif(&mut doc, input)?;
+    if let Some(sec) = input.security {
+        security::section(&mut doc, input.ds, sec)?;
+    }
     doc.write(
         &out.join("index.html"),
         input.markdown.then(|| out.join("index.md")).as_deref(),

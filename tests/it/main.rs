@@ -6,6 +6,9 @@
 //! Kinds: snapshot (validate, demo, report, assemble_infeasible), reference (assemble_reference, classical, irt_reference, irt_scoring,
 //! equate_irt, equate_classical, subscores_prmse, subscores_evidence), recovery (assemble_assembly, assemble_cycle, irt_recovery,
 //! scale, readiness, readiness_fit, subscores_recovery), robustness
+//! Kinds: snapshot (validate, demo, report), reference (classical, irt_reference, irt_scoring,
+//! equate_irt, equate_classical, security_person_fit, jmle_kct), recovery (response_time, security_*),
+//! recovery (irt_recovery, scale, readiness), robustness
 //! (degenerate, determinism, fuzz_ingest), property (properties).
 
 mod common;
@@ -26,6 +29,7 @@ mod fuzz_ingest;
 mod irt_recovery;
 mod irt_reference;
 mod irt_scoring;
+mod jmle_kct;
 mod kernel_common;
 mod kernel_properties;
 mod kernel_reference;
@@ -42,7 +46,15 @@ mod properties;
 mod readiness;
 mod readiness_fit;
 mod report;
+mod response_time;
 mod scale;
+mod security;
+mod security_cusum;
+mod security_determinism;
+mod security_drift;
+mod security_person_fit;
+mod security_preknowledge;
+mod security_properties;
 mod subscores_evidence;
 mod subscores_prmse;
 mod subscores_recovery;

@@ -1,0 +1,520 @@
+//! Residuals and the flags built on the fitted model: rapid guesses (NT10), aberrant speed, fast-correct items.
+
+use rayon::prelude::*;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use super::*;
+
+/// Checks that `fit` belongs to `data` (same number of attempts, items large enough).
+fn check_fit(data: &TimeData, fit: &RtFit) -> Result<(), RtError> {
+    if fit.persons.len() != data.n_attempts() {
+        return Err(RtError::FitMismatch {
+            fit: fit.persons.len(),
+            data: data.n_attempts(),
+        });
+    }
+    data.validate(fit.items.len())
+}
+
+/// Standardised log-time residuals z_ij = alpha_i (ln t_ij - (beta_i - tau_j)) with the ML speed
+/// tau_j (van der Linden 2006; van der Linden & Guo 2008), aligned with `data.item`.
+/// `None` for skipped responses and responses on excluded items. Under the model z_ij is normal
+/// with mean 0 and variance 1 - h_ij, h_ij = alpha_i^2 / sum_k alpha_k^2 (the leverage of the
+/// response in the attempt's speed estimate).
+pub fn residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<Option<f32>>, RtError> {
+    check_fit(data, fit)?;
+    let parts: Vec<Vec<Option<f32>>> = blocks(data.n_attempts())
+        .into_par_iter()
+        .map(|range| {
+            let mut out = Vec::new();
+            for j in range {
+                let tau = fit.persons[j].tau;
+                for r in data.attempt(j) {
+                    let item = &fit.items[data.item[r] as usize];
+                    let z = match (log_time(data.seconds[r]), item.beta, item.alpha, tau) {
+                        (Some(y), Some(b), Some(a), Some(t)) => Some((a * (y - (b - t))) as f32),
+                        _ => None,
+                    };
+                    out.push(z);
+                }
+            }
+            out
+        })
+        .collect();
+    Ok(parts.into_iter().flatten().collect())
+}
+
+/// One attempt's speed person-fit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PersonSpeedFit {
+    /// Usable responses.
+    pub n: usize,
+    /// sum_i z_ij^2 with the ML speed; None with fewer than 2 usable responses.
+    pub chi_square: Option<f64>,
+    /// n - 1.
+    pub df: usize,
+    /// Upper-tail probability of chi_square under chi^2(df).
+    pub p_value: Option<f64>,
+    /// p_value < alpha_level.
+    pub flagged: bool,
+}
+
+/// Aberrant speed per attempt (van der Linden & Guo 2008, Psychometrika 73, 365-384): with the
+/// item parameters taken as known and tau_j estimated by ML (a weighted least-squares fit of one
+/// parameter), l_j = sum_i z_ij^2 ~ chi^2(n_j - 1) under the model; an attempt is flagged when
+/// P(chi^2(n_j - 1) >= l_j) < `alpha_level`. Large l_j: times that do not follow one constant
+/// speed (e.g. pre-knowledge on some items, running out of time, long pauses).
+pub fn speed_aberrance(
+    data: &TimeData,
+    fit: &RtFit,
+    alpha_level: f64,
+) -> Result<Vec<PersonSpeedFit>, RtError> {
+    if !(alpha_level > 0.0 && alpha_level < 1.0) {
+        return Err(RtError::InvalidOption {
+            name: "alpha_level",
+            value: alpha_level,
+            expected: "a probability in (0, 1)",
+        });
+    }
+    check_fit(data, fit)?;
+    let parts: Vec<Vec<PersonSpeedFit>> = blocks(data.n_attempts())
+        .into_par_iter()
+        .map(|range| {
+            let mut cache: Vec<Option<ChiSquared>> = Vec::new();
+            let mut out = Vec::with_capacity(range.len());
+            for j in range {
+                let tau = fit.persons[j].tau;
+                let mut n = 0usize;
+                let mut l = 0.0;
+                for r in data.attempt(j) {
+                    let item = &fit.items[data.item[r] as usize];
+                    if let (Some(y), Some(b), Some(a), Some(t)) =
+                        (log_time(data.seconds[r]), item.beta, item.alpha, tau)
+                    {
+                        let z = a * (y - (b - t));
+                        l += z * z;
+                        n += 1;
+                    }
+                }
+                if n < 2 {
+                    out.push(PersonSpeedFit {
+                        n,
+                        chi_square: None,
+                        df: n.saturating_sub(1),
+                        p_value: None,
+                        flagged: false,
+                    });
+                    continue;
+                }
+                let df = n - 1;
+                if cache.len() <= df {
+                    cache.resize(df + 1, None);
+                }
+                if cache[df].is_none() {
+                    cache[df] = ChiSquared::new(df as f64).ok();
+                }
+                let p = cache[df].as_ref().map(|d| d.sf(l));
+                out.push(PersonSpeedFit {
+                    n,
+                    chi_square: Some(l),
+                    df,
+                    p_value: p,
+                    flagged: p.is_some_and(|p| p < alpha_level),
+                });
+            }
+            out
+        })
+        .collect();
+    Ok(parts.into_iter().flatten().collect())
+}
+
+/// Options of [`fast_correct_items`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FastCorrectOptions {
+    /// A right response is "fast" when z_ij < z_cut (default -1.645: 5 % under the model).
+    pub z_cut: f64,
+    /// An item is flagged when the one-sided p-value is below this.
+    pub alpha_level: f64,
+}
+
+impl Default for FastCorrectOptions {
+    fn default() -> Self {
+        FastCorrectOptions {
+            z_cut: -1.645,
+            alpha_level: 0.01,
+        }
+    }
+}
+
+/// Standard normal distribution function.
+fn phi(x: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// How often an item was answered right unusually fast.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ItemFastCorrect {
+    /// Right responses with a usable time.
+    pub n_correct: usize,
+    /// ... of which z_ij < z_cut.
+    pub n_fast_correct: usize,
+    /// n_fast_correct / n_correct.
+    pub share: Option<f64>,
+    /// The share expected under the model: the mean of Phi(z_cut / sqrt(1 - h_ij)) over the right
+    /// responses (about 0.05 for z_cut = -1.645; slightly less with the leverage h of short tests).
+    pub expected_share: Option<f64>,
+    /// (observed - expected) / sqrt(sum p (1 - p)) (Poisson-binomial normal approximation).
+    pub z: Option<f64>,
+    /// One-sided upper-tail p-value of z.
+    pub p_value: Option<f64>,
+    pub flagged: bool,
+}
+
+/// Items answered right unusually fast (a sign of pre-knowledge: compromised items): the share of
+/// right responses with z_ij < z_cut against its expectation under the lognormal model, which
+/// assumes speed and accuracy independent given the person (van der Linden 2007's hierarchical
+/// framework). `correct` is aligned with `data.item`.
+pub fn fast_correct_items(
+    data: &TimeData,
+    fit: &RtFit,
+    correct: &[bool],
+    opts: &FastCorrectOptions,
+) -> Result<Vec<ItemFastCorrect>, RtError> {
+    if correct.len() != data.n_responses() {
+        return Err(RtError::Mismatch {
+            what: "correct",
+            got: correct.len(),
+            expected: data.n_responses(),
+        });
+    }
+    if !(opts.alpha_level > 0.0 && opts.alpha_level < 1.0) {
+        return Err(RtError::InvalidOption {
+            name: "alpha_level",
+            value: opts.alpha_level,
+            expected: "a probability in (0, 1)",
+        });
+    }
+    if !opts.z_cut.is_finite() {
+        return Err(RtError::InvalidOption {
+            name: "z_cut",
+            value: opts.z_cut,
+            expected: "a finite z value",
+        });
+    }
+    check_fit(data, fit)?;
+    let n_items = fit.items.len();
+    // per item: n_correct, n_fast, sum p, sum p(1 - p)
+    let parts: Vec<Vec<f64>> = blocks(data.n_attempts())
+        .into_par_iter()
+        .map(|range| {
+            let mut acc = vec![0.0; 4 * n_items];
+            for j in range {
+                let tau = fit.persons[j].tau;
+                let Some(t) = tau else { continue };
+                let mut w_sum = 0.0;
+                for r in data.attempt(j) {
+                    let item = &fit.items[data.item[r] as usize];
+                    if let (Some(_), Some(a)) = (log_time(data.seconds[r]), item.alpha) {
+                        w_sum += a * a;
+                    }
+                }
+                for r in data.attempt(j) {
+                    if !correct[r] {
+                        continue;
+                    }
+                    let i = data.item[r] as usize;
+                    let item = &fit.items[i];
+                    if let (Some(y), Some(b), Some(a)) =
+                        (log_time(data.seconds[r]), item.beta, item.alpha)
+                    {
+                        let z = a * (y - (b - t));
+                        let h = (a * a / w_sum).min(1.0 - 1e-12);
+                        let p = phi(opts.z_cut / (1.0 - h).sqrt());
+                        acc[4 * i] += 1.0;
+                        if z < opts.z_cut {
+                            acc[4 * i + 1] += 1.0;
+                        }
+                        acc[4 * i + 2] += p;
+                        acc[4 * i + 3] += p * (1.0 - p);
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
+    let total = sum_in_order(parts, 4 * n_items);
+    Ok((0..n_items)
+        .map(|i| {
+            let n = total[4 * i];
+            let k = total[4 * i + 1];
+            let e = total[4 * i + 2];
+            let v = total[4 * i + 3];
+            if n == 0.0 {
+                return ItemFastCorrect {
+                    n_correct: 0,
+                    n_fast_correct: 0,
+                    share: None,
+                    expected_share: None,
+                    z: None,
+                    p_value: None,
+                    flagged: false,
+                };
+            }
+            let z = (k - e) / v.sqrt();
+            let p = 1.0 - phi(z);
+            ItemFastCorrect {
+                n_correct: n as usize,
+                n_fast_correct: k as usize,
+                share: Some(k / n),
+                expected_share: Some(e / n),
+                z: Some(z),
+                p_value: Some(p),
+                flagged: p < opts.alpha_level,
+            }
+        })
+        .collect())
+}
+
+/// The "typical" time of an item that the normative threshold is a fraction of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypicalTime {
+    /// Mean of the usable seconds (Wise & Ma 2012's definition).
+    Mean,
+    /// Median of the usable seconds (robust to very long times).
+    Median,
+    /// exp(beta_i): the median time of a person of average speed under the fitted model.
+    ExpBeta,
+}
+
+/// Options of [`rapid_guess_thresholds`]; the default is NT10.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RapidGuessOptions {
+    /// Fraction of the typical time (NT10: 0.10).
+    pub fraction: f64,
+    /// Upper limit of a threshold in seconds (NT10: 10 s); None for no limit.
+    pub cap_seconds: Option<f64>,
+    pub typical: TypicalTime,
+}
+
+impl Default for RapidGuessOptions {
+    fn default() -> Self {
+        RapidGuessOptions {
+            fraction: 0.10,
+            cap_seconds: Some(10.0),
+            typical: TypicalTime::Mean,
+        }
+    }
+}
+
+/// Rapid-guessing thresholds by the normative threshold method (Wise & Ma 2012, "Setting
+/// response time thresholds for a CAT item pool: the normative threshold method", NCME): NT10
+/// sets item i's threshold at 10 % of its typical response time, at most 10 seconds. `None` for
+/// items without usable times (or, with `ExpBeta`, without an estimate).
+pub fn rapid_guess_thresholds(
+    data: &TimeData,
+    n_items: usize,
+    fit: Option<&RtFit>,
+    opts: &RapidGuessOptions,
+) -> Result<Vec<Option<f64>>, RtError> {
+    if !(opts.fraction > 0.0 && opts.fraction <= 1.0) {
+        return Err(RtError::InvalidOption {
+            name: "fraction",
+            value: opts.fraction,
+            expected: "a fraction in (0, 1]",
+        });
+    }
+    if let Some(cap) = opts.cap_seconds {
+        if cap.is_nan() || cap <= 0.0 {
+            return Err(RtError::InvalidOption {
+                name: "cap_seconds",
+                value: cap,
+                expected: "a positive number of seconds",
+            });
+        }
+    }
+    data.validate(n_items)?;
+    let typical: Vec<Option<f64>> = match opts.typical {
+        TypicalTime::ExpBeta => {
+            let fit = fit.ok_or(RtError::NeedsFit)?;
+            if fit.items.len() != n_items {
+                return Err(RtError::FitMismatch {
+                    fit: fit.items.len(),
+                    data: n_items,
+                });
+            }
+            fit.items.iter().map(|it| it.beta.map(f64::exp)).collect()
+        }
+        TypicalTime::Mean => {
+            let parts: Vec<Vec<f64>> = blocks(data.n_attempts())
+                .into_par_iter()
+                .map(|range| {
+                    let mut acc = vec![0.0; 2 * n_items];
+                    for r in data.offsets[range.start]..data.offsets[range.end] {
+                        let s = data.seconds[r];
+                        if log_time(s).is_some() {
+                            let i = data.item[r] as usize;
+                            acc[2 * i] += s as f64;
+                            acc[2 * i + 1] += 1.0;
+                        }
+                    }
+                    acc
+                })
+                .collect();
+            let total = sum_in_order(parts, 2 * n_items);
+            (0..n_items)
+                .map(|i| (total[2 * i + 1] > 0.0).then(|| total[2 * i] / total[2 * i + 1]))
+                .collect()
+        }
+        TypicalTime::Median => {
+            let mut counts = vec![0usize; n_items + 1];
+            for (&i, &s) in data.item.iter().zip(&data.seconds) {
+                if log_time(s).is_some() {
+                    counts[i as usize + 1] += 1;
+                }
+            }
+            for i in 0..n_items {
+                counts[i + 1] += counts[i];
+            }
+            let mut fill = counts.clone();
+            let mut times = vec![0f32; counts[n_items]];
+            for (&i, &s) in data.item.iter().zip(&data.seconds) {
+                if log_time(s).is_some() {
+                    times[fill[i as usize]] = s;
+                    fill[i as usize] += 1;
+                }
+            }
+            let mut slices: Vec<&mut [f32]> = Vec::with_capacity(n_items);
+            let mut rest: &mut [f32] = &mut times;
+            for i in 0..n_items {
+                let (head, tail) = rest.split_at_mut(counts[i + 1] - counts[i]);
+                slices.push(head);
+                rest = tail;
+            }
+            slices.into_par_iter().map(median).collect()
+        }
+    };
+    Ok(typical
+        .into_iter()
+        .map(|t| {
+            t.map(|t| {
+                let x = opts.fraction * t;
+                opts.cap_seconds.map_or(x, |cap| x.min(cap))
+            })
+        })
+        .collect())
+}
+
+/// Median of usable times (the mean of the two middle values for an even count).
+fn median(v: &mut [f32]) -> Option<f64> {
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let (_, &mut hi, _) = v.select_nth_unstable_by(n / 2, f32::total_cmp);
+    if n % 2 == 1 {
+        return Some(hi as f64);
+    }
+    let lo = v[..n / 2].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    Some(0.5 * (lo as f64 + hi as f64))
+}
+
+/// Rapid guesses: per response, per item and per attempt.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RapidGuessSummary {
+    /// Aligned with `data.item`: the usable time is below the item's threshold.
+    pub flags: Vec<bool>,
+    /// Rapid guesses per item.
+    pub per_item: Vec<usize>,
+    /// Rapid guesses per attempt.
+    pub per_person: Vec<usize>,
+    /// Response-time effort (Wise & Kong 2005): the share of an attempt's usable responses that
+    /// are not rapid guesses; None without usable times or thresholds.
+    pub response_time_effort: Vec<Option<f64>>,
+}
+
+/// Flags responses faster than their item's threshold (from [`rapid_guess_thresholds`]).
+/// Zero, negative or missing times are not flagged (they are not usable times).
+pub fn rapid_guess_flags(
+    data: &TimeData,
+    thresholds: &[Option<f64>],
+) -> Result<RapidGuessSummary, RtError> {
+    let n_items = thresholds.len();
+    data.validate(n_items)?;
+    type Block = (Vec<bool>, Vec<usize>, Vec<usize>, Vec<Option<f64>>);
+    let parts: Vec<Block> = blocks(data.n_attempts())
+        .into_par_iter()
+        .map(|range| {
+            let mut flags = Vec::new();
+            let mut per_item = vec![0usize; n_items];
+            let mut per_person = Vec::with_capacity(range.len());
+            let mut rte = Vec::with_capacity(range.len());
+            for j in range {
+                let mut n = 0usize;
+                let mut k = 0usize;
+                for r in data.attempt(j) {
+                    let i = data.item[r] as usize;
+                    let s = data.seconds[r];
+                    let flag = match (log_time(s), thresholds[i]) {
+                        (Some(_), Some(th)) => {
+                            n += 1;
+                            (s as f64) < th
+                        }
+                        _ => false,
+                    };
+                    if flag {
+                        k += 1;
+                        per_item[i] += 1;
+                    }
+                    flags.push(flag);
+                }
+                per_person.push(k);
+                rte.push((n > 0).then(|| 1.0 - k as f64 / n as f64));
+            }
+            (flags, per_item, per_person, rte)
+        })
+        .collect();
+    let mut out = RapidGuessSummary {
+        flags: Vec::with_capacity(data.n_responses()),
+        per_item: vec![0; n_items],
+        per_person: Vec::with_capacity(data.n_attempts()),
+        response_time_effort: Vec::with_capacity(data.n_attempts()),
+    };
+    for (f, pi, pp, rte) in parts {
+        out.flags.extend(f);
+        for (t, v) in out.per_item.iter_mut().zip(pi) {
+            *t += v;
+        }
+        out.per_person.extend(pp);
+        out.response_time_effort.extend(rte);
+    }
+    Ok(out)
+}
+
+/// Simulates response times from the lognormal model: attempt j answers the items in
+/// `design[j]` with ln T_ij = beta_i - tau_j + e_ij, e_ij ~ N(0, 1 / alpha_i^2); `items` holds
+/// (beta_i, alpha_i). For recovery studies and benchmarks.
+pub fn simulate_lognormal<R: rand::Rng>(
+    items: &[(f64, f64)],
+    tau: &[f64],
+    design: &[Vec<u32>],
+    rng: &mut R,
+) -> TimeData {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut data = TimeData {
+        offsets: Vec::with_capacity(design.len() + 1),
+        item: Vec::new(),
+        seconds: Vec::new(),
+    };
+    data.offsets.push(0);
+    for (j, set) in design.iter().enumerate() {
+        for &i in set {
+            let (b, a) = items[i as usize];
+            let e: f64 = StandardNormal.sample(rng);
+            data.item.push(i);
+            data.seconds.push((b - tau[j] + e / a).exp() as f32);
+        }
+        data.offsets.push(data.item.len());
+    }
+    data
+}

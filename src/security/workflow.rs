@@ -1,0 +1,430 @@
+//! The exam-security stage on a data set: every statistic of [`super`] and of
+//! [`crate::irt::response_time`] run on the response matrix with the calibrated bank-scale
+//! parameters, collected in one [`SecurityAnalysis`] value (the report layer writes it).
+//!
+//! Which responses: every response to an item that has calibrated parameters (scored and pretest
+//! items alike; an omitted response counts as wrong, as in scoring). Time windows: `window_days`
+//! long, counted from the first `submitted_at` date (attempts without a date are left out of the
+//! item monitors only). The latent distribution behind the posterior predictives is the mixture
+//! of the form cohorts' calibrated densities, weighted by their attempts.
+
+use crate::exam::dates::{civil_from_days, days_from_iso};
+use crate::exam::security_config::SecurityConfig;
+use crate::exam::Dataset;
+use crate::irt::response_time::{
+    fast_correct_items, fit_lognormal_rt, rapid_guess_flags, rapid_guess_thresholds, residuals,
+    speed_aberrance, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions,
+    RapidGuessSummary, RtFit, RtOptions, TimeData, TypicalTime,
+};
+use crate::irt::CalibratedForms;
+
+use super::data::AttemptData;
+use super::drift::{item_drift_over_time, DriftOptions, DriftReport};
+use super::person_fit::{
+    apply_cutoffs, person_fit_all, person_fit_cutoffs, FitCutoffs, PersonFitOptions,
+    PersonFitReport, U3Weights,
+};
+use super::preknowledge::{preknowledge_lr_all, PreknowledgeOptions, PreknowledgeReport};
+use super::{ItemBank, SecurityError};
+
+/// Where the suspected items of the preknowledge test came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspectedSource {
+    /// A list given by the user (`qbank security --suspected FILE`).
+    File,
+    /// The items the time-window monitors flagged.
+    ItemMonitors,
+}
+
+/// Everything the security stage computed.
+#[derive(Debug, Clone)]
+pub struct SecurityAnalysis {
+    pub config: SecurityConfig,
+    /// Exam item index of each bank item (the items with usable calibrated parameters: a > 0).
+    pub bank_items: Vec<usize>,
+    /// Per matrix attempt: the window it falls in (None without a date).
+    pub window: Vec<Option<u32>>,
+    /// First day of each window, `YYYY-MM-DD`.
+    pub window_starts: Vec<String>,
+    pub person_fit: PersonFitReport,
+    pub cutoffs: Option<FitCutoffs>,
+    /// The item monitors (None without dated attempts).
+    pub drift: Option<DriftReport>,
+    /// The response-time model and its flags (None without usable times), or why not.
+    pub times: Result<ResponseTimes, String>,
+    /// The preknowledge test (None when no item is suspected).
+    pub preknowledge: Option<PreknowledgeReport>,
+    /// Bank items tested as suspected, and where the list came from.
+    pub suspected: Vec<usize>,
+    pub suspected_source: SuspectedSource,
+    /// Per bank item and window: median ln(seconds) of its responses (NaN when none); only
+    /// filled for items a monitor flagged (for the figures).
+    pub median_log_seconds: Vec<Option<Vec<f64>>>,
+}
+
+/// The response-time model with its per-response, per-attempt and per-item flags.
+#[derive(Debug, Clone)]
+pub struct ResponseTimes {
+    pub fit: RtFit,
+    /// NT10 thresholds per bank item (seconds).
+    pub thresholds: Vec<Option<f64>>,
+    pub rapid: RapidGuessSummary,
+    pub speed: Vec<PersonSpeedFit>,
+    pub fast_correct: Vec<ItemFastCorrect>,
+}
+
+/// The response data of the security stage in bank-item indices.
+struct Prepared {
+    bank: ItemBank,
+    bank_items: Vec<usize>,
+    data: AttemptData,
+    times: TimeData,
+}
+
+fn prepare(ds: &Dataset, forms: &CalibratedForms) -> Result<Prepared, SecurityError> {
+    let m = &ds.matrix;
+    let mut bank_index = vec![u32::MAX; m.n_items()];
+    let mut bank_items = Vec::new();
+    let mut models = Vec::new();
+    // Items whose estimates are unusable (a negative slope: a miskeyed item) are left out.
+    let usable = |m: &crate::irt::Logistic| {
+        m.a * m.scale_d > 0.0 && m.b().is_finite() && (0.0..1.0).contains(&m.c)
+    };
+    for (i, p) in forms.by_item.iter().enumerate() {
+        if let Some(model) = p.filter(usable) {
+            bank_index[i] = bank_items.len() as u32;
+            bank_items.push(i);
+            models.push(model);
+        }
+    }
+    let bank = ItemBank::new(models)?;
+    let mut offsets = Vec::with_capacity(m.n_attempts() + 1);
+    offsets.push(0);
+    let mut responses = Vec::with_capacity(m.n_responses());
+    let mut times = TimeData {
+        offsets: Vec::with_capacity(m.n_attempts() + 1),
+        item: Vec::with_capacity(m.n_responses()),
+        seconds: Vec::with_capacity(m.n_responses()),
+    };
+    times.offsets.push(0);
+    for k in 0..m.n_attempts() {
+        for r in m.responses(k) {
+            let j = bank_index[r.item];
+            if j != u32::MAX {
+                responses.push((j, u8::from(r.right)));
+                times.item.push(j);
+                times.seconds.push(r.seconds);
+            }
+        }
+        offsets.push(responses.len());
+        times.offsets.push(times.item.len());
+    }
+    let data = AttemptData::new(bank.len(), offsets, responses)?;
+    Ok(Prepared {
+        bank,
+        bank_items,
+        data,
+        times,
+    })
+}
+
+/// The mixture of the form cohorts' latent densities, weighted by attempts: (mean, SD).
+fn pooled_latent(ds: &Dataset, forms: &CalibratedForms) -> (f64, f64) {
+    let mut n = vec![0usize; forms.forms.len()];
+    for k in 0..ds.matrix.n_attempts() {
+        n[ds.matrix.form(k)] += 1;
+    }
+    let total = n.iter().sum::<usize>().max(1) as f64;
+    let (mut m1, mut m2) = (0.0, 0.0);
+    for (f, &nf) in forms.forms.iter().zip(&n) {
+        let w = nf as f64 / total;
+        m1 += w * f.mean;
+        m2 += w * (f.sd * f.sd + f.mean * f.mean);
+    }
+    if total == 0.0 || m2 - m1 * m1 <= 0.0 {
+        return (0.0, 1.0);
+    }
+    (m1, (m2 - m1 * m1).sqrt())
+}
+
+/// Window index of every attempt from `submitted_at`, and each window's first day.
+fn windows(ds: &Dataset, days: u32) -> (Vec<Option<u32>>, Vec<String>) {
+    let m = &ds.matrix;
+    let day: Vec<Option<i64>> = (0..m.n_attempts())
+        .map(|k| days_from_iso(m.submitted_at(k)))
+        .collect();
+    let Some(first) = day.iter().flatten().min().copied() else {
+        return (vec![None; m.n_attempts()], Vec::new());
+    };
+    let last = day.iter().flatten().max().copied().unwrap_or(first);
+    let len = days as i64;
+    let n = ((last - first) / len + 1) as usize;
+    let window = day
+        .iter()
+        .map(|d| d.map(|d| ((d - first) / len) as u32))
+        .collect();
+    let starts = (0..n)
+        .map(|w| {
+            let (y, mo, d) = civil_from_days(first + w as i64 * len);
+            format!("{y:04}-{mo:02}-{d:02}")
+        })
+        .collect();
+    (window, starts)
+}
+
+/// Log-time residuals standardised to N(0, 1) under the model: the model residual divided by
+/// sqrt(1 - h), h = alpha_i^2 / sum alpha^2 over the attempt's usable times (the leverage of the
+/// response in the speed estimate). Responses without a usable time get 0 (not fast).
+fn standardised_residuals(times: &TimeData, fit: &RtFit, raw: &[Option<f32>]) -> Vec<f32> {
+    let mut out = vec![0f32; raw.len()];
+    for j in 0..times.n_attempts() {
+        let range = times.attempt(j);
+        let a2: f64 = range
+            .clone()
+            .filter(|&r| raw[r].is_some())
+            .filter_map(|r| fit.items[times.item[r] as usize].alpha)
+            .map(|a| a * a)
+            .sum();
+        for r in range {
+            if let (Some(z), Some(a)) = (raw[r], fit.items[times.item[r] as usize].alpha) {
+                let h = a * a / a2;
+                if h < 1.0 {
+                    out[r] = (z as f64 / (1.0 - h).sqrt()) as f32;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn response_times(p: &Prepared, cfg: &SecurityConfig) -> Result<ResponseTimes, String> {
+    let fit = fit_lognormal_rt(&p.times, p.bank.len(), &RtOptions::default())
+        .map_err(|e| e.to_string())?;
+    let thresholds = rapid_guess_thresholds(
+        &p.times,
+        p.bank.len(),
+        Some(&fit),
+        &RapidGuessOptions {
+            fraction: cfg.rapid_fraction,
+            cap_seconds: Some(cfg.rapid_max_seconds),
+            typical: TypicalTime::Mean,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let rapid = rapid_guess_flags(&p.times, &thresholds).map_err(|e| e.to_string())?;
+    let speed = speed_aberrance(&p.times, &fit, cfg.person_alpha).map_err(|e| e.to_string())?;
+    let correct: Vec<bool> = p.data.responses().iter().map(|r| r.1 == 1).collect();
+    let fast_correct = fast_correct_items(
+        &p.times,
+        &fit,
+        &correct,
+        &FastCorrectOptions {
+            z_cut: -cfg.fast_residual,
+            alpha_level: cfg.item_false_alarm,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(ResponseTimes {
+        fit,
+        thresholds,
+        rapid,
+        speed,
+        fast_correct,
+    })
+}
+
+/// Runs the security stage. `suspected` (exam item indices) replaces the items flagged by the
+/// monitors as the preknowledge test's suspected set.
+pub fn analyse(
+    ds: &Dataset,
+    forms: &CalibratedForms,
+    cfg: &SecurityConfig,
+    suspected: Option<&[usize]>,
+) -> Result<SecurityAnalysis, SecurityError> {
+    let p = prepare(ds, forms)?;
+    let (prior_mean, prior_sd) = pooled_latent(ds, forms);
+
+    // Person fit with simulated cutoffs.
+    let opts = PersonFitOptions {
+        alpha: cfg.person_alpha,
+        ..PersonFitOptions::default()
+    };
+    let weights = U3Weights::from_data(&p.data);
+    let mut person_fit = person_fit_all(&p.bank, &p.data, &opts, Some(&weights))?;
+    let cutoffs = person_fit_cutoffs(
+        &p.bank,
+        &p.data,
+        &person_fit.fits,
+        &opts,
+        Some(&weights),
+        cfg.cutoff_replications,
+        cfg.seed,
+    )
+    .ok();
+    if let Some(c) = &cutoffs {
+        apply_cutoffs(&mut person_fit, c);
+    }
+
+    // Response times.
+    let times = response_times(&p, cfg);
+    let residuals_std = times.as_ref().ok().and_then(|t| {
+        residuals(&p.times, &t.fit)
+            .ok()
+            .map(|raw| standardised_residuals(&p.times, &t.fit, &raw))
+    });
+
+    // Item monitors over the dated attempts.
+    let (window, window_starts) = windows(ds, cfg.window_days);
+    let drift = if window_starts.is_empty() {
+        None
+    } else {
+        let dated: Vec<usize> = (0..p.data.len()).filter(|&k| window[k].is_some()).collect();
+        let mut offsets = vec![0];
+        let mut resp = Vec::new();
+        let mut res = Vec::new();
+        for &k in &dated {
+            resp.extend_from_slice(p.data.attempt(k));
+            if let Some(r) = &residuals_std {
+                let off = p.data.offset(k);
+                res.extend_from_slice(&r[off..off + p.data.attempt(k).len()]);
+            }
+            offsets.push(resp.len());
+        }
+        let sub = AttemptData::new(p.bank.len(), offsets, resp)?;
+        let w: Vec<u32> = dated.iter().filter_map(|&k| window[k]).collect();
+        let dopts = DriftOptions {
+            prior_mean,
+            prior_sd,
+            fast_threshold: cfg.fast_residual,
+            cusum_k: cfg.cusum_k,
+            false_alarm_prob: cfg.item_false_alarm,
+            min_responses: cfg.min_window_responses,
+            ..DriftOptions::default()
+        };
+        let res = residuals_std.as_ref().map(|_| res.as_slice());
+        Some(item_drift_over_time(
+            &p.bank,
+            &sub,
+            &w,
+            window_starts.len(),
+            res,
+            &dopts,
+        )?)
+    };
+
+    // Suspected items: the file's, else the monitors' flags.
+    let mut suspected_bank = vec![false; p.bank.len()];
+    let source = match suspected {
+        Some(items) => {
+            for &i in items {
+                if let Some(j) = p.bank_items.iter().position(|&b| b == i) {
+                    suspected_bank[j] = true;
+                }
+            }
+            SuspectedSource::File
+        }
+        None => {
+            if let Some(d) = &drift {
+                for it in &d.proportion_correct.items {
+                    suspected_bank[it.item] |= it.flagged_at.is_some();
+                }
+                if let Some(rf) = &d.right_and_fast {
+                    for it in &rf.items {
+                        suspected_bank[it.item] |= it.flagged_at.is_some();
+                    }
+                }
+            }
+            SuspectedSource::ItemMonitors
+        }
+    };
+    let suspected: Vec<usize> = (0..p.bank.len()).filter(|&j| suspected_bank[j]).collect();
+    let preknowledge = if suspected.is_empty() {
+        None
+    } else {
+        let popts = PreknowledgeOptions {
+            alpha: cfg.preknowledge_alpha,
+            prior_mean,
+            prior_sd,
+            ..PreknowledgeOptions::default()
+        };
+        Some(preknowledge_lr_all(
+            &p.bank,
+            &p.data,
+            &suspected_bank,
+            &popts,
+        )?)
+    };
+
+    let median_log_seconds = median_log_seconds(&p, drift.as_ref(), &window);
+    Ok(SecurityAnalysis {
+        config: cfg.clone(),
+        bank_items: p.bank_items,
+        window,
+        window_starts,
+        person_fit,
+        cutoffs,
+        drift,
+        times,
+        preknowledge,
+        suspected,
+        suspected_source: source,
+        median_log_seconds,
+    })
+}
+
+/// Median ln(seconds) per window of every item a monitor flagged.
+fn median_log_seconds(
+    p: &Prepared,
+    drift: Option<&DriftReport>,
+    window: &[Option<u32>],
+) -> Vec<Option<Vec<f64>>> {
+    let mut out = vec![None; p.bank.len()];
+    let Some(d) = drift else {
+        return out;
+    };
+    let flagged: Vec<usize> = (0..p.bank.len())
+        .filter(|&j| {
+            d.proportion_correct.items[j].flagged_at.is_some()
+                || d.right_and_fast
+                    .as_ref()
+                    .is_some_and(|rf| rf.items[j].flagged_at.is_some())
+        })
+        .collect();
+    if flagged.is_empty() {
+        return out;
+    }
+    let slot: std::collections::HashMap<usize, usize> =
+        flagged.iter().enumerate().map(|(s, &j)| (j, s)).collect();
+    let mut times: Vec<Vec<Vec<f32>>> = vec![vec![Vec::new(); d.n_windows]; flagged.len()];
+    for (k, w) in window.iter().enumerate() {
+        let Some(w) = w else { continue };
+        for r in p.times.attempt(k) {
+            let s = p.times.seconds[r];
+            if let Some(&slot) = slot.get(&(p.times.item[r] as usize)) {
+                if s.is_finite() && s > 0.0 {
+                    times[slot][*w as usize].push(s.ln());
+                }
+            }
+        }
+    }
+    for (slot, &j) in flagged.iter().enumerate() {
+        let medians = times[slot]
+            .iter_mut()
+            .map(|v| {
+                if v.is_empty() {
+                    return f64::NAN;
+                }
+                v.sort_unstable_by(f32::total_cmp);
+                let n = v.len();
+                if n % 2 == 1 {
+                    v[n / 2] as f64
+                } else {
+                    0.5 * (v[n / 2 - 1] as f64 + v[n / 2] as f64)
+                }
+            })
+            .collect();
+        out[j] = Some(medians);
+    }
+    out
+}
