@@ -405,22 +405,28 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
                 vec![
                     l.form_id.clone(),
                     a.item_id.clone(),
-                    f(a.b_base, 3),
-                    f(a.b_linked, 3),
+                    f(a.b_old, 3),
+                    f(a.b_new_on_old, 3),
                     f(a.displacement, 3),
+                    f(a.se, 3),
+                    f(a.p_holm, 4),
                 ]
             })
         })
         .collect();
-    if drifting.is_empty() {
-        doc.p(&format!(
-            "No anchor's b moved by more than {} after linking.",
-            crate::equate::workflow::DRIFT_THRESHOLD
-        ));
-    } else {
+    doc.p(&super::uncertainty::drift_words(eq));
+    if !drifting.is_empty() {
         doc.table(
             "anchor_drift",
-            &["form", "anchor", "b (bank)", "b (linked)", "displacement"],
+            &[
+                "form",
+                "anchor",
+                "b (bank)",
+                "b (linked)",
+                "displacement",
+                "SE",
+                "Holm p",
+            ],
             drifting,
         )?;
     }

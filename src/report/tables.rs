@@ -253,8 +253,32 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
     let p = out.join("linking.csv");
     write_csv(
         &p,
-        &["form_id", "method", "A", "B", "n_common", "anchors_flagged"],
-        links.iter().map(|l| link_row(l, 6)),
+        &[
+            "form_id",
+            "method",
+            "A",
+            "B",
+            "se_A",
+            "se_B",
+            "cov_AB",
+            "path",
+            "n_common",
+            "anchors_flagged",
+        ],
+        links.iter().map(|l| {
+            let mut row = link_row(l, 6);
+            let opt = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
+            row.splice(
+                4..4,
+                [
+                    opt(l.se_a, 6),
+                    opt(l.se_b, 6),
+                    opt(l.cov_ab, 8),
+                    l.path.join(">"),
+                ],
+            );
+            row
+        }),
     )
     .map_err(WriteError::at(&p))?;
     let p = out.join("anchor_drift.csv");
@@ -266,6 +290,10 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
             "b_base",
             "b_linked",
             "displacement",
+            "se",
+            "z",
+            "p_value",
+            "p_holm",
             "flagged",
         ],
         links.iter().flat_map(|l| {
@@ -273,9 +301,13 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
                 vec![
                     l.form_id.clone(),
                     a.item_id.clone(),
-                    fmt_f(a.b_base, 4),
-                    fmt_f(a.b_linked, 4),
+                    fmt_f(a.b_old, 4),
+                    fmt_f(a.b_new_on_old, 4),
                     fmt_f(a.displacement, 4),
+                    fmt_f(a.se, 4),
+                    fmt_f(a.z, 3),
+                    fmt_f(a.p_value, 4),
+                    fmt_f(a.p_holm, 4),
                     a.flagged.to_string(),
                 ]
             })

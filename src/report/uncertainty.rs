@@ -87,3 +87,71 @@ pub fn write_kernel(out: &Path, k: &KernelEquating) -> Result<(), WriteError> {
     };
     write_json(&out.join("equating.json"), &summary)
 }
+
+/// The anchor drift tests, chained links and unlinked forms of `qbank run` in words.
+pub fn drift_words(eq: &crate::scale::equating::EquatingSummary) -> String {
+    let d = &eq.drift;
+    let mut out = format!(
+        "Each anchor's displacement after linking (its b from the form's own calibration, moved \
+         onto the base scale, minus its b in the base form's calibration) is tested against its \
+         delta-method standard error (Wald z, Holm-adjusted over the form's anchors); an anchor \
+         is flagged when the adjusted p is below {} and the displacement exceeds {} in absolute \
+         value.",
+        d.alpha, d.threshold
+    );
+    for l in &eq.links {
+        let se = |x: Option<f64>| x.map(|v| format!(" (SE {v:.3})")).unwrap_or_default();
+        if l.path.len() > 2 {
+            out += &format!(
+                " Form {} shares too few items with the base form and is linked through the chain {}: A = {:.3}{}, B = {:.3}{}.",
+                l.form_id,
+                l.path.join(" > "),
+                l.link.slope,
+                se(l.se_a),
+                l.link.intercept,
+                se(l.se_b)
+            );
+            continue;
+        }
+        let flagged: Vec<String> = l
+            .anchors
+            .iter()
+            .filter(|a| a.flagged)
+            .map(|a| format!("{} ({:+.2}, SE {:.2})", a.item_id, a.displacement, a.se))
+            .collect();
+        if l.anchors.is_empty() {
+            out += &format!(
+                " Form {}: no drift test (a calibration's information matrix was singular).",
+                l.form_id
+            );
+        } else if flagged.is_empty() {
+            out += &format!(
+                " Form {}: none of its {} anchors moved significantly by more than {}.",
+                l.form_id,
+                l.anchors.len(),
+                d.threshold
+            );
+        } else {
+            out += &format!(
+                " Form {}: {} of {} anchors moved: {}. The link with them is A = {:.3}, B = {:.3}",
+                l.form_id,
+                flagged.len(),
+                l.anchors.len(),
+                flagged.join(", "),
+                l.link.slope,
+                l.link.intercept
+            );
+            out += &match &l.without_flagged {
+                Some(w) => format!(
+                    "; without them A = {:.3}, B = {:.3}.",
+                    w.slope, w.intercept
+                ),
+                None => "; too few anchors would remain to link without them.".into(),
+            };
+        }
+    }
+    for u in &eq.unlinked {
+        out += &format!(" Form {} could not be linked: {}.", u.form_id, u.reason);
+    }
+    out
+}

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::equate::irt_observed::observed_score_equating;
 use crate::equate::linking::LinkMethod;
-use crate::equate::workflow::{separate_links, FormLink, DRIFT_THRESHOLD};
+use crate::equate::link_se::DriftOptions;
+use crate::equate::workflow::{separate_links, FormLink, Unlinked};
 use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
 use crate::irt::{CalibratedForms, EmOptions, ItemModel, ModelKind};
@@ -37,6 +38,10 @@ pub struct EquatingSummary {
     pub base_form: String,
     pub forms: Vec<FormEquating>,
     pub links: Vec<FormLink>,
+    /// Forms that could not be linked to the base form by separate calibration, and why.
+    pub unlinked: Vec<Unlinked>,
+    /// Options of the anchor drift tests.
+    pub drift: DriftOptions,
     pub warnings: Vec<String>,
 }
 
@@ -114,14 +119,28 @@ pub fn equate_forms(
             r.base_equivalent_observed = observed.get(r.raw).copied();
         }
     }
-    let links = separate_links(cal, forms.base as u16, model, LinkMethod::StockingLord, em);
-    for l in &links {
+    let drift = DriftOptions::default();
+    let separate = separate_links(
+        cal,
+        forms.base as u16,
+        model,
+        LinkMethod::StockingLord,
+        em,
+        &drift,
+    );
+    for l in &separate.links {
         for a in l.anchors.iter().filter(|a| a.flagged) {
             warnings.push(format!(
-                "anchor {} on form {} moved by {:+.2} in b after linking (drift > {})",
-                a.item_id, l.form_id, a.displacement, DRIFT_THRESHOLD
+                "anchor {} on form {} moved by {:+.2} in b after linking (SE {:.2}, Holm-adjusted p {:.3}; flagged when p < {} and |displacement| > {})",
+                a.item_id, l.form_id, a.displacement, a.se, a.p_holm, drift.alpha, drift.threshold
             ));
         }
+    }
+    for u in &separate.unlinked {
+        warnings.push(format!(
+            "form {} is not linked to the base form by separate calibration: {}",
+            u.form_id, u.reason
+        ));
     }
     let m = &ds.matrix;
     let mut per_form = Vec::new();
@@ -158,7 +177,9 @@ pub fn equate_forms(
             scale,
             base_form: ds.exam.config.base_form.clone(),
             forms: per_form,
-            links,
+            links: separate.links,
+            unlinked: separate.unlinked,
+            drift,
             warnings,
         },
         tables,
