@@ -11,8 +11,8 @@ use crate::irt::{calibrate, starting_items, EmOptions, ModelKind, Priors};
 
 use super::classical::{equate, Conversion, Method, Sample};
 use super::link_se::{
-    anchor_drift_tests, chain, link_with_options, AnchorDrift, DriftOptions, FormEstimates,
-    LinkEstimate, LinkOptions,
+    anchor_drift_tests, chain, link_with_options, raw_cut_se, true_score_se, AnchorDrift,
+    DriftOptions, FormEstimates, LinkEstimate, LinkOptions, ScoreDirection,
 };
 use super::linking::{CurveOptions, Link, LinkMethod};
 
@@ -35,6 +35,19 @@ pub struct FormLink {
     /// The link recomputed without the flagged anchors (None when no anchor is flagged or too few
     /// remain).
     pub without_flagged: Option<Link>,
+    /// SE of each raw score's base-form true-score equivalent (raw 0..=max), by the delta method
+    /// through both forms' parameters and the link (None below the guessing floor, at the
+    /// maximum, or without covariances).
+    pub se_equating: Vec<Option<f64>>,
+    /// The form's expected raw score at the cut theta of the base scale, with its SE.
+    pub raw_cut: Option<RawCutSe>,
+}
+
+/// The expected raw score at the cut theta and its delta-method standard error.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct RawCutSe {
+    pub expected_score: f64,
+    pub se: Option<f64>,
 }
 
 /// A form that could not be linked to the base form, and why.
@@ -49,6 +62,8 @@ pub struct Unlinked {
 pub struct SeparateLinks {
     pub links: Vec<FormLink>,
     pub unlinked: Vec<Unlinked>,
+    /// The base form's expected raw score at the cut theta with its SE (its own calibration).
+    pub base_raw_cut: Option<RawCutSe>,
 }
 
 /// Forms sharing fewer items are not linked to each other (too little to link on).
@@ -60,19 +75,21 @@ pub const MIN_FORM_ITEMS: usize = 20;
 /// One form's separate calibration as estimates with the (a, b, c) covariance: the delta method
 /// from each item's free-parameter covariance block (`irt::se`; the blocks between items are
 /// left out, so the covariance is block diagonal by item, exactly so for the cross-product
-/// information and an approximation for Oakes'). Items with a non-positive slope (flagged by the
-/// calibration) are left out: they cannot anchor a link.
+/// information and an approximation for Oakes'). Only the form's scored items are kept (the
+/// conversion table is theirs); items with a non-positive slope (flagged by the calibration) are
+/// left out too: they cannot anchor a link.
 fn form_estimates(
     name: &str,
     ids: Vec<String>,
     items: &[crate::irt::Logistic],
     blocks: &[Option<Vec<f64>>],
     model: ModelKind,
+    scored: &dyn Fn(&str) -> bool,
 ) -> Option<FormEstimates> {
     use super::link_se::params::slope_intercept_to_abc;
     use nalgebra::{DMatrix, Matrix3};
     let keep: Vec<usize> = (0..items.len())
-        .filter(|&i| items[i].a > 0.0 && items[i].a.is_finite())
+        .filter(|&i| items[i].a > 0.0 && items[i].a.is_finite() && scored(&ids[i]))
         .collect();
     let n = keep.len();
     let mut cov = Some(DMatrix::zeros(3 * n, 3 * n));
@@ -118,7 +135,8 @@ fn form_estimates(
 /// Calibrates every form separately (its own N(0, 1) scale, `model`), then links each form onto
 /// the base form through the items they share, with the standard errors of the link and a drift
 /// test of each shared item (displacement, SE, Wald z, Holm-adjusted p; flagged when significant
-/// and larger than `drift.threshold`). A form sharing fewer than [`MIN_COMMON`] items with the
+/// and larger than `drift.threshold`), the SE of equating of every raw score and the SE of the
+/// expected raw score at `theta_cut`. Forms keep their scored items (`scored(form, item)`). A form sharing fewer than [`MIN_COMMON`] items with the
 /// base form is linked through the shortest chain of forms that do share enough items; forms
 /// that cannot be reached are listed with the reason.
 pub fn separate_links(
@@ -128,6 +146,8 @@ pub fn separate_links(
     method: LinkMethod,
     em: &EmOptions,
     drift: &DriftOptions,
+    scored: &dyn Fn(&str, &str) -> bool,
+    theta_cut: f64,
 ) -> SeparateLinks {
     let data = &cal.responses;
     let priors = Priors {
@@ -154,8 +174,17 @@ pub fn separate_links(
         let c = calibrate(&sub, start, vec![false; sub.n_items()], &opts);
         let cov = covariance(&sub, &c);
         let ids = items.iter().map(|&i| data.item_ids[i].clone()).collect();
-        form_estimates(&name(g as usize), ids, &c.items, &cov.items, model)
-            .ok_or_else(|| "its separate calibration gave invalid estimates".to_string())
+        let form_id = name(g as usize);
+        let is_scored = |id: &str| scored(&form_id, id);
+        form_estimates(
+            &name(g as usize),
+            ids,
+            &c.items,
+            &cov.items,
+            model,
+            &is_scored,
+        )
+        .ok_or_else(|| "its separate calibration gave invalid estimates".to_string())
     };
     let n = data.n_groups();
     let forms: Vec<Result<FormEstimates, String>> = (0..n as u16).map(fit).collect();
@@ -175,6 +204,15 @@ pub fn separate_links(
         d: scale_d,
         anchors: None,
     };
+    let cut = |form: &FormEstimates, link: Option<&LinkEstimate>| {
+        raw_cut_se(form, theta_cut, link, scale_d)
+            .ok()
+            .map(|c| RawCutSe {
+                expected_score: c.expected_score,
+                se: c.se,
+            })
+    };
+    out.base_raw_cut = cut(base_form, None);
     let shared = |a: &FormEstimates, b: &FormEstimates| -> Vec<String> {
         a.items
             .iter()
@@ -257,7 +295,11 @@ pub fn separate_links(
             }
         };
         let direct = path.len() == 2;
-        let common = if direct { shared(form, base_form) } else { Vec::new() };
+        let common = if direct {
+            shared(form, base_form)
+        } else {
+            Vec::new()
+        };
         let anchors = if direct && form.cov.is_some() && base_form.cov.is_some() {
             anchor_drift_tests(form, base_form, &l, Some(&common), drift).unwrap_or_default()
         } else {
@@ -283,7 +325,13 @@ pub fn separate_links(
             })
             .flatten()
             .map(|w| as_link(&w));
+        let se_equating =
+            true_score_se(form, base_form, &l, ScoreDirection::NewToOld, None, scale_d)
+                .map(|rows| rows.iter().map(|r| r.se).collect())
+                .unwrap_or_default();
         out.links.push(FormLink {
+            raw_cut: cut(form, Some(&l)),
+            se_equating,
             form_id: name(g),
             link: as_link(&l),
             se_a: l.se_A,

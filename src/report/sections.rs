@@ -315,6 +315,15 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
     let eq = input.equating;
     let scale = &eq.scale;
     doc.section("equating", "Equating");
+    let mut series: Vec<Series> = input
+        .tables
+        .iter()
+        .map(|t| Series {
+            label: t.form_id.clone(),
+            points: t.rows.iter().map(|r| (r.raw as f64, r.reported)).collect(),
+        })
+        .collect();
+    series.extend(super::uncertainty::cut_bands(eq, scale.cut));
     let conv = Chart {
         hlines: vec![(scale.cut, format!("pass mark {}", scale.cut))],
         ..Chart::lines(
@@ -322,17 +331,11 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
             "Raw to scaled conversions",
             "raw score",
             "scaled score",
-            input
-                .tables
-                .iter()
-                .map(|t| Series {
-                    label: t.form_id.clone(),
-                    points: t.rows.iter().map(|r| (r.raw as f64, r.reported)).collect(),
-                })
-                .collect(),
+            series,
         )
     };
-    doc.figure(&conv, "Each form's raw scores on the common scale (IRT true-score equating); where a curve crosses 700 is its raw cut.")?;
+    doc.figure(&conv, "Each form's raw scores on the common scale (IRT true-score equating); where a curve crosses the pass mark is its raw cut. The short segments just below the pass mark span each form's expected raw score at the cut theta plus or minus two standard errors (separate calibrations and links).")?;
+    doc.p(&super::uncertainty::cut_words(eq));
     doc.table(
         "form_cuts",
         &[

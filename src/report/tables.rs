@@ -231,6 +231,7 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
                 "scaled",
                 "pass",
                 "csem",
+                "se_equating",
             ],
             t.rows.iter().map(|r| {
                 vec![
@@ -244,6 +245,7 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
                     fmt_f(r.reported, 0),
                     r.pass.to_string(),
                     r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
+                    r.se_equating.map(|x| fmt_f(x, 4)).unwrap_or_default(),
                 ]
             }),
         )

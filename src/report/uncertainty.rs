@@ -142,10 +142,7 @@ pub fn drift_words(eq: &crate::scale::equating::EquatingSummary) -> String {
                 l.link.intercept
             );
             out += &match &l.without_flagged {
-                Some(w) => format!(
-                    "; without them A = {:.3}, B = {:.3}.",
-                    w.slope, w.intercept
-                ),
+                Some(w) => format!("; without them A = {:.3}, B = {:.3}.", w.slope, w.intercept),
                 None => "; too few anchors would remain to link without them.".into(),
             };
         }
@@ -154,4 +151,60 @@ pub fn drift_words(eq: &crate::scale::equating::EquatingSummary) -> String {
         out += &format!(" Form {} could not be linked: {}.", u.form_id, u.reason);
     }
     out
+}
+
+/// Each form's raw cut with its uncertainty: (label, expected raw score at the cut, SE).
+fn raw_cuts(eq: &crate::scale::equating::EquatingSummary) -> Vec<(String, f64, f64)> {
+    let base = eq
+        .base_raw_cut
+        .and_then(|c| c.se.map(|se| (eq.base_form.clone(), c.expected_score, se)));
+    base.into_iter()
+        .chain(eq.links.iter().filter_map(|l| {
+            let c = l.raw_cut?;
+            Some((l.form_id.clone(), c.expected_score, c.se?))
+        }))
+        .collect()
+}
+
+/// Segments just below the pass mark (one per form, stacked 2 % of the scale apart so that none
+/// hides another) spanning each form's expected raw score at the cut +- 2 SE.
+pub fn cut_bands(
+    eq: &crate::scale::equating::EquatingSummary,
+    cut: f64,
+) -> Vec<crate::report::figures::Series> {
+    let step = 0.02 * (eq.scale.max - eq.scale.min).abs().max(1.0);
+    raw_cuts(eq)
+        .into_iter()
+        .enumerate()
+        .map(|(k, (form, e, se))| {
+            let y = cut - step * (k + 1) as f64;
+            crate::report::figures::Series {
+                label: format!("{form} raw cut ± 2 SE"),
+                points: vec![(e - 2.0 * se, y), (e + 2.0 * se, y)],
+            }
+        })
+        .collect()
+}
+
+/// The raw cut's uncertainty in words.
+pub fn cut_words(eq: &crate::scale::equating::EquatingSummary) -> String {
+    let cuts = raw_cuts(eq);
+    if cuts.is_empty() {
+        return "The raw cuts' standard errors could not be computed (no form has a separate calibration with a regular information matrix).".into();
+    }
+    let parts: Vec<String> = cuts
+        .iter()
+        .map(|(form, e, se)| {
+            format!(
+                "form {form}: {e:.1} raw points at the cut theta (SE {se:.2}; plus or minus two SE: {:.1} to {:.1})",
+                e - 2.0 * se,
+                e + 2.0 * se
+            )
+        })
+        .collect();
+    format!(
+        "How precise the raw cuts are (expected raw score at the cut theta): {}. These standard errors come from each form's separate calibration (item parameter covariance by the delta method, block diagonal by item) and, for forms other than {}, from the link to it; sampling of the candidates who take the form is not included (that is the CSEM's part). conversion_FORM.csv gives the SE of equating of every raw score (se_equating, in raw points of the base form) beside the CSEM.",
+        parts.join("; "),
+        eq.base_form
+    )
 }

@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use crate::equate::irt_observed::observed_score_equating;
-use crate::equate::linking::LinkMethod;
 use crate::equate::link_se::DriftOptions;
+use crate::equate::linking::LinkMethod;
 use crate::equate::workflow::{separate_links, FormLink, Unlinked};
 use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
@@ -38,6 +38,8 @@ pub struct EquatingSummary {
     pub base_form: String,
     pub forms: Vec<FormEquating>,
     pub links: Vec<FormLink>,
+    /// The base form's expected raw score at the cut theta with its SE (its own calibration).
+    pub base_raw_cut: Option<crate::equate::workflow::RawCutSe>,
     /// Forms that could not be linked to the base form by separate calibration, and why.
     pub unlinked: Vec<Unlinked>,
     /// Options of the anchor drift tests.
@@ -120,6 +122,14 @@ pub fn equate_forms(
         }
     }
     let drift = DriftOptions::default();
+    let scored = |form_id: &str, id: &str| {
+        ds.exam
+            .forms
+            .iter()
+            .find(|f| f.id == form_id)
+            .is_some_and(|f| f.scored().any(|fi| ds.exam.items[fi.item].id == id))
+    };
+    let theta_cut = tables.first().map(|t| t.theta_cut).unwrap_or(0.0);
     let separate = separate_links(
         cal,
         forms.base as u16,
@@ -127,7 +137,16 @@ pub fn equate_forms(
         LinkMethod::StockingLord,
         em,
         &drift,
+        &scored,
+        theta_cut,
     );
+    for t in tables.iter_mut() {
+        if let Some(l) = separate.links.iter().find(|l| l.form_id == t.form_id) {
+            for r in t.rows.iter_mut() {
+                r.se_equating = l.se_equating.get(r.raw).copied().flatten();
+            }
+        }
+    }
     for l in &separate.links {
         for a in l.anchors.iter().filter(|a| a.flagged) {
             warnings.push(format!(
@@ -177,6 +196,7 @@ pub fn equate_forms(
             scale,
             base_form: ds.exam.config.base_form.clone(),
             forms: per_form,
+            base_raw_cut: separate.base_raw_cut,
             links: separate.links,
             unlinked: separate.unlinked,
             drift,

@@ -133,10 +133,7 @@ pub fn anchor_drift_tests(
         g_new[(0, 3 * i_n + 1)] = link.A;
         s.add_form(old, g_old)?;
         s.add_form(new, g_new)?;
-        s.add_scaled(
-            &DMatrix::from_row_slice(1, 2, &[b_n, 1.0]),
-            &link.jacobian,
-        )?;
+        s.add_scaled(&DMatrix::from_row_slice(1, 2, &[b_n, 1.0]), &link.jacobian)?;
         let var = s.covariance()?[(0, 0)];
         if !(var > 0.0 && var.is_finite()) {
             return Err(LinkError::SingularCovariance {
