@@ -132,7 +132,8 @@ fn form_estimates(
         .ok()
 }
 
-/// Calibrates every form separately (its own N(0, 1) scale, `model`), then links each form onto
+/// Calibrates every form separately (its own N(0, 1) scale, `model` and `priors` as the run's
+/// calibration), then links each form onto
 /// the base form through the items they share, with the standard errors of the link and a drift
 /// test of each shared item (displacement, SE, Wald z, Holm-adjusted p; flagged when significant
 /// and larger than `drift.threshold`), the SE of equating of every raw score and the SE of the
@@ -143,6 +144,7 @@ pub fn separate_links(
     cal: &CalibrationResult,
     base_group: u16,
     model: ModelKind,
+    priors: Priors,
     method: LinkMethod,
     em: &EmOptions,
     drift: &DriftOptions,
@@ -150,10 +152,6 @@ pub fn separate_links(
     theta_cut: f64,
 ) -> SeparateLinks {
     let data = &cal.responses;
-    let priors = Priors {
-        c: (model == ModelKind::ThreePL).then_some(Priors::DEFAULT_C),
-        ..Priors::default()
-    };
     let scale_d = cal.calibration.items[0].scale_d;
     let name = |g: usize| data.group_names[g].clone();
     // A form's own calibration with its covariance; Err(reason) for forms that cannot carry one.

@@ -74,7 +74,10 @@ pub fn readiness(dir: &Path, out: &Path, pages: &[String], quiet: bool) -> Resul
     let (ds, _) = stages::load(dir)?;
     stages::check_candidates(&ds, pages)?;
     progress.stage("IRT calibration");
-    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    let c = stages::calibrate(
+        &ds,
+        &stages::run_calibration_options(&ds.exam.config.calibration),
+    );
     let ft = form_tables(&ds, &c.forms).map_err(|e| Error::scale(&ds, e))?;
     progress.stage("readiness");
     let r = stages::readiness(&ds, &c.forms, &ft.scale, &ft.tables);
@@ -87,7 +90,10 @@ pub fn readiness(dir: &Path, out: &Path, pages: &[String], quiet: bool) -> Resul
 /// form and, with a classical `method`, its NEAT tables against the base form.
 pub fn equate_dataset(dir: &Path, method: Option<Method>, out: &Path) -> Result<Equating, Error> {
     let (ds, _) = stages::load(dir)?;
-    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    let c = stages::calibrate(
+        &ds,
+        &stages::run_calibration_options(&ds.exam.config.calibration),
+    );
     c.write(out, &ds)?;
     let eq = stages::equate(&ds, &c)?;
     tables::write_equating(out, &eq)?;

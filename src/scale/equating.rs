@@ -11,7 +11,7 @@ use crate::equate::linking::LinkMethod;
 use crate::equate::workflow::{separate_links, FormLink, Unlinked};
 use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
-use crate::irt::{CalibratedForms, EmOptions, ItemModel, ModelKind};
+use crate::irt::{CalibratedForms, EmOptions, ItemModel, ModelKind, Priors};
 
 use super::{classification, conversion_table, ConversionTable, Scale, ScaleError};
 
@@ -99,6 +99,7 @@ pub fn equate_forms(
     cal: &CalibrationResult,
     forms: &CalibratedForms,
     model: ModelKind,
+    priors: Priors,
     em: &EmOptions,
 ) -> Result<Equating, ScaleError> {
     let FormTables {
@@ -134,6 +135,7 @@ pub fn equate_forms(
         cal,
         forms.base as u16,
         model,
+        priors,
         LinkMethod::StockingLord,
         em,
         &drift,
