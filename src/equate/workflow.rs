@@ -78,7 +78,7 @@ pub const MIN_FORM_ITEMS: usize = 20;
 /// information and an approximation for Oakes'). Only the form's scored items are kept (the
 /// conversion table is theirs); items with a non-positive slope (flagged by the calibration) are
 /// left out too: they cannot anchor a link.
-fn form_estimates(
+pub fn calibration_estimates(
     name: &str,
     ids: Vec<String>,
     items: &[crate::irt::Logistic],
@@ -174,7 +174,7 @@ pub fn separate_links(
         let ids = items.iter().map(|&i| data.item_ids[i].clone()).collect();
         let form_id = name(g as usize);
         let is_scored = |id: &str| scored(&form_id, id);
-        form_estimates(
+        calibration_estimates(
             &name(g as usize),
             ids,
             &c.items,

@@ -29,6 +29,7 @@ mod link_se_kb;
 mod link_se_properties;
 mod link_se_recovery;
 mod link_se_reference;
+mod link_se_simulation;
 mod properties;
 mod readiness;
 mod report;
