@@ -72,60 +72,82 @@ pub const MIN_COMMON: usize = 10;
 /// Forms with fewer items are not calibrated separately (a short diagnostic cannot carry a 3PL).
 pub const MIN_FORM_ITEMS: usize = 20;
 
-/// One form's separate calibration as estimates with the (a, b, c) covariance: the delta method
-/// from each item's free-parameter covariance block (`irt::se`; the blocks between items are
-/// left out, so the covariance is block diagonal by item, exactly so for the cross-product
-/// information and an approximation for Oakes'). Only the form's scored items are kept (the
+/// One form's separate calibration as estimates with the (a, b, c) covariance, by the delta
+/// method from the free-parameter covariance of `irt::se`: the full matrix when it has one (Oakes'
+/// observed information, up to `irt::se::OAKES_MAX_PARAMS` free parameters), otherwise its
+/// blocks by item (the cross-product information of larger forms; the covariances between
+/// items, among them the common shift of every b when the sample's ability mean is off, are
+/// then left out and the SEs of links are too small). Only the form's scored items are kept (the
 /// conversion table is theirs); items with a non-positive slope (flagged by the calibration) are
-/// left out too: they cannot anchor a link.
+/// left out too: they cannot anchor a link. Every item is estimated (none fixed).
 pub fn calibration_estimates(
     name: &str,
     ids: Vec<String>,
     items: &[crate::irt::Logistic],
-    blocks: &[Option<Vec<f64>>],
+    cov: &crate::irt::Covariance,
     model: ModelKind,
     scored: &dyn Fn(&str) -> bool,
 ) -> Option<FormEstimates> {
     use super::link_se::params::slope_intercept_to_abc;
-    use nalgebra::{DMatrix, Matrix3};
+    use nalgebra::DMatrix;
+    // free parameters of an item in the slots (a, d, g), and their offsets in `irt::em::pack`
+    let slots = |m: &crate::irt::Logistic| -> &'static [usize] {
+        match m.kind {
+            ModelKind::Rasch => &[1],
+            ModelKind::TwoPL => &[0, 1],
+            ModelKind::ThreePL => &[0, 1, 2],
+        }
+    };
+    let offsets: Vec<usize> = items
+        .iter()
+        .scan(0, |acc, m| {
+            let o = *acc;
+            *acc += slots(m).len();
+            Some(o)
+        })
+        .collect();
     let keep: Vec<usize> = (0..items.len())
         .filter(|&i| items[i].a > 0.0 && items[i].a.is_finite() && scored(&ids[i]))
         .collect();
     let n = keep.len();
-    let mut cov = Some(DMatrix::zeros(3 * n, 3 * n));
+    // covariance of (a, d, g) of the kept items, entry by entry
+    let entry = |i: usize, r: usize, j: usize, q: usize| -> Option<f64> {
+        match &cov.full {
+            Some(f) => Some(f[(offsets[i] + r, offsets[j] + q)]),
+            None if i == j => {
+                let v = cov.items.get(i)?.as_ref()?;
+                Some(v[r * slots(&items[i]).len() + q])
+            }
+            None => Some(0.0),
+        }
+    };
+    let mut adg = Some(DMatrix::zeros(3 * n, 3 * n));
+    let mut jac = DMatrix::zeros(3 * n, 3 * n);
     let mut est = Vec::with_capacity(n);
-    for (i, &k) in keep.iter().enumerate() {
-        let (m, id) = (&items[k], ids[k].clone());
+    for (u, &i) in keep.iter().enumerate() {
+        let m = &items[i];
         let three = m.kind == ModelKind::ThreePL && m.c > 0.0;
         let g = three.then(|| (m.c / (1.0 - m.c)).ln());
-        let (abc, jac) = slope_intercept_to_abc(m.a, m.d, g, m.scale_d);
+        let (abc, j) = slope_intercept_to_abc(m.a, m.d, g, m.scale_d);
         est.push(super::link_se::ItemParams3pl {
-            item_id: id,
+            item_id: ids[i].clone(),
             a: abc[0],
             b: abc[1],
             c: abc[2],
         });
-        // free parameters in the slots (a, d, g)
-        let slots: &[usize] = match m.kind {
-            ModelKind::Rasch => &[1],
-            ModelKind::TwoPL => &[0, 1],
-            ModelKind::ThreePL => &[0, 1, 2],
-        };
-        match (blocks.get(k).cloned().flatten(), cov.as_mut()) {
-            (Some(v), Some(c)) => {
-                let np = slots.len();
-                let mut adg = Matrix3::zeros();
-                for (r, &sr) in slots.iter().enumerate() {
-                    for (k, &sk) in slots.iter().enumerate() {
-                        adg[(sr, sk)] = v[r * np + k];
+        jac.view_mut((3 * u, 3 * u), (3, 3)).copy_from(&j);
+        for (v, &k) in keep.iter().enumerate() {
+            for (r, &sr) in slots(m).iter().enumerate() {
+                for (q, &sq) in slots(&items[k]).iter().enumerate() {
+                    match (entry(i, r, k, q), adg.as_mut()) {
+                        (Some(x), Some(c)) => c[(3 * u + sr, 3 * v + sq)] = x,
+                        _ => adg = None,
                     }
                 }
-                c.view_mut((3 * i, 3 * i), (3, 3))
-                    .copy_from(&(jac * adg * jac.transpose()));
             }
-            _ => cov = None,
         }
     }
+    let cov = adg.map(|c| &jac * c * jac.transpose());
     // a covariance that fails the checks (not positive semidefinite) gives no standard errors
     FormEstimates::new(name, model, est.clone(), cov)
         .or_else(|_| FormEstimates::new(name, model, est, None))
@@ -174,15 +196,8 @@ pub fn separate_links(
         let ids = items.iter().map(|&i| data.item_ids[i].clone()).collect();
         let form_id = name(g as usize);
         let is_scored = |id: &str| scored(&form_id, id);
-        calibration_estimates(
-            &name(g as usize),
-            ids,
-            &c.items,
-            &cov.items,
-            model,
-            &is_scored,
-        )
-        .ok_or_else(|| "its separate calibration gave invalid estimates".to_string())
+        calibration_estimates(&name(g as usize), ids, &c.items, &cov, model, &is_scored)
+            .ok_or_else(|| "its separate calibration gave invalid estimates".to_string())
     };
     let n = data.n_groups();
     let forms: Vec<Result<FormEstimates, String>> = (0..n as u16).map(fit).collect();

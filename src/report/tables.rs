@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::files::{fmt_f, write_atomic, write_csv, WriteError};
+use super::files::{fmt_f, fmt_opt, write_atomic, write_csv, WriteError};
 use crate::equate::classical::Conversion;
 use crate::equate::linking::LinkMethod;
 use crate::equate::workflow::{FormLink, NeatTable};
@@ -269,13 +269,12 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
         ],
         links.iter().map(|l| {
             let mut row = link_row(l, 6);
-            let opt = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
             row.splice(
                 4..4,
                 [
-                    opt(l.se_a, 6),
-                    opt(l.se_b, 6),
-                    opt(l.cov_ab, 8),
+                    fmt_opt(l.se_a, 6),
+                    fmt_opt(l.se_b, 6),
+                    fmt_opt(l.cov_ab, 8),
                     l.path.join(">"),
                 ],
             );
@@ -363,7 +362,6 @@ pub fn write_neat_tables(out: &Path, neat: &[NeatTable]) -> Result<(), WriteErro
 /// moved onto the old scale by `method`).
 pub fn write_links(out: &Path, lp: &LinkedParams, method: LinkMethod) -> Result<(), WriteError> {
     let p = out.join("linking.csv");
-    let opt = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
     write_csv(
         &p,
         &[
@@ -381,9 +379,9 @@ pub fn write_links(out: &Path, lp: &LinkedParams, method: LinkMethod) -> Result<
                 l.method.as_str().to_string(),
                 fmt_f(l.A, 6),
                 fmt_f(l.B, 6),
-                opt(l.se_A, 6),
-                opt(l.se_B, 6),
-                opt(l.cov_AB, 8),
+                fmt_opt(l.se_A, 6),
+                fmt_opt(l.se_B, 6),
+                fmt_opt(l.cov_AB, 8),
                 lp.common.len().to_string(),
                 lp.symmetric.to_string(),
             ]

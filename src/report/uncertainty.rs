@@ -3,15 +3,11 @@
 
 use std::path::Path;
 
-use super::files::{fmt_f, write_csv, WriteError};
+use super::files::{fmt_f, fmt_opt, write_csv, WriteError};
 use super::tables::write_json;
 use crate::equate::kernel::KernelEquating;
 use crate::equate::link_se::LinkEstimate;
 use crate::pipeline::uncertainty::ChainResult;
-
-fn opt(x: Option<f64>) -> String {
-    x.map(|v| fmt_f(v, 6)).unwrap_or_default()
-}
 
 fn link_row(l: &LinkEstimate) -> Vec<String> {
     vec![
@@ -19,8 +15,8 @@ fn link_row(l: &LinkEstimate) -> Vec<String> {
         l.old_form.clone(),
         fmt_f(l.A, 6),
         fmt_f(l.B, 6),
-        opt(l.se_A),
-        opt(l.se_B),
+        fmt_opt(l.se_A, 6),
+        fmt_opt(l.se_B, 6),
     ]
 }
 

@@ -64,7 +64,7 @@ fn calibrate(name: &str, data: &Responses) -> qbank::equate::link_se::FormEstima
     let cov = irt::covariance(data, &cal);
     let ids = data.item_ids.clone();
     let models: Vec<Logistic> = cal.items.clone();
-    calibration_estimates(name, ids, &models, &cov.items, ModelKind::TwoPL, &|_| true)
+    calibration_estimates(name, ids, &models, &cov, ModelKind::TwoPL, &|_| true)
         .expect("a calibrated form")
 }
 

@@ -10,6 +10,7 @@
 mod common;
 
 mod classical;
+mod cohort_se;
 mod degenerate;
 mod demo;
 mod determinism;

@@ -1,0 +1,77 @@
+//! Standard errors of the cohort densities in concurrent calibration. Reference (independent
+//! computation): on a problem small enough for Oakes' full observed information, the block
+//! cross-product SEs of a focal cohort's latent mean and SD (the method `qbank run` uses for
+//! large banks) agree with Oakes' within 25 %; recovery: both are near the sampling SD of a
+//! normal mean and SD, sd / sqrt(n) and sd / sqrt(2 n), inflated a little by the items' error.
+
+use qbank::irt::{self, se, EmOptions, ModelKind, Priors};
+use qbank::simulate::respond;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+use super::common::assert_close;
+
+/// Relative agreement of the two SE methods.
+const METHOD_TOL: f64 = 0.25;
+
+#[test]
+fn cohort_mean_and_sd_have_standard_errors_in_concurrent_calibration() {
+    let (_, truth) = qbank::simulate::simulate_matrix(10, 20, ModelKind::TwoPL, 7);
+    let n = 2000;
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let (m1, s1) = (0.5, 1.2);
+    let theta: Vec<f64> = (0..2 * n)
+        .map(|p| {
+            let z: f64 = Normal::new(0.0, 1.0).unwrap().sample(&mut rng);
+            if p < n {
+                z
+            } else {
+                m1 + s1 * z
+            }
+        })
+        .collect();
+    let rows = respond(&truth.items, &theta, 9);
+    let ids = (1..=20).map(|i| format!("i{i:03}")).collect();
+    let mut data = qbank::irt::Responses::from_rows(ids, &rows, &vec![1.0; 2 * n]);
+    data.group = (0..2 * n).map(|p| (p >= n) as u16).collect();
+    data.group_names = vec!["ref".into(), "focal".into()];
+    let items = irt::starting_items(&data, &[ModelKind::TwoPL; 20], 1.0, Priors::default());
+    let opts = EmOptions {
+        empirical_histogram: false,
+        ..EmOptions::default()
+    };
+    let cal = irt::calibrate(&data, items, vec![false; 20], &opts);
+    let oakes = se::covariance(&data, &cal);
+    assert_eq!(
+        oakes.method,
+        se::SeMethod::Oakes,
+        "a small problem uses Oakes"
+    );
+    let xpd = se::cross_product_block(&data, &cal);
+    let (om, os) = oakes.latent[1];
+    let (xm, xs) = xpd.latent[1];
+    let (om, os, xm, xs) = (
+        om.expect("Oakes SE of the focal mean"),
+        os.expect("Oakes SE of the focal SD"),
+        xm.expect("cross-product SE of the focal mean"),
+        xs.expect("cross-product SE of the focal SD"),
+    );
+    eprintln!("focal mean SE: Oakes {om:.4}, cross-product {xm:.4}, sd/sqrt(n) {:.4}; focal SD SE: Oakes {os:.4}, cross-product {xs:.4}, sd/sqrt(2n) {:.4}", s1 / (n as f64).sqrt(), s1 / (2.0 * n as f64).sqrt());
+    assert_close(
+        xm / om,
+        1.0,
+        METHOD_TOL,
+        "cross-product / Oakes SE of the focal mean",
+    );
+    assert_close(
+        xs / os,
+        1.0,
+        METHOD_TOL,
+        "cross-product / Oakes SE of the focal SD",
+    );
+    assert!(
+        xm >= 0.9 * s1 / (n as f64).sqrt(),
+        "the mean's SE is at least its sampling SE: {xm}"
+    );
+}
