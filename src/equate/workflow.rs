@@ -74,10 +74,10 @@ pub const MIN_FORM_ITEMS: usize = 20;
 
 /// One form's separate calibration as estimates with the (a, b, c) covariance, by the delta
 /// method from the free-parameter covariance of `irt::se`: the full matrix when it has one (Oakes'
-/// observed information, up to `irt::se::OAKES_MAX_PARAMS` free parameters), otherwise its
-/// blocks by item (the cross-product information of larger forms; the covariances between
-/// items, among them the common shift of every b when the sample's ability mean is off, are
-/// then left out and the SEs of links are too small). Only the form's scored items are kept (the
+/// observed information, up to `irt::se::OAKES_MAX_PARAMS` free parameters, or the full
+/// cross-product `irt::se::cross_product_full`), otherwise its blocks by item (the covariances
+/// between items, among them the common shift of every b when the sample's ability mean is off,
+/// are then left out and the SEs of links are too small). Only the form's scored items are kept (the
 /// conversion table is theirs); items with a non-positive slope (flagged by the calibration) are
 /// left out too: they cannot anchor a link. Every item is estimated (none fixed).
 pub fn calibration_estimates(
@@ -192,7 +192,11 @@ pub fn separate_links(
             ..em.clone()
         };
         let c = calibrate(&sub, start, vec![false; sub.n_items()], &opts);
-        let cov = covariance(&sub, &c);
+        let mut cov = covariance(&sub, &c);
+        if cov.full.is_none() {
+            // the covariance between items matters for links: the full cross-product
+            cov.full = crate::irt::se::cross_product_full(&sub, &c);
+        }
         let ids = items.iter().map(|&i| data.item_ids[i].clone()).collect();
         let form_id = name(g as usize);
         let is_scored = |id: &str| scored(&form_id, id);

@@ -330,3 +330,90 @@ pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
         full: None,
     }
 }
+
+/// The full cross-product information of the items' free parameters (all items together, not
+/// item by item), plus the curvature of the log priors, inverted: the covariance between items
+/// that the block version leaves out (among them the common shift of every location when the
+/// sample's ability mean is off). In the packing order of [`super::em::pack`] (items only; for
+/// calibrations without free latent parameters). O(persons x parameters^2): for a form's separate
+/// calibration, not a whole bank.
+pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix<f64>> {
+    let q = cal.grid.len();
+    let tables = log_tables(&cal.items, &cal.grid);
+    let lw = super::em::log_weights(cal);
+    let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
+    let mut offset = Vec::with_capacity(npar.len());
+    let mut total = 0;
+    for (i, &k) in npar.iter().enumerate() {
+        offset.push(total);
+        if !cal.fixed[i] {
+            total += k;
+        }
+    }
+    let mut info = DMatrix::<f64>::zeros(total, total);
+    let mut ll = vec![0.0; q];
+    let mut s = vec![0.0; total];
+    let mut sc = vec![0.0; 3];
+    for p in 0..data.n_persons() {
+        let w = data.weight[p];
+        if w == 0.0 {
+            continue;
+        }
+        ll.copy_from_slice(&lw[data.group[p] as usize]);
+        let codes = data.codes(p);
+        for &c in codes {
+            for (l, t) in ll
+                .iter_mut()
+                .zip(&tables[c as usize * q..(c as usize + 1) * q])
+            {
+                *l += t;
+            }
+        }
+        let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let tot: f64 = ll
+            .iter_mut()
+            .map(|l| {
+                *l = (*l - max).exp();
+                *l
+            })
+            .sum();
+        let mut touched = Vec::new();
+        for &c in codes {
+            let i = c as usize / 2;
+            if cal.fixed[i] {
+                continue;
+            }
+            let (o, k) = (offset[i], npar[i]);
+            for (t, l) in cal.grid.theta.iter().zip(&ll) {
+                cal.items[i].score(*t, c as usize % 2, &mut sc[..k]);
+                for u in 0..k {
+                    s[o + u] += l / tot * sc[u];
+                }
+            }
+            touched.extend(o..o + k);
+        }
+        for &u in &touched {
+            for &v in &touched {
+                info[(u, v)] += w * s[u] * s[v];
+            }
+        }
+        for &u in &touched {
+            s[u] = 0.0;
+        }
+    }
+    let zero = vec![0.0; q];
+    for (i, m) in cal.items.iter().enumerate() {
+        if cal.fixed[i] {
+            continue;
+        }
+        let k = npar[i];
+        let (mut g, mut h) = (vec![0.0; k], vec![0.0; k * k]);
+        m.log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h);
+        for u in 0..k {
+            for v in 0..k {
+                info[(offset[i] + u, offset[i] + v)] -= h[u * k + v];
+            }
+        }
+    }
+    info.cholesky().map(|c| c.inverse())
+}
