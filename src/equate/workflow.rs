@@ -154,6 +154,18 @@ pub fn calibration_estimates(
         .ok()
 }
 
+/// How [`separate_links`] calibrates, links and tests.
+#[derive(Debug, Clone, Copy)]
+pub struct SeparateOptions<'a> {
+    pub model: ModelKind,
+    pub priors: Priors,
+    pub method: LinkMethod,
+    pub em: &'a EmOptions,
+    pub drift: &'a DriftOptions,
+    /// The cut on the base scale (for the raw cuts' SEs).
+    pub theta_cut: f64,
+}
+
 /// Calibrates every form separately (its own N(0, 1) scale, `model` and `priors` as the run's
 /// calibration), then links each form onto
 /// the base form through the items they share, with the standard errors of the link and a drift
@@ -165,14 +177,17 @@ pub fn calibration_estimates(
 pub fn separate_links(
     cal: &CalibrationResult,
     base_group: u16,
-    model: ModelKind,
-    priors: Priors,
-    method: LinkMethod,
-    em: &EmOptions,
-    drift: &DriftOptions,
+    opts: &SeparateOptions<'_>,
     scored: &dyn Fn(&str, &str) -> bool,
-    theta_cut: f64,
 ) -> SeparateLinks {
+    let SeparateOptions {
+        model,
+        priors,
+        method,
+        em,
+        drift,
+        theta_cut,
+    } = *opts;
     let data = &cal.responses;
     let scale_d = cal.calibration.items[0].scale_d;
     let name = |g: usize| data.group_names[g].clone();

@@ -353,7 +353,7 @@ pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix
     let mut info = DMatrix::<f64>::zeros(total, total);
     let mut ll = vec![0.0; q];
     let mut s = vec![0.0; total];
-    let mut sc = vec![0.0; 3];
+    let mut sc = [0.0; 3];
     for p in 0..data.n_persons() {
         let w = data.weight[p];
         if w == 0.0 {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::equate::irt_observed::observed_score_equating;
 use crate::equate::link_se::DriftOptions;
 use crate::equate::linking::LinkMethod;
-use crate::equate::workflow::{separate_links, FormLink, Unlinked};
+use crate::equate::workflow::{separate_links, FormLink, SeparateOptions, Unlinked};
 use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
 use crate::irt::{CalibratedForms, EmOptions, ItemModel, ModelKind, Priors};
@@ -134,13 +134,15 @@ pub fn equate_forms(
     let separate = separate_links(
         cal,
         forms.base as u16,
-        model,
-        priors,
-        LinkMethod::StockingLord,
-        em,
-        &drift,
+        &SeparateOptions {
+            model,
+            priors,
+            method: LinkMethod::StockingLord,
+            em,
+            drift: &drift,
+            theta_cut,
+        },
         &scored,
-        theta_cut,
     );
     for t in tables.iter_mut() {
         if let Some(l) = separate.links.iter().find(|l| l.form_id == t.form_id) {
