@@ -182,8 +182,12 @@ pub fn parse_params(
             common_at = Some(k);
             continue;
         }
+        // other columns (notes, a common-item flag not asked for) are ignored
+        let Some(kind) = ParamKind::parse(h) else {
+            continue;
+        };
         columns.push(k);
-        let k = ParamKind::parse(h).ok_or_else(bad_header)?;
+        let k = kind;
         if kinds.contains(&k) {
             return Err(bad_header());
         }

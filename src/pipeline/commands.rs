@@ -128,8 +128,12 @@ pub fn read_form(
     common_column: Option<&str>,
     scale_d: f64,
 ) -> Result<(FormEstimates, Vec<Option<bool>>), Error> {
-    let bad =
-        |e: ParamFileError| Error::invalid(Location::file(exam::display(params)), e.to_string());
+    // the messages name their file (the parameter or the covariance file) themselves
+    let bad = |e: ParamFileError| {
+        let msg = e.to_string();
+        let (file, rest) = msg.split_once(": ").unwrap_or(("", msg.as_str()));
+        Error::invalid(Location::file(file), rest.to_string())
+    };
     let (table, cov) = read_param_tables(params, cov, common_column).map_err(bad)?;
     let flags = table.rows.iter().map(|r| r.common).collect();
     let form = form_from_tables(name, &table, cov.as_ref(), scale_d).map_err(bad)?;
