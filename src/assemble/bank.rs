@@ -156,8 +156,8 @@ pub fn update_bank(
                             flags.push("drift".to_string());
                         }
                         reasons.push(format!(
-                            "b moved by {:+.2} on {} after linking (b {:.2} -> {:.2}); parameters kept, review the item",
-                            a.displacement, l.form_id, a.b_base, a.b_linked
+                            "b moved by {:+.2} on {} after linking (b {:.2} -> {:.2}, Holm p {:.4}); parameters kept, review the item",
+                            a.displacement, l.form_id, a.b_old, a.b_new_on_old, a.p_holm
                         ));
                     }
                 }

@@ -29,6 +29,8 @@ pub enum ReportFormat {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Check a data set and report every problem found (exit status 2 if there are errors).
     Validate {

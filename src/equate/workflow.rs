@@ -1,117 +1,389 @@
 //! Linking a data set's forms: separate calibrations linked to the base form through their
-//! common items, with the drift of each anchor's b; classical NEAT equating of each form to the
-//! base form through their common scored items, for comparison with the IRT tables.
+//! common items (or, for forms that share too few items with it, through a chain of forms), with
+//! the delta-method standard errors of the links and a drift test of each anchor; classical NEAT
+//! equating of each form to the base form through their common scored items, for comparison
+//! with the IRT tables.
 
 use crate::exam::Dataset;
+use crate::irt::se::covariance;
 use crate::irt::workflow::CalibrationResult;
-use crate::irt::{calibrate, starting_items, EmOptions, Logistic, ModelKind, Priors};
+use crate::irt::{calibrate, starting_items, EmOptions, ModelKind, Priors};
 
 use super::classical::{equate, Conversion, Method, Sample};
-use super::linking::{link, CurveOptions, Link, LinkMethod};
-
-/// An anchor's difficulty on the base scale and after linking its form's separate calibration.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AnchorDrift {
-    pub item_id: String,
-    pub b_base: f64,
-    pub b_linked: f64,
-    pub displacement: f64,
-    pub flagged: bool,
-}
+use super::link_se::{
+    anchor_drift_tests, chain, link_with_options, raw_cut_se, true_score_se, AnchorDrift,
+    DriftOptions, FormEstimates, LinkEstimate, LinkOptions, ScoreDirection,
+};
+use super::linking::{CurveOptions, Link, LinkMethod};
 
 /// One form linked onto the base form's scale.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FormLink {
     pub form_id: String,
     pub link: Link,
+    /// Delta-method standard errors of A and B and their covariance, from each form's separate
+    /// calibration (None when a calibration's information was singular).
+    pub se_a: Option<f64>,
+    pub se_b: Option<f64>,
+    pub cov_ab: Option<f64>,
+    /// The forms the link goes through: [form, base] for a direct link, longer for a chain.
+    pub path: Vec<String>,
+    /// Items shared with the base form (0 for a chain).
     pub n_common: usize,
+    /// Drift tests of the anchors shared with the base form (direct links only).
     pub anchors: Vec<AnchorDrift>,
+    /// The link recomputed without the flagged anchors (None when no anchor is flagged or too few
+    /// remain).
+    pub without_flagged: Option<Link>,
+    /// SE of each raw score's base-form true-score equivalent (raw 0..=max), by the delta method
+    /// through both forms' parameters and the link (None below the guessing floor, at the
+    /// maximum, or without covariances).
+    pub se_equating: Vec<Option<f64>>,
+    /// The form's expected raw score at the cut theta of the base scale, with its SE.
+    pub raw_cut: Option<RawCutSe>,
 }
 
-/// Forms sharing fewer items with the base form are not linked separately (too little to link on).
+/// The expected raw score at the cut theta and its delta-method standard error.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct RawCutSe {
+    pub expected_score: f64,
+    pub se: Option<f64>,
+}
+
+/// A form that could not be linked to the base form, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Unlinked {
+    pub form_id: String,
+    pub reason: String,
+}
+
+/// Every form's link to the base form, and the forms that could not be linked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Default)]
+pub struct SeparateLinks {
+    pub links: Vec<FormLink>,
+    pub unlinked: Vec<Unlinked>,
+    /// The base form's expected raw score at the cut theta with its SE (its own calibration).
+    pub base_raw_cut: Option<RawCutSe>,
+}
+
+/// Forms sharing fewer items are not linked to each other (too little to link on).
 pub const MIN_COMMON: usize = 10;
 
 /// Forms with fewer items are not calibrated separately (a short diagnostic cannot carry a 3PL).
 pub const MIN_FORM_ITEMS: usize = 20;
 
-/// Default threshold on |b displacement| for flagging anchor drift (theta units).
-pub const DRIFT_THRESHOLD: f64 = 0.5;
+/// One form's separate calibration as estimates with the (a, b, c) covariance, by the delta
+/// method from the free-parameter covariance of `irt::se`: the full matrix when it has one (Oakes'
+/// observed information, up to `irt::se::OAKES_MAX_PARAMS` free parameters, or the full
+/// cross-product `irt::se::cross_product_full`), otherwise its blocks by item (the covariances
+/// between items, among them the common shift of every b when the sample's ability mean is off,
+/// are then left out and the SEs of links are too small). Only the form's scored items are kept (the
+/// conversion table is theirs); items with a non-positive slope (flagged by the calibration) are
+/// left out too: they cannot anchor a link. Every item is estimated (none fixed).
+pub fn calibration_estimates(
+    name: &str,
+    ids: Vec<String>,
+    items: &[crate::irt::Logistic],
+    cov: &crate::irt::Covariance,
+    model: ModelKind,
+    scored: &dyn Fn(&str) -> bool,
+) -> Option<FormEstimates> {
+    use super::link_se::params::slope_intercept_to_abc;
+    use nalgebra::DMatrix;
+    // free parameters of an item in the slots (a, d, g), and their offsets in `irt::em::pack`
+    let slots = |m: &crate::irt::Logistic| -> &'static [usize] {
+        match m.kind {
+            ModelKind::Rasch => &[1],
+            ModelKind::TwoPL => &[0, 1],
+            ModelKind::ThreePL => &[0, 1, 2],
+        }
+    };
+    let offsets: Vec<usize> = items
+        .iter()
+        .scan(0, |acc, m| {
+            let o = *acc;
+            *acc += slots(m).len();
+            Some(o)
+        })
+        .collect();
+    let keep: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].a > 0.0 && items[i].a.is_finite() && scored(&ids[i]))
+        .collect();
+    let n = keep.len();
+    // covariance of (a, d, g) of the kept items, entry by entry
+    let entry = |i: usize, r: usize, j: usize, q: usize| -> Option<f64> {
+        match &cov.full {
+            Some(f) => Some(f[(offsets[i] + r, offsets[j] + q)]),
+            None if i == j => {
+                let v = cov.items.get(i)?.as_ref()?;
+                Some(v[r * slots(&items[i]).len() + q])
+            }
+            None => Some(0.0),
+        }
+    };
+    let mut adg = Some(DMatrix::zeros(3 * n, 3 * n));
+    let mut jac = DMatrix::zeros(3 * n, 3 * n);
+    let mut est = Vec::with_capacity(n);
+    for (u, &i) in keep.iter().enumerate() {
+        let m = &items[i];
+        let three = m.kind == ModelKind::ThreePL && m.c > 0.0;
+        let g = three.then(|| (m.c / (1.0 - m.c)).ln());
+        let (abc, j) = slope_intercept_to_abc(m.a, m.d, g, m.scale_d);
+        est.push(super::link_se::ItemParams3pl {
+            item_id: ids[i].clone(),
+            a: abc[0],
+            b: abc[1],
+            c: abc[2],
+        });
+        jac.view_mut((3 * u, 3 * u), (3, 3)).copy_from(&j);
+        for (v, &k) in keep.iter().enumerate() {
+            for (r, &sr) in slots(m).iter().enumerate() {
+                for (q, &sq) in slots(&items[k]).iter().enumerate() {
+                    match (entry(i, r, k, q), adg.as_mut()) {
+                        (Some(x), Some(c)) => c[(3 * u + sr, 3 * v + sq)] = x,
+                        _ => adg = None,
+                    }
+                }
+            }
+        }
+    }
+    let cov = adg.map(|c| &jac * c * jac.transpose());
+    // a covariance that fails the checks (not positive semidefinite) gives no standard errors
+    FormEstimates::new(name, model, est.clone(), cov)
+        .or_else(|_| FormEstimates::new(name, model, est, None))
+        .ok()
+}
 
-/// Calibrates every form separately (its own N(0, 1) scale, 2PL/3PL as `model`), then links each
-/// form onto the base form through the items they share, reporting the displacement of each
-/// common item's b after linking (item parameter drift).
+/// How [`separate_links`] calibrates, links and tests.
+#[derive(Debug, Clone, Copy)]
+pub struct SeparateOptions<'a> {
+    pub model: ModelKind,
+    pub priors: Priors,
+    pub method: LinkMethod,
+    pub em: &'a EmOptions,
+    pub drift: &'a DriftOptions,
+    /// The cut on the base scale (for the raw cuts' SEs).
+    pub theta_cut: f64,
+}
+
+/// Calibrates every form separately (its own N(0, 1) scale, `model` and `priors` as the run's
+/// calibration), then links each form onto
+/// the base form through the items they share, with the standard errors of the link and a drift
+/// test of each shared item (displacement, SE, Wald z, Holm-adjusted p; flagged when significant
+/// and larger than `drift.threshold`), the SE of equating of every raw score and the SE of the
+/// expected raw score at `theta_cut`. Forms keep their scored items (`scored(form, item)`). A form sharing fewer than [`MIN_COMMON`] items with the
+/// base form is linked through the shortest chain of forms that do share enough items; forms
+/// that cannot be reached are listed with the reason.
 pub fn separate_links(
     cal: &CalibrationResult,
     base_group: u16,
-    model: ModelKind,
-    method: LinkMethod,
-    em: &EmOptions,
-) -> Vec<FormLink> {
+    opts: &SeparateOptions<'_>,
+    scored: &dyn Fn(&str, &str) -> bool,
+) -> SeparateLinks {
+    let SeparateOptions {
+        model,
+        priors,
+        method,
+        em,
+        drift,
+        theta_cut,
+    } = *opts;
     let data = &cal.responses;
-    let priors = Priors {
-        c: (model == ModelKind::ThreePL).then_some(Priors::DEFAULT_C),
-        ..Priors::default()
-    };
-    // A form's own calibration; None for forms too short to carry it.
-    let fit = |g: u16| -> Option<(Vec<usize>, Vec<Logistic>)> {
+    let scale_d = cal.calibration.items[0].scale_d;
+    let name = |g: usize| data.group_names[g].clone();
+    // A form's own calibration with its covariance; Err(reason) for forms that cannot carry one.
+    let fit = |g: u16| -> Result<FormEstimates, String> {
         let (sub, items) = data.select_group(g);
         if sub.n_items() < MIN_FORM_ITEMS {
-            return None;
+            return Err(format!(
+                "{} items (fewer than {MIN_FORM_ITEMS}): too short to calibrate separately",
+                sub.n_items()
+            ));
         }
-        let start = starting_items(
-            &sub,
-            &vec![model; sub.n_items()],
-            cal.calibration.items[0].scale_d,
-            priors,
-        );
+        let start = starting_items(&sub, &vec![model; sub.n_items()], scale_d, priors);
         let opts = EmOptions {
             reference_group: Some(0),
             empirical_histogram: false,
             ..em.clone()
         };
         let c = calibrate(&sub, start, vec![false; sub.n_items()], &opts);
-        Some((items, c.items))
+        let mut cov = covariance(&sub, &c);
+        if cov.full.is_none() {
+            // the covariance between items matters for links: the full cross-product
+            cov.full = crate::irt::se::cross_product_full(&sub, &c);
+        }
+        let ids = items.iter().map(|&i| data.item_ids[i].clone()).collect();
+        let form_id = name(g as usize);
+        let is_scored = |id: &str| scored(&form_id, id);
+        calibration_estimates(&name(g as usize), ids, &c.items, &cov, model, &is_scored)
+            .ok_or_else(|| "its separate calibration gave invalid estimates".to_string())
     };
-    let Some((base_items, base_params)) = fit(base_group) else {
-        return Vec::new();
+    let n = data.n_groups();
+    let forms: Vec<Result<FormEstimates, String>> = (0..n as u16).map(fit).collect();
+    let base = base_group as usize;
+    let mut out = SeparateLinks::default();
+    let Ok(base_form) = &forms[base] else {
+        for g in (0..n).filter(|&g| g != base) {
+            out.unlinked.push(Unlinked {
+                form_id: name(g),
+                reason: "the base form cannot be calibrated separately".into(),
+            });
+        }
+        return out;
     };
-    (0..data.n_groups() as u16)
-        .filter(|&g| g != base_group)
-        .filter_map(|g| {
-            let (items, params) = fit(g)?;
-            let common: Vec<(usize, usize)> = items
-                .iter()
-                .enumerate()
-                .filter_map(|(k, i)| base_items.iter().position(|j| j == i).map(|kb| (k, kb)))
-                .collect();
-            if common.len() < MIN_COMMON {
-                return None;
-            }
-            let new: Vec<Logistic> = common.iter().map(|&(k, _)| params[k]).collect();
-            let old: Vec<Logistic> = common.iter().map(|&(_, kb)| base_params[kb]).collect();
-            let l = link(&new, &old, method, &CurveOptions::default()).ok()?;
-            let anchors = common
-                .iter()
-                .map(|&(k, kb)| {
-                    let b_linked = l.transform(&params[k]).b();
-                    let b_base = base_params[kb].b();
-                    AnchorDrift {
-                        item_id: data.item_ids[items[k]].clone(),
-                        b_base,
-                        b_linked,
-                        displacement: b_linked - b_base,
-                        flagged: (b_linked - b_base).abs() > DRIFT_THRESHOLD,
-                    }
-                })
-                .collect();
-            Some(FormLink {
-                form_id: data.group_names[g as usize].clone(),
-                link: l,
-                n_common: common.len(),
-                anchors,
+    let opts = LinkOptions {
+        curve: CurveOptions::default(),
+        d: scale_d,
+        anchors: None,
+    };
+    let cut = |form: &FormEstimates, link: Option<&LinkEstimate>| {
+        raw_cut_se(form, theta_cut, link, scale_d)
+            .ok()
+            .map(|c| RawCutSe {
+                expected_score: c.expected_score,
+                se: c.se,
             })
-        })
-        .collect()
+    };
+    out.base_raw_cut = cut(base_form, None);
+    let shared = |a: &FormEstimates, b: &FormEstimates| -> Vec<String> {
+        a.items
+            .iter()
+            .filter(|it| b.index_of(&it.item_id).is_some())
+            .map(|it| it.item_id.clone())
+            .collect()
+    };
+    // neighbours: pairs of calibrated forms sharing at least MIN_COMMON items
+    let adjacent = |g: usize, h: usize| match (&forms[g], &forms[h]) {
+        (Ok(a), Ok(b)) => shared(a, b).len() >= MIN_COMMON,
+        _ => false,
+    };
+    // breadth-first search from the base form: prev[g] = the next form towards the base
+    let mut prev: Vec<Option<usize>> = vec![None; n];
+    let mut seen = vec![false; n];
+    seen[base] = true;
+    let mut queue = std::collections::VecDeque::from([base]);
+    while let Some(h) = queue.pop_front() {
+        for g in 0..n {
+            if !seen[g] && adjacent(g, h) {
+                seen[g] = true;
+                prev[g] = Some(h);
+                queue.push_back(g);
+            }
+        }
+    }
+    for g in (0..n).filter(|&g| g != base) {
+        let form = match &forms[g] {
+            Ok(f) => f,
+            Err(reason) => {
+                out.unlinked.push(Unlinked {
+                    form_id: name(g),
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+        };
+        let Some(first) = prev[g] else {
+            out.unlinked.push(Unlinked {
+                form_id: name(g),
+                reason: format!(
+                    "shares fewer than {MIN_COMMON} items with the base form and with every form linked to it ({} with the base form)",
+                    shared(form, base_form).len()
+                ),
+            });
+            continue;
+        };
+        let mut path = vec![g, first];
+        while let Some(next) = prev[*path.last().unwrap_or(&base)] {
+            path.push(next);
+        }
+        let step = |a: usize, b: usize| -> Result<LinkEstimate, String> {
+            match (&forms[a], &forms[b]) {
+                (Ok(x), Ok(y)) => link_with_options(
+                    x,
+                    y,
+                    method,
+                    &LinkOptions {
+                        anchors: Some(shared(x, y)),
+                        ..opts.clone()
+                    },
+                )
+                .map_err(|e| e.to_string()),
+                _ => Err("a form on the path is not calibrated".into()),
+            }
+        };
+        let linked = path
+            .windows(2)
+            .map(|w| step(w[0], w[1]))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|steps| chain(&steps).map_err(|e| e.to_string()));
+        let l = match linked {
+            Ok(l) => l,
+            Err(reason) => {
+                out.unlinked.push(Unlinked {
+                    form_id: name(g),
+                    reason,
+                });
+                continue;
+            }
+        };
+        let direct = path.len() == 2;
+        let common = if direct {
+            shared(form, base_form)
+        } else {
+            Vec::new()
+        };
+        let anchors = if direct && form.cov.is_some() && base_form.cov.is_some() {
+            anchor_drift_tests(form, base_form, &l, Some(&common), drift).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let kept: Vec<String> = anchors
+            .iter()
+            .filter(|a| !a.flagged)
+            .map(|a| a.item_id.clone())
+            .collect();
+        let without_flagged = (kept.len() < common.len() && kept.len() >= 2)
+            .then(|| {
+                link_with_options(
+                    form,
+                    base_form,
+                    method,
+                    &LinkOptions {
+                        anchors: Some(kept),
+                        ..opts.clone()
+                    },
+                )
+                .ok()
+            })
+            .flatten()
+            .map(|w| as_link(&w));
+        let se_equating =
+            true_score_se(form, base_form, &l, ScoreDirection::NewToOld, None, scale_d)
+                .map(|rows| rows.iter().map(|r| r.se).collect())
+                .unwrap_or_default();
+        out.links.push(FormLink {
+            raw_cut: cut(form, Some(&l)),
+            se_equating,
+            form_id: name(g),
+            link: as_link(&l),
+            se_a: l.se_A,
+            se_b: l.se_B,
+            cov_ab: l.cov_AB,
+            path: path.iter().map(|&k| name(k)).collect(),
+            n_common: common.len(),
+            anchors,
+            without_flagged,
+        });
+    }
+    out
+}
+
+fn as_link(l: &LinkEstimate) -> Link {
+    Link {
+        method: l.method,
+        slope: l.A,
+        intercept: l.B,
+    }
 }
 
 /// The NEAT methods shown beside the IRT tables in `qbank run`.

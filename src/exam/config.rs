@@ -30,6 +30,8 @@ pub struct Config {
     pub bank: BankConfig,
     #[serde(default)]
     pub security: super::security_config::SecurityConfig,
+    #[serde(default)]
+    pub calibration: CalibrationConfig,
 }
 
 /// Rules of the next item bank (qbank.toml `[bank]`): when a calibrated pretest item becomes
@@ -67,6 +69,45 @@ impl Default for BankConfig {
             .map(String::from)
             .to_vec(),
             retire_flags: vec!["negative_discrimination".into()],
+        }
+    }
+}
+
+/// The IRT model of `qbank run` (qbank.toml `[calibration]`), used by every stage: the
+/// calibration, the separate calibrations of the links and drift tests, the scale.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalibrationConfig {
+    /// `rasch`, `2pl` or `3pl` (default).
+    pub model: String,
+    /// Scaling constant D: 1 (logistic metric, default) or 1.702 (normal metric).
+    pub d: f64,
+    /// Beta(alpha, beta) prior on the 3PL's c; `[]` for none (default [5, 17], BILOG-MG's).
+    pub prior_c: Vec<f64>,
+    /// Normal (mean, sd) prior on ln a (default none).
+    pub prior_a: Vec<f64>,
+    /// Normal (mean, sd) prior on b (default none).
+    pub prior_b: Vec<f64>,
+}
+
+impl Default for CalibrationConfig {
+    fn default() -> Self {
+        CalibrationConfig {
+            model: "3pl".into(),
+            d: 1.0,
+            prior_c: vec![5.0, 17.0],
+            prior_a: Vec::new(),
+            prior_b: Vec::new(),
+        }
+    }
+}
+
+impl CalibrationConfig {
+    /// A prior's two parameters (None for an empty list).
+    pub fn pair(v: &[f64]) -> Option<(f64, f64)> {
+        match v {
+            [x, y] => Some((*x, *y)),
+            _ => None,
         }
     }
 }
@@ -337,6 +378,33 @@ impl Config {
         let loc = || Location::file(file);
         if let Some(Err(e)) = self.timezone.as_deref().map(super::timestamps::Zone::parse) {
             diags.error(loc().column("timezone"), e);
+        }
+        let cal = &self.calibration;
+        if !["rasch", "1pl", "2pl", "3pl"].contains(&cal.model.to_ascii_lowercase().as_str()) {
+            diags.error(
+                loc().column("calibration.model"),
+                format!("model '{}': expected rasch, 2pl or 3pl", cal.model),
+            );
+        }
+        if !(cal.d.is_finite() && cal.d > 0.0) {
+            diags.error(
+                loc().column("calibration.d"),
+                format!("D = {}: expected a positive number (1 or 1.702)", cal.d),
+            );
+        }
+        for (name, v) in [
+            ("calibration.prior_c", &cal.prior_c),
+            ("calibration.prior_a", &cal.prior_a),
+            ("calibration.prior_b", &cal.prior_b),
+        ] {
+            let ok =
+                v.is_empty() || (v.len() == 2 && v.iter().all(|x| x.is_finite()) && v[1] > 0.0);
+            if !ok {
+                diags.error(
+                    loc().column(name),
+                    format!("{v:?}: expected [] or two numbers, the second positive"),
+                );
+            }
         }
         if self.domains.is_empty() {
             diags.error(

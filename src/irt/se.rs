@@ -5,7 +5,8 @@
 //! of the marginal log-likelihood is the complete-data score at the E-step's posterior; Oakes 1999,
 //! as mirt's `SE.type = "Oakes"`). Larger problems: the cross-product of per-person scores
 //! (XPD, as mirt's `"crossprod"`), item by item (block diagonal), plus the curvature of the log
-//! prior for Bayes modal estimates; it costs one E-step pass.
+//! prior for Bayes modal estimates, and the cross-product of the latent densities' (mean, sd) scores per
+//! group (each its own block); it costs one E-step pass.
 
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -157,7 +158,8 @@ fn oakes(data: &Responses, cal: &Calibration) -> Covariance {
     }
 }
 
-fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
+/// The block-diagonal cross-product covariance (used above [`OAKES_MAX_PARAMS`]).
+pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
     let q = cal.grid.len();
     let tables = log_tables(&cal.items, &cal.grid);
     let lw = super::em::log_weights(cal);
@@ -174,6 +176,32 @@ fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
         }
     }
     let n_items = cal.items.len();
+    // Per group, the scores of the normal density's (mean, sd) at each point minus their mean
+    // under the group's weights (the normalisation's term), for the latent cross-products.
+    let n_groups = cal.latent.len();
+    let latent_scores: Vec<Vec<[f64; 2]>> = cal
+        .latent
+        .iter()
+        .enumerate()
+        .map(|(g, l)| {
+            let w = cal.weights(g);
+            let v = l.sd * l.sd;
+            let d: Vec<[f64; 2]> = cal
+                .grid
+                .theta
+                .iter()
+                .map(|t| {
+                    [
+                        (t - l.mean) / v,
+                        -1.0 / l.sd + (t - l.mean).powi(2) / (v * l.sd),
+                    ]
+                })
+                .collect();
+            let m = [0, 1].map(|u| w.iter().zip(&d).map(|(w, x)| w * x[u]).sum::<f64>());
+            d.iter().map(|x| [x[0] - m[0], x[1] - m[1]]).collect()
+        })
+        .collect();
+    let lat_off = n_items * maxp * maxp;
     let chunks: Vec<(usize, usize)> = (0..data.n_persons())
         .step_by(8192)
         .map(|s| (s, (s + 8192).min(data.n_persons())))
@@ -181,7 +209,7 @@ fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
     let parts: Vec<Vec<f64>> = chunks
         .par_iter()
         .map(|&(s, e)| {
-            let mut acc = vec![0.0; n_items * maxp * maxp];
+            let mut acc = vec![0.0; n_items * maxp * maxp + 4 * n_groups];
             let mut ll = vec![0.0; q];
             let mut si = vec![0.0; maxp];
             for p in s..e {
@@ -204,6 +232,17 @@ fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
                 for l in ll.iter_mut() {
                     *l = (*l - max).exp();
                     tot += *l;
+                }
+                let g = data.group[p] as usize;
+                let mut sl = [0.0; 2];
+                for (l, x) in ll.iter().zip(&latent_scores[g]) {
+                    sl[0] += l / tot * x[0];
+                    sl[1] += l / tot * x[1];
+                }
+                for u in 0..2 {
+                    for v in 0..2 {
+                        acc[lat_off + 4 * g + 2 * u + v] += w * sl[u] * sl[v];
+                    }
                 }
                 for &c in codes {
                     let i = c as usize / 2;
@@ -228,7 +267,7 @@ fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
             acc
         })
         .collect();
-    let mut acc = vec![0.0; n_items * maxp * maxp];
+    let mut acc = vec![0.0; n_items * maxp * maxp + 4 * n_groups];
     for p in parts {
         for (a, x) in acc.iter_mut().zip(&p) {
             *a += x;
@@ -251,10 +290,130 @@ fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
             Some((0..np * np).map(|x| inv[(x / np, x % np)]).collect())
         })
         .collect();
+    // Latent (mean, sd) of each group: the inverse of its own cross-product block (the blocks
+    // between the densities and the items are left out, as between items).
+    let latent = cal
+        .latent
+        .iter()
+        .enumerate()
+        .map(|(g, l)| {
+            if l.histogram.is_some() {
+                return (None, None);
+            }
+            let free: Vec<usize> = [l.free.0, l.free.1]
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| **f)
+                .map(|(u, _)| u)
+                .collect();
+            let k = free.len();
+            let m = DMatrix::from_fn(k, k, |a, b| acc[lat_off + 4 * g + 2 * free[a] + free[b]]);
+            let Some(inv) = m.cholesky().map(|c| c.inverse()) else {
+                return (None, None);
+            };
+            let mut se = (None, None);
+            for (a, &u) in free.iter().enumerate() {
+                let v = Some(inv[(a, a)].max(0.0).sqrt());
+                if u == 0 {
+                    se.0 = v;
+                } else {
+                    se.1 = v;
+                }
+            }
+            se
+        })
+        .collect();
     Covariance {
         method: SeMethod::CrossProductBlock,
         items,
-        latent: cal.latent.iter().map(|_| (None, None)).collect(),
+        latent,
         full: None,
     }
+}
+
+/// The full cross-product information of the items' free parameters (all items together, not
+/// item by item), plus the curvature of the log priors, inverted: the covariance between items
+/// that the block version leaves out (among them the common shift of every location when the
+/// sample's ability mean is off). In the packing order of [`super::em::pack`] (items only; for
+/// calibrations without free latent parameters). O(persons x parameters^2): for a form's separate
+/// calibration, not a whole bank.
+pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix<f64>> {
+    let q = cal.grid.len();
+    let tables = log_tables(&cal.items, &cal.grid);
+    let lw = super::em::log_weights(cal);
+    let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
+    let mut offset = Vec::with_capacity(npar.len());
+    let mut total = 0;
+    for (i, &k) in npar.iter().enumerate() {
+        offset.push(total);
+        if !cal.fixed[i] {
+            total += k;
+        }
+    }
+    let mut info = DMatrix::<f64>::zeros(total, total);
+    let mut ll = vec![0.0; q];
+    let mut s = vec![0.0; total];
+    let mut sc = [0.0; 3];
+    for p in 0..data.n_persons() {
+        let w = data.weight[p];
+        if w == 0.0 {
+            continue;
+        }
+        ll.copy_from_slice(&lw[data.group[p] as usize]);
+        let codes = data.codes(p);
+        for &c in codes {
+            for (l, t) in ll
+                .iter_mut()
+                .zip(&tables[c as usize * q..(c as usize + 1) * q])
+            {
+                *l += t;
+            }
+        }
+        let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let tot: f64 = ll
+            .iter_mut()
+            .map(|l| {
+                *l = (*l - max).exp();
+                *l
+            })
+            .sum();
+        let mut touched = Vec::new();
+        for &c in codes {
+            let i = c as usize / 2;
+            if cal.fixed[i] {
+                continue;
+            }
+            let (o, k) = (offset[i], npar[i]);
+            for (t, l) in cal.grid.theta.iter().zip(&ll) {
+                cal.items[i].score(*t, c as usize % 2, &mut sc[..k]);
+                for u in 0..k {
+                    s[o + u] += l / tot * sc[u];
+                }
+            }
+            touched.extend(o..o + k);
+        }
+        for &u in &touched {
+            for &v in &touched {
+                info[(u, v)] += w * s[u] * s[v];
+            }
+        }
+        for &u in &touched {
+            s[u] = 0.0;
+        }
+    }
+    let zero = vec![0.0; q];
+    for (i, m) in cal.items.iter().enumerate() {
+        if cal.fixed[i] {
+            continue;
+        }
+        let k = npar[i];
+        let (mut g, mut h) = (vec![0.0; k], vec![0.0; k * k]);
+        m.log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h);
+        for u in 0..k {
+            for v in 0..k {
+                info[(offset[i] + u, offset[i] + v)] -= h[u * k + v];
+            }
+        }
+    }
+    info.cholesky().map(|c| c.inverse())
 }

@@ -19,6 +19,11 @@ pub struct CalibrationSummary {
     pub free_parameters: usize,
     pub aic: f64,
     pub bic: f64,
+    /// What `log_likelihood`, `aic` and `bic` are: the maximised log-likelihood, or under priors
+    /// (Bayes modal estimation) the log-likelihood at the estimates that maximise the penalised
+    /// log-posterior (log-likelihood plus log priors), for which AIC and BIC are not the usual
+    /// information criteria.
+    pub criteria_basis: &'static str,
     pub se_method: super::SeMethod,
     pub groups: Vec<GroupSummary>,
     pub warnings: Vec<String>,
@@ -76,6 +81,15 @@ impl CalibrationSummary {
             free_parameters: cal.n_free(),
             aic: -2.0 * cal.loglik + 2.0 * k,
             bic: -2.0 * cal.loglik + k * n.ln(),
+            criteria_basis: if cal
+                .items
+                .iter()
+                .any(|m| m.priors != super::Priors::default())
+            {
+                "log-likelihood at the Bayes modal estimates (the maximised criterion is the penalised log-posterior: log-likelihood plus log priors); AIC and BIC are approximate"
+            } else {
+                "maximised log-likelihood"
+            },
             se_method: cov.method,
             groups: cal
                 .latent

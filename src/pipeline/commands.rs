@@ -74,7 +74,10 @@ pub fn readiness(dir: &Path, out: &Path, pages: &[String], quiet: bool) -> Resul
     let (ds, _) = stages::load(dir)?;
     stages::check_candidates(&ds, pages)?;
     progress.stage("IRT calibration");
-    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    let c = stages::calibrate(
+        &ds,
+        &stages::run_calibration_options(&ds.exam.config.calibration),
+    );
     let ft = form_tables(&ds, &c.forms).map_err(|e| Error::scale(&ds, e))?;
     progress.stage("readiness");
     let r = stages::readiness(&ds, &c.forms, &ft.scale, &ft.tables);
@@ -87,7 +90,10 @@ pub fn readiness(dir: &Path, out: &Path, pages: &[String], quiet: bool) -> Resul
 /// form and, with a classical `method`, its NEAT tables against the base form.
 pub fn equate_dataset(dir: &Path, method: Option<Method>, out: &Path) -> Result<Equating, Error> {
     let (ds, _) = stages::load(dir)?;
-    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    let c = stages::calibrate(
+        &ds,
+        &stages::run_calibration_options(&ds.exam.config.calibration),
+    );
     c.write(out, &ds)?;
     let eq = stages::equate(&ds, &c)?;
     tables::write_equating(out, &eq)?;
@@ -122,8 +128,12 @@ pub fn read_form(
     common_column: Option<&str>,
     scale_d: f64,
 ) -> Result<(FormEstimates, Vec<Option<bool>>), Error> {
-    let bad =
-        |e: ParamFileError| Error::invalid(Location::file(exam::display(params)), e.to_string());
+    // the messages name their file (the parameter or the covariance file) themselves
+    let bad = |e: ParamFileError| {
+        let msg = e.to_string();
+        let (file, rest) = msg.split_once(": ").unwrap_or(("", msg.as_str()));
+        Error::invalid(Location::file(file), rest.to_string())
+    };
     let (table, cov) = read_param_tables(params, cov, common_column).map_err(bad)?;
     let flags = table.rows.iter().map(|r| r.common).collect();
     let form = form_from_tables(name, &table, cov.as_ref(), scale_d).map_err(bad)?;
@@ -348,7 +358,10 @@ pub fn security(
         None => None,
     };
     progress.stage("IRT calibration");
-    let c = stages::calibrate(&ds, &stages::run_calibration_options());
+    let c = stages::calibrate(
+        &ds,
+        &stages::run_calibration_options(&ds.exam.config.calibration),
+    );
     progress.stage("exam security");
     let a = stages::security(&ds, &c.forms, list.as_deref())?;
     crate::report::security::write_tables(out, &ds, &a)?;

@@ -94,7 +94,10 @@ fn run_to_bank(dir: &Path, progress: &Progress) -> Result<Cycle, Error> {
     progress.stage("classical item analysis");
     let items = stages::items(&ds);
     progress.stage("IRT calibration");
-    let calibrated = stages::calibrate(&ds, &stages::run_calibration_options());
+    let calibrated = stages::calibrate(
+        &ds,
+        &stages::run_calibration_options(&ds.exam.config.calibration),
+    );
     progress.stage("IRT equating and linking");
     let equating = stages::equate(&ds, &calibrated)?;
     let bank = bank(&ds, &items, &calibrated, &equating, &overview);

@@ -105,7 +105,10 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
     progress.stage("classical item analysis");
     let items = stages::items(&ds);
     progress.stage("IRT calibration");
-    let calibrated = stages::calibrate(&ds, &stages::run_calibration_options());
+    let calibrated = stages::calibrate(
+        &ds,
+        &stages::run_calibration_options(&ds.exam.config.calibration),
+    );
     progress.stage("IRT equating and linking");
     let equating = stages::equate(&ds, &calibrated)?;
     progress.stage("classical equating");

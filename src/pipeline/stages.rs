@@ -8,7 +8,8 @@ use crate::irt::fit::{item_fit, q3, Q3Pair, Q3_EXCESS};
 use crate::irt::scoring::{score_persons, PersonScore};
 use crate::irt::workflow::{calibrate_dataset, CalibrateOptions, CalibrationResult};
 use crate::irt::{
-    attach_fit, CalibratedForms, Calibration, CalibrationSummary, ItemEstimate, Responses,
+    attach_fit, CalibratedForms, Calibration, CalibrationSummary, ItemEstimate, ModelKind, Priors,
+    Responses,
 };
 use crate::readiness::{assess, cohort, fit_model, CandidateReadiness, Cohort, Context, Z90};
 use crate::report::files::WriteError;
@@ -51,9 +52,23 @@ pub fn items(ds: &Dataset) -> ItemAnalysis {
 }
 
 /// The calibration `qbank run` uses: fixed-parameter calibration when the bank has parameters,
-/// concurrent otherwise; estimated items by the 3PL.
-pub fn run_calibration_options() -> CalibrateOptions {
-    CalibrateOptions::default()
+/// concurrent otherwise; the model, D and priors of qbank.toml's `[calibration]` (default 3PL,
+/// D = 1, Beta(5, 17) on c).
+pub fn run_calibration_options(cfg: &crate::exam::config::CalibrationConfig) -> CalibrateOptions {
+    use crate::exam::config::CalibrationConfig as C;
+    let model = ModelKind::parse(&cfg.model).unwrap_or(ModelKind::ThreePL);
+    CalibrateOptions {
+        model,
+        scale_d: cfg.d,
+        priors: Priors {
+            c: (model == ModelKind::ThreePL)
+                .then(|| C::pair(&cfg.prior_c))
+                .flatten(),
+            log_a: C::pair(&cfg.prior_a),
+            b: C::pair(&cfg.prior_b),
+        },
+        ..CalibrateOptions::default()
+    }
 }
 
 /// A calibrated data set with what follows from it: person scores, item fit, local dependence,
@@ -117,8 +132,15 @@ impl Calibrated {
 
 /// Conversion tables, observed-score equivalents, pass rates, classification and links.
 pub fn equate(ds: &Dataset, c: &Calibrated) -> Result<Equating, Error> {
-    equate_forms(ds, &c.result, &c.forms, c.options.model, &c.options.em)
-        .map_err(|e| Error::scale(ds, e))
+    equate_forms(
+        ds,
+        &c.result,
+        &c.forms,
+        c.options.model,
+        c.options.priors,
+        &c.options.em,
+    )
+    .map_err(|e| Error::scale(ds, e))
 }
 
 /// Readiness of every candidate and the cohort figures.

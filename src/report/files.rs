@@ -90,6 +90,11 @@ pub fn fmt_f(x: f64, decimals: usize) -> String {
     }
 }
 
+/// [`fmt_f`] of an optional value (empty when None).
+pub fn fmt_opt(x: Option<f64>, decimals: usize) -> String {
+    x.map(|v| fmt_f(v, decimals)).unwrap_or_default()
+}
+
 /// A file name made from an id: letters, digits, '-', '_' and '.' are kept, everything else
 /// (path separators, spaces, quotes, Unicode) becomes '_'; a leading '.' too, so an id can never
 /// name a hidden file or leave its folder.

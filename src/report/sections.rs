@@ -315,6 +315,15 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
     let eq = input.equating;
     let scale = &eq.scale;
     doc.section("equating", "Equating");
+    let mut series: Vec<Series> = input
+        .tables
+        .iter()
+        .map(|t| Series {
+            label: t.form_id.clone(),
+            points: t.rows.iter().map(|r| (r.raw as f64, r.reported)).collect(),
+        })
+        .collect();
+    series.extend(super::uncertainty::cut_bands(eq, scale.cut));
     let conv = Chart {
         hlines: vec![(scale.cut, format!("pass mark {}", scale.cut))],
         ..Chart::lines(
@@ -322,17 +331,11 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
             "Raw to scaled conversions",
             "raw score",
             "scaled score",
-            input
-                .tables
-                .iter()
-                .map(|t| Series {
-                    label: t.form_id.clone(),
-                    points: t.rows.iter().map(|r| (r.raw as f64, r.reported)).collect(),
-                })
-                .collect(),
+            series,
         )
     };
-    doc.figure(&conv, "Each form's raw scores on the common scale (IRT true-score equating); where a curve crosses 700 is its raw cut.")?;
+    doc.figure(&conv, "Each form's raw scores on the common scale (IRT true-score equating); where a curve crosses the pass mark is its raw cut. The short segments just below the pass mark span each form's expected raw score at the cut theta plus or minus two standard errors (separate calibrations and links).")?;
+    doc.p(&super::uncertainty::cut_words(eq));
     doc.table(
         "form_cuts",
         &[
@@ -405,22 +408,28 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
                 vec![
                     l.form_id.clone(),
                     a.item_id.clone(),
-                    f(a.b_base, 3),
-                    f(a.b_linked, 3),
+                    f(a.b_old, 3),
+                    f(a.b_new_on_old, 3),
                     f(a.displacement, 3),
+                    f(a.se, 3),
+                    f(a.p_holm, 4),
                 ]
             })
         })
         .collect();
-    if drifting.is_empty() {
-        doc.p(&format!(
-            "No anchor's b moved by more than {} after linking.",
-            crate::equate::workflow::DRIFT_THRESHOLD
-        ));
-    } else {
+    doc.p(&super::uncertainty::drift_words(eq));
+    if !drifting.is_empty() {
         doc.table(
             "anchor_drift",
-            &["form", "anchor", "b (bank)", "b (linked)", "displacement"],
+            &[
+                "form",
+                "anchor",
+                "b (bank)",
+                "b (linked)",
+                "displacement",
+                "SE",
+                "Holm p",
+            ],
             drifting,
         )?;
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::files::{fmt_f, write_atomic, write_csv, WriteError};
+use super::files::{fmt_f, fmt_opt, write_atomic, write_csv, WriteError};
 use crate::equate::classical::Conversion;
 use crate::equate::linking::LinkMethod;
 use crate::equate::workflow::{FormLink, NeatTable};
@@ -226,8 +226,31 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
     let p = out.join("linking.csv");
     write_csv(
         &p,
-        &["form_id", "method", "A", "B", "n_common", "anchors_flagged"],
-        links.iter().map(|l| link_row(l, 6)),
+        &[
+            "form_id",
+            "method",
+            "A",
+            "B",
+            "se_A",
+            "se_B",
+            "cov_AB",
+            "path",
+            "n_common",
+            "anchors_flagged",
+        ],
+        links.iter().map(|l| {
+            let mut row = link_row(l, 6);
+            row.splice(
+                4..4,
+                [
+                    fmt_opt(l.se_a, 6),
+                    fmt_opt(l.se_b, 6),
+                    fmt_opt(l.cov_ab, 8),
+                    l.path.join(">"),
+                ],
+            );
+            row
+        }),
     )
     .map_err(WriteError::at(&p))?;
     let p = out.join("anchor_drift.csv");
@@ -239,6 +262,10 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
             "b_base",
             "b_linked",
             "displacement",
+            "se",
+            "z",
+            "p_value",
+            "p_holm",
             "flagged",
         ],
         links.iter().flat_map(|l| {
@@ -246,9 +273,13 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
                 vec![
                     l.form_id.clone(),
                     a.item_id.clone(),
-                    fmt_f(a.b_base, 4),
-                    fmt_f(a.b_linked, 4),
+                    fmt_f(a.b_old, 4),
+                    fmt_f(a.b_new_on_old, 4),
                     fmt_f(a.displacement, 4),
+                    fmt_f(a.se, 4),
+                    fmt_f(a.z, 3),
+                    fmt_f(a.p_value, 4),
+                    fmt_f(a.p_holm, 4),
                     a.flagged.to_string(),
                 ]
             })
@@ -273,6 +304,7 @@ pub fn write_conversion_table(out: &Path, t: &ConversionTable) -> Result<(), Wri
             "scaled",
             "pass",
             "csem",
+            "se_equating",
         ],
         t.rows.iter().map(|r| {
             vec![
@@ -286,6 +318,7 @@ pub fn write_conversion_table(out: &Path, t: &ConversionTable) -> Result<(), Wri
                 fmt_f(r.reported, 0),
                 r.pass.to_string(),
                 r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
+                r.se_equating.map(|x| fmt_f(x, 4)).unwrap_or_default(),
             ]
         }),
     )
@@ -337,7 +370,6 @@ pub fn write_neat_tables(out: &Path, neat: &[NeatTable]) -> Result<(), WriteErro
 /// moved onto the old scale by `method`).
 pub fn write_links(out: &Path, lp: &LinkedParams, method: LinkMethod) -> Result<(), WriteError> {
     let p = out.join("linking.csv");
-    let opt = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
     write_csv(
         &p,
         &[
@@ -355,9 +387,9 @@ pub fn write_links(out: &Path, lp: &LinkedParams, method: LinkMethod) -> Result<
                 l.method.as_str().to_string(),
                 fmt_f(l.A, 6),
                 fmt_f(l.B, 6),
-                opt(l.se_A, 6),
-                opt(l.se_B, 6),
-                opt(l.cov_AB, 8),
+                fmt_opt(l.se_A, 6),
+                fmt_opt(l.se_B, 6),
+                fmt_opt(l.cov_AB, 8),
                 lp.common.len().to_string(),
                 lp.symmetric.to_string(),
             ]

@@ -3,15 +3,11 @@
 
 use std::path::Path;
 
-use super::files::{fmt_f, write_csv, WriteError};
+use super::files::{fmt_f, fmt_opt, write_csv, WriteError};
 use super::tables::write_json;
 use crate::equate::kernel::KernelEquating;
 use crate::equate::link_se::LinkEstimate;
 use crate::pipeline::uncertainty::ChainResult;
-
-fn opt(x: Option<f64>) -> String {
-    x.map(|v| fmt_f(v, 6)).unwrap_or_default()
-}
 
 fn link_row(l: &LinkEstimate) -> Vec<String> {
     vec![
@@ -19,8 +15,8 @@ fn link_row(l: &LinkEstimate) -> Vec<String> {
         l.old_form.clone(),
         fmt_f(l.A, 6),
         fmt_f(l.B, 6),
-        opt(l.se_A),
-        opt(l.se_B),
+        fmt_opt(l.se_A, 6),
+        fmt_opt(l.se_B, 6),
     ]
 }
 
@@ -86,4 +82,125 @@ pub fn write_kernel(out: &Path, k: &KernelEquating) -> Result<(), WriteError> {
         see_old_to_new: &k.see_x,
     };
     write_json(&out.join("equating.json"), &summary)
+}
+
+/// The anchor drift tests, chained links and unlinked forms of `qbank run` in words.
+pub fn drift_words(eq: &crate::scale::equating::EquatingSummary) -> String {
+    let d = &eq.drift;
+    let mut out = format!(
+        "Each anchor's displacement after linking (its b from the form's own calibration, moved \
+         onto the base scale, minus its b in the base form's calibration) is tested against its \
+         delta-method standard error (Wald z, Holm-adjusted over the form's anchors); an anchor \
+         is flagged when the adjusted p is below {} and the displacement exceeds {} in absolute \
+         value.",
+        d.alpha, d.threshold
+    );
+    for l in &eq.links {
+        let se = |x: Option<f64>| x.map(|v| format!(" (SE {v:.3})")).unwrap_or_default();
+        if l.path.len() > 2 {
+            out += &format!(
+                " Form {} shares too few items with the base form and is linked through the chain {}: A = {:.3}{}, B = {:.3}{}.",
+                l.form_id,
+                l.path.join(" > "),
+                l.link.slope,
+                se(l.se_a),
+                l.link.intercept,
+                se(l.se_b)
+            );
+            continue;
+        }
+        let flagged: Vec<String> = l
+            .anchors
+            .iter()
+            .filter(|a| a.flagged)
+            .map(|a| format!("{} ({:+.2}, SE {:.2})", a.item_id, a.displacement, a.se))
+            .collect();
+        if l.anchors.is_empty() {
+            out += &format!(
+                " Form {}: no drift test (a calibration's information matrix was singular).",
+                l.form_id
+            );
+        } else if flagged.is_empty() {
+            out += &format!(
+                " Form {}: none of its {} anchors moved significantly by more than {}.",
+                l.form_id,
+                l.anchors.len(),
+                d.threshold
+            );
+        } else {
+            out += &format!(
+                " Form {}: {} of {} anchors moved: {}. The link with them is A = {:.3}, B = {:.3}",
+                l.form_id,
+                flagged.len(),
+                l.anchors.len(),
+                flagged.join(", "),
+                l.link.slope,
+                l.link.intercept
+            );
+            out += &match &l.without_flagged {
+                Some(w) => format!("; without them A = {:.3}, B = {:.3}.", w.slope, w.intercept),
+                None => "; too few anchors would remain to link without them.".into(),
+            };
+        }
+    }
+    for u in &eq.unlinked {
+        out += &format!(" Form {} could not be linked: {}.", u.form_id, u.reason);
+    }
+    out
+}
+
+/// Each form's raw cut with its uncertainty: (label, expected raw score at the cut, SE).
+fn raw_cuts(eq: &crate::scale::equating::EquatingSummary) -> Vec<(String, f64, f64)> {
+    let base = eq
+        .base_raw_cut
+        .and_then(|c| c.se.map(|se| (eq.base_form.clone(), c.expected_score, se)));
+    base.into_iter()
+        .chain(eq.links.iter().filter_map(|l| {
+            let c = l.raw_cut?;
+            Some((l.form_id.clone(), c.expected_score, c.se?))
+        }))
+        .collect()
+}
+
+/// Segments just below the pass mark (one per form, stacked 2 % of the scale apart so that none
+/// hides another) spanning each form's expected raw score at the cut +- 2 SE.
+pub fn cut_bands(
+    eq: &crate::scale::equating::EquatingSummary,
+    cut: f64,
+) -> Vec<crate::report::figures::Series> {
+    let step = 0.02 * (eq.scale.max - eq.scale.min).abs().max(1.0);
+    raw_cuts(eq)
+        .into_iter()
+        .enumerate()
+        .map(|(k, (form, e, se))| {
+            let y = cut - step * (k + 1) as f64;
+            crate::report::figures::Series {
+                label: format!("{form} raw cut ± 2 SE"),
+                points: vec![(e - 2.0 * se, y), (e + 2.0 * se, y)],
+            }
+        })
+        .collect()
+}
+
+/// The raw cut's uncertainty in words.
+pub fn cut_words(eq: &crate::scale::equating::EquatingSummary) -> String {
+    let cuts = raw_cuts(eq);
+    if cuts.is_empty() {
+        return "The raw cuts' standard errors could not be computed (no form has a separate calibration with a regular information matrix).".into();
+    }
+    let parts: Vec<String> = cuts
+        .iter()
+        .map(|(form, e, se)| {
+            format!(
+                "form {form}: {e:.1} raw points at the cut theta (SE {se:.2}; plus or minus two SE: {:.1} to {:.1})",
+                e - 2.0 * se,
+                e + 2.0 * se
+            )
+        })
+        .collect();
+    format!(
+        "How precise the raw cuts are (expected raw score at the cut theta): {}. These standard errors come from each form's separate calibration (item parameter covariance by the delta method, block diagonal by item) and, for forms other than {}, from the link to it; sampling of the candidates who take the form is not included (that is the CSEM's part). conversion_FORM.csv gives the SE of equating of every raw score (se_equating, in raw points of the base form) beside the CSEM.",
+        parts.join("; "),
+        eq.base_form
+    )
 }

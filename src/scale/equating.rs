@@ -6,11 +6,12 @@
 use serde::Serialize;
 
 use crate::equate::irt_observed::observed_score_equating;
+use crate::equate::link_se::DriftOptions;
 use crate::equate::linking::LinkMethod;
-use crate::equate::workflow::{separate_links, FormLink, DRIFT_THRESHOLD};
+use crate::equate::workflow::{separate_links, FormLink, SeparateOptions, Unlinked};
 use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
-use crate::irt::{CalibratedForms, EmOptions, ItemModel, ModelKind};
+use crate::irt::{CalibratedForms, EmOptions, ItemModel, ModelKind, Priors};
 
 use super::{classification, conversion_table, ConversionTable, Scale, ScaleError};
 
@@ -37,6 +38,12 @@ pub struct EquatingSummary {
     pub base_form: String,
     pub forms: Vec<FormEquating>,
     pub links: Vec<FormLink>,
+    /// The base form's expected raw score at the cut theta with its SE (its own calibration).
+    pub base_raw_cut: Option<crate::equate::workflow::RawCutSe>,
+    /// Forms that could not be linked to the base form by separate calibration, and why.
+    pub unlinked: Vec<Unlinked>,
+    /// Options of the anchor drift tests.
+    pub drift: DriftOptions,
     pub warnings: Vec<String>,
 }
 
@@ -92,6 +99,7 @@ pub fn equate_forms(
     cal: &CalibrationResult,
     forms: &CalibratedForms,
     model: ModelKind,
+    priors: Priors,
     em: &EmOptions,
 ) -> Result<Equating, ScaleError> {
     let FormTables {
@@ -114,14 +122,48 @@ pub fn equate_forms(
             r.base_equivalent_observed = observed.get(r.raw).copied();
         }
     }
-    let links = separate_links(cal, forms.base as u16, model, LinkMethod::StockingLord, em);
-    for l in &links {
+    let drift = DriftOptions::default();
+    let scored = |form_id: &str, id: &str| {
+        ds.exam
+            .forms
+            .iter()
+            .find(|f| f.id == form_id)
+            .is_some_and(|f| f.scored().any(|fi| ds.exam.items[fi.item].id == id))
+    };
+    let theta_cut = tables.first().map(|t| t.theta_cut).unwrap_or(0.0);
+    let separate = separate_links(
+        cal,
+        forms.base as u16,
+        &SeparateOptions {
+            model,
+            priors,
+            method: LinkMethod::StockingLord,
+            em,
+            drift: &drift,
+            theta_cut,
+        },
+        &scored,
+    );
+    for t in tables.iter_mut() {
+        if let Some(l) = separate.links.iter().find(|l| l.form_id == t.form_id) {
+            for r in t.rows.iter_mut() {
+                r.se_equating = l.se_equating.get(r.raw).copied().flatten();
+            }
+        }
+    }
+    for l in &separate.links {
         for a in l.anchors.iter().filter(|a| a.flagged) {
             warnings.push(format!(
-                "anchor {} on form {} moved by {:+.2} in b after linking (drift > {})",
-                a.item_id, l.form_id, a.displacement, DRIFT_THRESHOLD
+                "anchor {} on form {} moved by {:+.2} in b after linking (SE {:.2}, Holm-adjusted p {:.3}; flagged when p < {} and |displacement| > {})",
+                a.item_id, l.form_id, a.displacement, a.se, a.p_holm, drift.alpha, drift.threshold
             ));
         }
+    }
+    for u in &separate.unlinked {
+        warnings.push(format!(
+            "form {} is not linked to the base form by separate calibration: {}",
+            u.form_id, u.reason
+        ));
     }
     let m = &ds.matrix;
     let mut per_form = Vec::new();
@@ -158,7 +200,10 @@ pub fn equate_forms(
             scale,
             base_form: ds.exam.config.base_form.clone(),
             forms: per_form,
-            links,
+            base_raw_cut: separate.base_raw_cut,
+            links: separate.links,
+            unlinked: separate.unlinked,
+            drift,
             warnings,
         },
         tables,

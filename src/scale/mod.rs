@@ -109,6 +109,10 @@ pub struct ConversionRow {
     /// The base-form equivalent by IRT observed-score equating, when computed
     /// ([`equating::equate_forms`]).
     pub base_equivalent_observed: Option<f64>,
+    /// Standard error of equating: the SE of the base-form true-score equivalent (base raw-score
+    /// points) from the separate calibrations and the link, when computed
+    /// ([`equating::equate_forms`]).
+    pub se_equating: Option<f64>,
 }
 
 /// A form's raw -> scaled conversion table and its raw cut.
@@ -169,6 +173,7 @@ pub fn conversion_table<M: ItemModel>(
                 reported: 0.0,
                 pass: false,
                 csem,
+                se_equating: None,
                 base_equivalent_observed: None,
             }
         })

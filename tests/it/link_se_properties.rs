@@ -618,7 +618,8 @@ fn drift_flags_need_significance_and_magnitude() {
     for r in &rows {
         assert!(r.p_holm >= r.p_value, "{}: Holm p below raw p", r.item_id);
         match r.item_id.as_str() {
-            "I3" => assert!(r.flagged && r.displacement > 0.5, "I3: {r:?}"),
+            // the bank (old) b of I3 was raised: the new estimate on the old scale lies below it
+            "I3" => assert!(r.flagged && r.displacement < -0.5, "I3: {r:?}"),
             "I5" => assert!(
                 !r.flagged && r.p_holm < 0.05 && r.displacement.abs() < 0.3,
                 "I5: {r:?}"

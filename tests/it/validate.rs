@@ -509,3 +509,20 @@ fn cli_exits_2_and_writes_nothing_on_bad_input() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+// snapshot: qbank.toml's [calibration] is checked (model, D, priors) and named in the message
+#[test]
+fn calibration_section_is_checked() {
+    let toml = format!("{TOML}\n[calibration]\nmodel = \"4pl\"\nd = 0\nprior_c = [5]\n");
+    let text = expect_error(
+        "calibration",
+        &[("qbank.toml", &toml)],
+        &[
+            "calibration.model",
+            "model '4pl': expected rasch, 2pl or 3pl",
+        ],
+    );
+    for fragment in ["calibration.d", "calibration.prior_c"] {
+        assert!(text.contains(fragment), "{fragment} not reported: {text}");
+    }
+}

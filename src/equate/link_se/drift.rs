@@ -1,5 +1,6 @@
 //! Item parameter drift of the anchor items after linking: the displacement of each anchor's
-//! difficulty, d_j = b_old,j - (A b_new,j + B), its delta-method standard error through both
+//! difficulty, d_j = (A b_new,j + B) - b_old,j (the new estimate on the old scale minus the bank
+//! value, as qbank's anchor_drift.csv has always reported it), its delta-method standard error through both
 //! forms' parameters and the link (the anchor's own estimates enter both directly and through
 //! (A, B)), a Wald z test, Holm's step-down adjustment over the anchors (Holm 1979), and a flag
 //! that requires both significance and a practically large displacement.
@@ -45,7 +46,7 @@ pub struct AnchorDrift {
     pub b_new: f64,
     /// A b_new + B: the new estimate on the old scale.
     pub b_new_on_old: f64,
-    /// b_old - (A b_new + B).
+    /// (A b_new + B) - b_old.
     pub displacement: f64,
     pub se: f64,
     pub z: f64,
@@ -124,18 +125,15 @@ pub fn anchor_drift_tests(
         let (i_n, i_o) = (common.new_idx[j], common.old_idx[j]);
         let (b_n, b_o) = (new.items[i_n].b, old.items[i_o].b);
         let on_old = link.A * b_n + link.B;
-        let disp = b_o - on_old;
+        let disp = on_old - b_o;
         let mut s = Sensitivity::zeros(1);
         let mut g_old = DMatrix::zeros(1, old.n_params());
-        g_old[(0, 3 * i_o + 1)] = 1.0;
+        g_old[(0, 3 * i_o + 1)] = -1.0;
         let mut g_new = DMatrix::zeros(1, new.n_params());
-        g_new[(0, 3 * i_n + 1)] = -link.A;
+        g_new[(0, 3 * i_n + 1)] = link.A;
         s.add_form(old, g_old)?;
         s.add_form(new, g_new)?;
-        s.add_scaled(
-            &DMatrix::from_row_slice(1, 2, &[-b_n, -1.0]),
-            &link.jacobian,
-        )?;
+        s.add_scaled(&DMatrix::from_row_slice(1, 2, &[b_n, 1.0]), &link.jacobian)?;
         let var = s.covariance()?[(0, 0)];
         if !(var > 0.0 && var.is_finite()) {
             return Err(LinkError::SingularCovariance {
