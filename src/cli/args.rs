@@ -74,13 +74,16 @@ pub enum Command {
     /// Exam security: person fit, response times, items over time and preknowledge
     /// (security_attempts.csv, security_items.csv, response_times.csv, security.html).
     Security {
+        /// The data-set folder (with qbank.toml).
         dir: PathBuf,
         /// Item ids (one per line, or a CSV's first column) to test for preknowledge instead of
         /// the items the time-window monitors flag.
         #[arg(long)]
         suspected: Option<PathBuf>,
+        /// Output folder (default: reports/<name of DIR>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// No progress bar on stderr.
         #[arg(long, short)]
         quiet: bool,
     },
