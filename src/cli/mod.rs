@@ -69,9 +69,7 @@ fn exit(e: Error) -> ExitCode {
         e @ (Error::Usage(_)
         | Error::Convert(_)
         | Error::Simulate(_)
-        | Error::Staging(
-            StagingError::Locked { .. } | StagingError::NotAnOutput(_),
-        )) => {
+        | Error::Staging(StagingError::Locked { .. } | StagingError::NotAnOutput(_))) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }

@@ -2,7 +2,6 @@
 //! file paths and column-name mapping.
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 use super::diagnostics::{Diagnostics, Location};
 
@@ -210,25 +209,10 @@ impl Default for FilesConfig {
     }
 }
 
-/// Maps the column names found in real files onto qbank's names: `[columns] item_id = "QuestionID"`.
-/// `ignore` lists extra columns that are allowed and skipped.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ColumnsConfig {
-    #[serde(default)]
-    pub ignore: Vec<String>,
-    #[serde(flatten)]
-    pub rename: BTreeMap<String, String>,
-}
+pub use super::columns::ColumnsConfig;
 
-impl ColumnsConfig {
-    /// The name to look for in the file for qbank's column `canonical`.
-    pub fn source_name<'a>(&'a self, canonical: &'a str) -> &'a str {
-        self.rename
-            .get(canonical)
-            .map(String::as_str)
-            .unwrap_or(canonical)
-    }
-}
+/// What a missing `[scale]` needs, as an example.
+const SCALE_EXAMPLE: &str = ": the [scale] table is required, with the cut anchored and a slope, e.g.\n  [scale]\n  theta_cut = 0.0    # or raw_cut = 35 (a raw score on the base form)\n  slope = 100        # scaled points per theta (or theta_anchor + scaled_anchor)\n  # min = 100, max = 1000, cut = 700 are the defaults";
 
 impl Config {
     /// The zone of zone-less `submitted_at` values (checked in [`Config::parse`]; UTC if unset).
@@ -252,7 +236,11 @@ impl Config {
                     loc = loc
                         .line(1 + text[..span.start.min(text.len())].matches('\n').count() as u64);
                 }
-                diags.error(loc, e.message().trim().to_string());
+                let mut message = e.message().trim().to_string();
+                if message.contains("missing field `scale`") {
+                    message.push_str(SCALE_EXAMPLE);
+                }
+                diags.error(loc, message);
                 None
             }
         }
@@ -261,11 +249,7 @@ impl Config {
     /// Semantic checks: weights sum to 100, scale ordered, cut anchored exactly one way.
     fn check(&self, file: &str, diags: &mut Diagnostics) {
         let loc = || Location::file(file);
-        if let Some(Err(e)) = self
-            .timezone
-            .as_deref()
-            .map(super::timestamps::Zone::parse)
-        {
+        if let Some(Err(e)) = self.timezone.as_deref().map(super::timestamps::Zone::parse) {
             diags.error(loc().column("timezone"), e);
         }
         if self.domains.is_empty() {
@@ -319,7 +303,7 @@ impl Config {
             ),
             (None, None) => diags.error(
                 loc().column("scale"),
-                "the cut must be anchored: give theta_cut (a theta) or raw_cut (a raw score on the base form)",
+                "the cut must be anchored: give theta_cut (a theta, e.g. theta_cut = 0.0) or raw_cut (a raw score on the base form, e.g. raw_cut = 35)",
             ),
             _ => {}
         }
@@ -337,7 +321,7 @@ impl Config {
             ),
             (None, false) => diags.error(
                 loc().column("scale"),
-                "the scale needs a slope (scaled points per theta) or a second anchor point",
+                "the scale needs a slope (scaled points per theta, e.g. slope = 100) or a second anchor point (theta_anchor, scaled_anchor)",
             ),
             (Some(slope), false) if !(slope.is_finite() && slope > 0.0) => diags.error(
                 loc().column("scale"),

@@ -38,7 +38,11 @@ pub fn parse_instant(text: &str, zone: Zone) -> Result<DateTime<Utc>, String> {
         return Ok(d.with_timezone(&Utc));
     }
     // ISO 8601 with a space instead of 'T', or a basic offset (+0200).
-    for f in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+    ] {
         if let Ok(d) = DateTime::parse_from_str(t, f) {
             return Ok(d.with_timezone(&Utc));
         }
@@ -48,9 +52,8 @@ pub fn parse_instant(text: &str, zone: Zone) -> Result<DateTime<Utc>, String> {
             return Ok(Utc.from_utc_datetime(&n));
         }
     }
-    let n = naive(t).ok_or_else(|| {
-        format!("'{t}' is not an ISO 8601 date-time; accepted forms: {EXAMPLES}")
-    })?;
+    let n = naive(t)
+        .ok_or_else(|| format!("'{t}' is not an ISO 8601 date-time; accepted forms: {EXAMPLES}"))?;
     match zone.0.from_local_datetime(&n) {
         LocalResult::Single(d) => Ok(d.with_timezone(&Utc)),
         LocalResult::Ambiguous(d, _) => Ok(d.with_timezone(&Utc)),

@@ -63,7 +63,11 @@ fn parent_of(out: &Path) -> PathBuf {
 /// Whether the process that wrote a lock file still runs (Linux: /proc/PID; elsewhere assumed).
 fn alive(pid: &str) -> bool {
     let proc = Path::new("/proc");
-    !proc.is_dir() || pid.trim().parse::<u32>().map_or(false, |p| proc.join(p.to_string()).exists())
+    !proc.is_dir()
+        || pid
+            .trim()
+            .parse::<u32>()
+            .map_or(false, |p| proc.join(p.to_string()).exists())
 }
 
 impl Staging {
@@ -84,7 +88,11 @@ impl Staging {
         let pid = std::process::id().to_string();
         let mut tries = 0;
         loop {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
                 Ok(mut f) => {
                     f.write_all(pid.as_bytes()).map_err(io_at(&lock))?;
                     break;

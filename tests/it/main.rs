@@ -21,6 +21,7 @@ mod irt_recovery;
 mod irt_reference;
 mod irt_scoring;
 mod miskey;
+mod odd_input;
 mod output_folder;
 mod properties;
 mod readiness;

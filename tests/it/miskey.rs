@@ -118,7 +118,12 @@ fn a_rare_distractor_is_nonfunctioning_not_a_miskey() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("miskey-demo");
     let _ = fs::remove_dir_all(&out);
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    qbank(&["items", demo.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    qbank(&[
+        "items",
+        demo.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let flags = rows(&out.join("flags.csv"));
     let miskeys: Vec<&String> = flags
         .iter()
@@ -134,6 +139,9 @@ fn a_rare_distractor_is_nonfunctioning_not_a_miskey() {
         .collect();
     for r in flags.iter().filter(|r| r["flag"] == "possible_miskey") {
         let key = (r["item_id"].clone(), option_of(&r["reason"]));
-        assert!(!rare.contains(&key), "{key:?} flagged both miskey and non-functioning");
+        assert!(
+            !rare.contains(&key),
+            "{key:?} flagged both miskey and non-functioning"
+        );
     }
 }

@@ -76,7 +76,10 @@ fn a_second_run_replaces_the_whole_output_and_a_failed_one_changes_nothing() {
     let b = dataset("b", 6);
     let o = run(&b, &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!out.join("stale.csv").exists(), "a file of the older run survived");
+    assert!(
+        !out.join("stale.csv").exists(),
+        "a file of the older run survived"
+    );
     assert_ne!(
         fs::read_to_string(out.join("overview.json")).unwrap(),
         overview_a
@@ -116,7 +119,10 @@ fn bad_arguments_and_foreign_folders_stop_the_run_before_writing() {
     let o = run(&a, &out, &["--candidate", "C999999"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("C999999"), "{}", stderr(&o));
-    assert!(!out.exists(), "something was written for an unknown candidate");
+    assert!(
+        !out.exists(),
+        "something was written for an unknown candidate"
+    );
     // A folder qbank did not write (here the input folder itself) is never replaced.
     let before = fs::read_dir(&a).unwrap().count();
     let o = run(&a, &a, &[]);

@@ -14,7 +14,10 @@ fn validate(dir: &std::path::Path) -> (Option<i32>, String) {
         .arg(dir)
         .output()
         .unwrap();
-    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -41,9 +44,16 @@ fn mixed_offsets_are_ordered_by_instant() {
     let dir = fixture("ts_offsets", &[("attempts.csv", &a)]);
     let mut d = Diagnostics::default();
     let ds = exam::load(&dir, &mut d).unwrap_or_else(|| panic!("{}", d.render()));
-    assert_eq!(ds.matrix.submitted_at(0), "2026-01-01T22:30:00Z", "T1 in UTC");
+    assert_eq!(
+        ds.matrix.submitted_at(0),
+        "2026-01-01T22:30:00Z",
+        "T1 in UTC"
+    );
     let o = Overview::of(&ds, 0);
-    assert_eq!(o.first_submitted, "2026-01-01T22:30:00Z", "first submission");
+    assert_eq!(
+        o.first_submitted, "2026-01-01T22:30:00Z",
+        "first submission"
+    );
     assert_eq!(o.last_submitted, "2026-01-01T23:00:00Z", "last submission");
 }
 
@@ -54,12 +64,20 @@ fn zone_less_times_are_read_in_the_configured_zone() {
     let dir = fixture("ts_zone", &[("attempts.csv", &a), ("qbank.toml", &toml)]);
     let mut d = Diagnostics::default();
     let ds = exam::load(&dir, &mut d).unwrap_or_else(|| panic!("{}", d.render()));
-    assert_eq!(ds.matrix.submitted_at(0), "2026-01-01T09:00:00Z", "10:00 in Berlin");
+    assert_eq!(
+        ds.matrix.submitted_at(0),
+        "2026-01-01T09:00:00Z",
+        "10:00 in Berlin"
+    );
     // Default UTC.
     let dir = fixture("ts_utc", &[("attempts.csv", &a)]);
     let mut d = Diagnostics::default();
     let ds = exam::load(&dir, &mut d).unwrap_or_else(|| panic!("{}", d.render()));
-    assert_eq!(ds.matrix.submitted_at(0), "2026-01-01T10:00:00Z", "10:00 in UTC");
+    assert_eq!(
+        ds.matrix.submitted_at(0),
+        "2026-01-01T10:00:00Z",
+        "10:00 in UTC"
+    );
     // An unknown zone is an error on qbank.toml.
     let toml = format!("timezone = \"Mars/Olympus\"\n{TOML}");
     let dir = fixture("ts_bad_zone", &[("qbank.toml", &toml)]);
