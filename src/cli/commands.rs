@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{CalibrateArgs, EquateArgs, LinkArgs, ReportFormat, SimulateArgs};
+use super::args::{CalibrateArgs, EquateArgs, ImportArgs, LinkArgs, ReportFormat, SimulateArgs};
 use super::usage;
 use crate::classical::{analyse, DifSpec};
 use crate::equate::classical::{Conversion, Method};
@@ -97,6 +97,35 @@ pub fn items(
         a.flags.len(),
         a.dif.len(),
         out.display()
+    );
+    Ok(())
+}
+
+pub fn import(a: &ImportArgs) -> Outcome {
+    let opts = crate::exam::import::ImportOptions {
+        id_column: a.id_column.clone(),
+        omit_codes: a.omit_codes.clone(),
+        not_presented_codes: a.not_presented_codes.clone(),
+    };
+    let s = crate::pipeline::import::import_wide(
+        &a.wide,
+        a.key.as_deref(),
+        &opts,
+        &a.form_id,
+        a.name.as_deref(),
+        &a.out,
+    )?;
+    println!(
+        "wrote {}: {} items, {} examinees{}; next: qbank run {}",
+        a.out.display(),
+        s.items,
+        s.examinees,
+        if s.keyed {
+            ""
+        } else {
+            " (scored 0/1: no option analysis)"
+        },
+        a.out.display()
     );
     Ok(())
 }

@@ -38,6 +38,7 @@ pub fn main() -> ExitCode {
             out,
         } => commands::items(&dir, dif, reference, focal, out),
         Command::Simulate(a) => commands::simulate(&a),
+        Command::Import(a) => commands::import(&a),
         Command::Calibrate(a) => commands::calibrate(&a),
         Command::Equate(a) => commands::equate(&a),
         Command::Link(a) => commands::link(&a),

@@ -10,6 +10,7 @@ pub mod columns;
 pub mod config;
 pub mod diagnostics;
 pub mod forms;
+pub mod import;
 pub mod items;
 pub mod overview;
 pub mod params;

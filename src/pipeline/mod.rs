@@ -6,6 +6,7 @@
 //! commands (link, equate from files, calibrate a matrix) are in [`commands`].
 
 pub mod commands;
+pub mod import;
 pub mod progress;
 pub mod stages;
 

@@ -9,6 +9,7 @@
 //! Parquet conversion ([`convert`]).
 
 pub mod convert;
+pub mod dataset;
 pub mod doc;
 pub mod figures;
 pub mod files;

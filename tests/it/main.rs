@@ -17,6 +17,7 @@ mod determinism;
 mod equate_classical;
 mod equate_irt;
 mod fuzz_ingest;
+mod import;
 mod irt_recovery;
 mod irt_reference;
 mod irt_scoring;
