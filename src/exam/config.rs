@@ -134,6 +134,10 @@ pub struct ReadinessConfig {
     /// Scored items of a domain (over the recent attempts) needed to judge it.
     #[serde(default = "default_min_domain_items")]
     pub min_domain_items: usize,
+    /// Whether the data are practice attempts (readiness in the report); unset: practice when some
+    /// candidate has two or more attempts.
+    #[serde(default)]
+    pub practice: Option<bool>,
 }
 
 fn default_decay() -> f64 {
@@ -170,6 +174,7 @@ impl Default for ReadinessConfig {
             ready_probability: default_ready_probability(),
             borderline_probability: default_borderline_probability(),
             min_domain_items: default_min_domain_items(),
+            practice: None,
         }
     }
 }

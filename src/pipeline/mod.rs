@@ -137,7 +137,8 @@ impl Run {
             equating: &self.equating.summary,
             tables: &self.equating.tables,
             warnings: &warnings,
-            readiness: Some((&self.readiness.ctx, &self.readiness.cohort)),
+            readiness: stages::is_practice(&self.ds)
+                .then_some((&self.readiness.ctx, &self.readiness.cohort)),
             markdown: opts.markdown,
         };
         report::write_report(&input, out)

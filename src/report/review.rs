@@ -32,17 +32,21 @@ pub(super) fn item_review(
     scores: &[crate::irt::scoring::PersonScore],
 ) -> Result<(), WriteError> {
     doc.section("items", "Item review for authors");
-    doc.p("Pretest items (pooled over forms) with their statistics and flags; the criterion is the scored total.");
+    doc.p("Pretest items and every flagged scored item (pooled over forms) with their statistics and flags; the criterion is the scored total (for a scored item, the total of the other scored items).");
     let pooled: Vec<_> = input
         .items
         .items
         .iter()
-        .filter(|s| s.form_id == crate::classical::POOLED && s.role != "scored")
+        .filter(|s| {
+            s.form_id == crate::classical::POOLED
+                && (s.role != "scored" || !item_flags(input, &s.item_id).is_empty())
+        })
         .collect();
     doc.table(
         "pretest_items",
         &[
             "item",
+            "role",
             "presented",
             "p-value",
             "point-biserial",
@@ -55,6 +59,7 @@ pub(super) fn item_review(
             .map(|s| {
                 vec![
                     s.item_id.clone(),
+                    s.role.to_string(),
                     f(s.n_presented, 0),
                     f(s.p_value, 3),
                     f(s.point_biserial, 3),
@@ -74,7 +79,7 @@ pub(super) fn item_review(
         return Ok(());
     }
     doc.p(&format!(
-        "{} flagged pretest item(s){}: each card shows the model's ICC over the proportions correct of candidates grouped by ability (a fit plot) and the share choosing each option by score fifth (trace lines).",
+        "{} flagged item(s){}: each card shows the model's ICC over the proportions correct of candidates grouped by ability (a fit plot) and the share choosing each option by score fifth (trace lines).",
         flagged.len(),
         if flagged.len() > MAX_CARDS { format!(", the first {MAX_CARDS} as cards") } else { String::new() }
     ));

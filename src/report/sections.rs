@@ -12,15 +12,21 @@ pub(super) fn overview(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
     let o = input.overview;
     let eq = input.equating;
     doc.section("overview", "Overview");
+    let dates = if o.first_submitted.is_empty() {
+        " (the log has no submission times)".to_string()
+    } else {
+        format!(
+            ", submitted from {} to {}",
+            o.first_submitted, o.last_submitted
+        )
+    };
     doc.p(&format!(
-        "{} attempts by {} candidates on {} forms ({} items in the bank, {} responses), submitted from {} to {}.",
+        "{} attempts by {} candidate(s) on {} form(s) ({} items in the bank, {} responses){dates}.",
         o.attempts,
         o.candidates,
         o.forms.len(),
         o.items,
         o.responses,
-        o.first_submitted,
-        o.last_submitted
     ));
     doc.table(
         "forms",
@@ -385,6 +391,11 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
             .collect(),
     )?;
     doc.subsection("Linking constants and anchor drift", false);
+    if eq.links.is_empty() {
+        doc.p("One form on its own scale: nothing to link, no anchors to drift.");
+        doc.note("Full conversion tables with theta and CSEM: conversion_FORM.csv.");
+        return Ok(());
+    }
     doc.table(
         "linking",
         &[
@@ -429,10 +440,11 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
 }
 
 pub(super) fn dif(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), WriteError> {
+    doc.section("dif", "DIF");
     let Some(spec) = &input.items.dif_spec else {
+        doc.p("No DIF analysis: it needs a group column in candidates.csv (e.g. language) with at least two groups.");
         return Ok(());
     };
-    doc.section("dif", "DIF");
     doc.p(&format!(
         "Mantel-Haenszel, {} = {} (reference) vs {} (focal). Items in ETS categories B and C:",
         spec.column, spec.reference, spec.focal

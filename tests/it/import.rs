@@ -7,14 +7,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn qbank(args: &[&str]) -> Output {
+pub(crate) fn qbank(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qbank"))
         .args(args)
         .output()
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -22,7 +22,7 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn folder(name: &str) -> PathBuf {
+pub(crate) fn folder(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("import")
         .join(name);
@@ -34,7 +34,7 @@ fn folder(name: &str) -> PathBuf {
 /// A wide export of `n` examinees and 10 items: ability-driven right answers from a fixed
 /// pseudo-random stream; `code` fills every 17th cell (a "not answered" code); responses as
 /// numbers (1 = A) or letters; item 10 is multiple response with key A|D.
-fn export(dir: &Path, n: usize, numbers: bool, code: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn export(dir: &Path, n: usize, numbers: bool, code: &str) -> (PathBuf, PathBuf) {
     let keys = ["2", "1", "4", "3", "2", "5", "1", "3", "4", "1|4"];
     let opt = |k: &str| -> String {
         if numbers {
@@ -91,7 +91,7 @@ fn export(dir: &Path, n: usize, numbers: bool, code: &str) -> (PathBuf, PathBuf)
     (dir.join("export.csv"), dir.join("key.csv"))
 }
 
-fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 

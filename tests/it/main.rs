@@ -28,5 +28,6 @@ mod properties;
 mod readiness;
 mod report;
 mod scale;
+mod single_form;
 mod timestamps;
 mod validate;
