@@ -103,14 +103,27 @@ pub(super) fn score_distributions(
             })
             .collect();
         let pass = scaled.iter().filter(|&&s| s >= scale.cut).count() as f64 / n;
-        let bin = 25.0;
-        let nb = ((scale.max - scale.min) / bin).ceil() as usize + 1;
-        let mut counts = vec![0.0; nb];
-        for s in &scaled {
-            counts[(((s - scale.min) / bin).floor() as usize).min(nb - 1)] += 1.0;
+        // One bar per reachable scaled score (raw scores sharing a reported score share a bar):
+        // fixed-width bins would merge pairs of raw scores on some bins and not on others.
+        let mut bars: Vec<(f64, f64)> = Vec::new();
+        let mut reachable: Vec<f64> = t.rows.iter().map(|r| r.reported).collect();
+        reachable.sort_by(f64::total_cmp);
+        reachable.dedup();
+        for s in &reachable {
+            let c = scaled.iter().filter(|&&x| x == *s).count() as f64;
+            bars.push((*s, c));
         }
+        let gap = reachable
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(f64::INFINITY, f64::min);
+        let width = if gap.is_finite() {
+            (0.8 * gap).clamp(2.0, 40.0)
+        } else {
+            10.0
+        };
         let chart = Chart {
-            bar_width: Some(bin * 0.9),
+            bar_width: Some(width),
             vline: Some((
                 scale.cut,
                 format!("cut {} (pass rate {})", scale.cut, pct(pass)),
@@ -122,18 +135,14 @@ pub(super) fn score_distributions(
                 "attempts",
                 vec![Series {
                     label: t.form_id.clone(),
-                    points: counts
-                        .iter()
-                        .enumerate()
-                        .map(|(k, c)| (scale.min + bin * (k as f64 + 0.5), *c))
-                        .collect(),
+                    points: bars,
                 }],
             )
         };
         doc.figure(
             &chart,
             &format!(
-                "Form {}: {} attempts; {} at or above {}.",
+                "Form {}: {} attempts, one bar per reachable scaled score (raw score); {} at or above {}.",
                 t.form_id,
                 attempts.len(),
                 pct(pass),

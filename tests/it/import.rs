@@ -67,7 +67,7 @@ pub(crate) fn export(dir: &Path, n: usize, numbers: bool, code: &str) -> (PathBu
         write!(wide, "S{p:04}").unwrap();
         for (i, k) in keys.iter().enumerate() {
             let difficulty = (i as f64 + 1.0) / (keys.len() as f64 + 1.0);
-            let cell = if (p * keys.len() + i) % 17 == 0 {
+            let cell = if (p * keys.len() + i).is_multiple_of(17) {
                 code.to_string()
             } else if rand()
                 < 0.2
