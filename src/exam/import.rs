@@ -91,6 +91,24 @@ fn open(path: &Path, file: &str, diags: &mut Diagnostics) -> Option<csv::Reader<
     }
 }
 
+/// The trimmed header of a CSV (an error if it cannot be read).
+pub(crate) fn header<R: std::io::Read>(
+    r: &mut csv::Reader<R>,
+    file: &str,
+    diags: &mut Diagnostics,
+) -> Option<Vec<String>> {
+    match r.headers() {
+        Ok(h) => Some(h.iter().map(|s| s.trim().to_string()).collect()),
+        Err(e) => {
+            diags.error(
+                Location::file(file).line(1),
+                format!("cannot read the header: {e}"),
+            );
+            None
+        }
+    }
+}
+
 /// Rows of a CSV with their line numbers; unreadable lines are reported.
 fn records(
     r: &mut csv::Reader<std::fs::File>,
@@ -121,15 +139,8 @@ pub fn read_key(path: &Path, diags: &mut Diagnostics) -> Vec<KeyedItem> {
     let Some(mut r) = open(path, &file, diags) else {
         return Vec::new();
     };
-    let header: Vec<String> = match r.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
-        Err(e) => {
-            diags.error(
-                Location::file(&file).line(1),
-                format!("cannot read the header: {e}"),
-            );
-            return Vec::new();
-        }
+    let Some(header) = header(&mut r, &file, diags) else {
+        return Vec::new();
     };
     let col = |n: &str| header.iter().position(|h| h == n);
     const KNOWN: [&str; 8] = ["item_id", "key", "domain", "type", "options", "a", "b", "c"];
@@ -263,16 +274,7 @@ pub fn read_wide_export(
 ) -> Option<WideExport> {
     let file = super::display(path);
     let mut r = open(path, &file, diags)?;
-    let header: Vec<String> = match r.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
-        Err(e) => {
-            diags.error(
-                Location::file(&file).line(1),
-                format!("cannot read the header: {e}"),
-            );
-            return None;
-        }
-    };
+    let header = header(&mut r, &file, diags)?;
     let id_col = match &opts.id_column {
         Some(name) => match header.iter().position(|h| h == name) {
             Some(i) => i,

@@ -70,16 +70,34 @@ pub(super) fn item_review(
             })
             .collect(),
     )?;
-    let flagged: Vec<&str> = pooled
+    // Cards in order of urgency: a possible miskey or negative discrimination first, then pretest
+    // items (still to be judged), then scored items; within each, as in the table.
+    let urgent = |id: &str| {
+        input.items.flags.iter().any(|fl| {
+            fl.item_id == id && matches!(fl.flag, "possible_miskey" | "negative_discrimination")
+        })
+    };
+    let mut flagged: Vec<(u8, &str)> = pooled
         .iter()
-        .map(|s| s.item_id.as_str())
-        .filter(|id| !item_flags(input, id).is_empty())
+        .filter(|s| !item_flags(input, &s.item_id).is_empty())
+        .map(|s| {
+            let rank = if urgent(&s.item_id) {
+                0
+            } else if s.role != "scored" {
+                1
+            } else {
+                2
+            };
+            (rank, s.item_id.as_str())
+        })
         .collect();
+    flagged.sort_by_key(|&(rank, _)| rank);
+    let flagged: Vec<&str> = flagged.into_iter().map(|(_, id)| id).collect();
     if flagged.is_empty() {
         return Ok(());
     }
     doc.p(&format!(
-        "{} flagged item(s){}: each card shows the model's ICC over the proportions correct of candidates grouped by ability (a fit plot) and the share choosing each option by score fifth (trace lines).",
+        "{} flagged item(s){}, possible miskeys and negative discrimination first, then pretest items: each card shows the model's ICC over the proportions correct of candidates grouped by ability (a fit plot) and the share choosing each option by score fifth (trace lines).",
         flagged.len(),
         if flagged.len() > MAX_CARDS { format!(", the first {MAX_CARDS} as cards") } else { String::new() }
     ));

@@ -95,8 +95,9 @@ pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Imports, validates and runs; returns the data set folder.
-fn import_and_run(dir: &Path, args: &[&str]) -> PathBuf {
+/// Imports, validates and runs (the report in `dir/report`, HTML and Markdown); returns the data
+/// set folder.
+pub(crate) fn import_and_run(dir: &Path, args: &[&str]) -> PathBuf {
     let ds = dir.join("ds");
     let mut all = vec!["import", "--out", s(&ds)];
     all.extend_from_slice(args);
@@ -105,7 +106,15 @@ fn import_and_run(dir: &Path, args: &[&str]) -> PathBuf {
     let o = qbank(&["validate", s(&ds)]);
     assert!(o.status.success(), "validate: {}", text(&o));
     let out = dir.join("report");
-    let o = qbank(&["run", s(&ds), "--out", s(&out), "--quiet"]);
+    let o = qbank(&[
+        "run",
+        s(&ds),
+        "--out",
+        s(&out),
+        "--quiet",
+        "--format",
+        "html,md",
+    ]);
     assert!(o.status.success(), "run: {}", text(&o));
     assert!(out.join("index.html").exists());
     ds

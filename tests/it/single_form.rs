@@ -4,36 +4,17 @@
 
 use std::fs;
 
-use crate::import::{export, folder, qbank, s, text};
+use crate::import::{export, folder, import_and_run, s};
 
 #[test]
 fn a_single_form_exam_reads_well() {
     let dir = folder("single_form");
     let (wide, key) = export(&dir, 300, true, "8");
-    let ds = dir.join("ds");
-    let o = qbank(&[
-        "import",
-        "--wide",
-        s(&wide),
-        "--key",
-        s(&key),
-        "--out",
-        s(&ds),
-        "--omit-codes",
-        "8",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    import_and_run(
+        &dir,
+        &["--wide", s(&wide), "--key", s(&key), "--omit-codes", "8"],
+    );
     let out = dir.join("report");
-    let o = qbank(&[
-        "run",
-        s(&ds),
-        "--out",
-        s(&out),
-        "--quiet",
-        "--format",
-        "html,md",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
     let md = fs::read_to_string(out.join("index.md")).unwrap();
     let html = fs::read_to_string(out.join("index.html")).unwrap();
     // The subtitle names the data set's folder, never the absolute path.
