@@ -11,30 +11,24 @@
 use serde::{de::Error as _, Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
-/// The files a `[columns.FILE]` table can name, with qbank's columns in each.
-pub const FILE_COLUMNS: [(&str, &[&str]); 4] = [
-    (
-        "items",
-        &["item_id", "domain", "type", "key", "options", "a", "b", "c"],
-    ),
-    ("forms", &["form_id", "position", "item_id", "scored"]),
-    (
-        "attempts",
-        &[
-            "attempt_id",
-            "candidate_id",
-            "form_id",
-            "item_id",
-            "response",
-            "seconds",
-            "submitted_at",
-        ],
-    ),
-    (
-        "candidates",
-        &["candidate_id", "official_passed", "official_scaled"],
-    ),
-];
+/// The files a `[columns.FILE]` table can name.
+pub const FILES: [&str; 4] = ["items", "forms", "attempts", "candidates"];
+
+/// qbank's columns in one of [`FILES`] (the readers' own lists).
+pub fn file_columns(file: &str) -> Vec<&'static str> {
+    use super::{attempts, candidates, forms, items};
+    match file {
+        "items" => [&items::ITEM_COLUMNS[..], &items::PARAM_COLUMNS[..]].concat(),
+        "forms" => forms::FORM_COLUMNS.to_vec(),
+        "attempts" => [&attempts::REQUIRED[..], &attempts::OPTIONAL[..]].concat(),
+        "candidates" => [
+            &candidates::CANDIDATE_COLUMNS[..],
+            &candidates::OUTCOME_COLUMNS[..],
+        ]
+        .concat(),
+        _ => Vec::new(),
+    }
+}
 
 /// Column-name mapping: shared by every file, and per file (applied over the shared one).
 #[derive(Debug, Clone, Default)]
@@ -72,16 +66,9 @@ impl ColumnsConfig {
     fn from_table(t: toml::Table, file: Option<&str>) -> Result<ColumnsConfig, String> {
         let here = file.map_or("[columns]".to_string(), |f| format!("[columns.{f}]"));
         let known: Vec<&str> = match file {
-            Some(f) => FILE_COLUMNS
-                .iter()
-                .find(|(n, _)| *n == f)
-                .map(|(_, c)| c.to_vec())
-                .unwrap_or_default(),
+            Some(f) => file_columns(f),
             None => {
-                let mut all: Vec<&str> = FILE_COLUMNS
-                    .iter()
-                    .flat_map(|(_, c)| c.iter().copied())
-                    .collect();
+                let mut all: Vec<&str> = FILES.iter().flat_map(|f| file_columns(f)).collect();
                 all.sort_unstable();
                 all.dedup();
                 all
@@ -102,9 +89,7 @@ impl ColumnsConfig {
                         }
                     }
                 }
-                (f, toml::Value::Table(t))
-                    if file.is_none() && FILE_COLUMNS.iter().any(|(n, _)| *n == f) =>
-                {
+                (f, toml::Value::Table(t)) if file.is_none() && FILES.contains(&f) => {
                     m.files
                         .insert(f.to_string(), ColumnsConfig::from_table(t, Some(f))?);
                 }
@@ -112,10 +97,8 @@ impl ColumnsConfig {
                     m.rename.insert(c.to_string(), s);
                 }
                 (c, _) => {
-                    let files: Vec<String> = FILE_COLUMNS
-                        .iter()
-                        .map(|(n, _)| format!("[columns.{n}]"))
-                        .collect();
+                    let files: Vec<String> =
+                        FILES.iter().map(|n| format!("[columns.{n}]")).collect();
                     return Err(format!(
                         "unknown key '{c}' in {here}: map one of qbank's columns ({}) to the name in your file, e.g. item_id = \"QuestionID\"{}",
                         known.join(", "),

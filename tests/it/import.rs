@@ -178,29 +178,51 @@ fn a_lettered_export_with_not_presented_codes_leaves_those_cells_out() {
     assert!(attempts.lines().nth(1).unwrap().contains(",2026A,"));
 }
 
+/// Imports `wide` against `key` into `dir/out` with `extra` flags, expecting exit 2, nothing
+/// written, and a message with every fragment.
+fn import_fails(
+    dir: &Path,
+    wide: &Path,
+    key: &Path,
+    out: &str,
+    extra: &[&str],
+    fragments: &[&str],
+) {
+    let out = dir.join(out);
+    let mut args = vec![
+        "import",
+        "--wide",
+        s(wide),
+        "--key",
+        s(key),
+        "--out",
+        s(&out),
+    ];
+    args.extend_from_slice(extra);
+    let o = qbank(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    for f in fragments {
+        assert!(text(&o).contains(f), "no '{f}' in:\n{}", text(&o));
+    }
+    assert!(!out.exists(), "written despite errors");
+}
+
 #[test]
 fn every_problem_names_file_line_and_column() {
     let dir = folder("errors");
     let (wide, key) = export(&dir, 50, true, "8");
     // An unknown code.
-    let o = qbank(&[
-        "import",
-        "--wide",
-        s(&wide),
-        "--key",
-        s(&key),
-        "--out",
-        s(&dir.join("a")),
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        text(&o).contains(
-            "export.csv:2 column 'Q1' item 'Q1': response '8' is not an option of item 'Q1' (1-5)"
-        ) && text(&o).contains("--omit-codes 8"),
-        "{}",
-        text(&o)
+    import_fails(
+        &dir,
+        &wide,
+        &key,
+        "a",
+        &[],
+        &[
+            "export.csv:2 column 'Q1' item 'Q1': response '8' is not an option of item 'Q1' (1-5)",
+            "--omit-codes 8",
+        ],
     );
-    assert!(!dir.join("a").exists(), "written despite errors");
     // A response outside the options (the key says 5).
     let original = fs::read_to_string(&wide).unwrap();
     let mut lines: Vec<String> = original.lines().map(String::from).collect();
@@ -208,45 +230,26 @@ fn every_problem_names_file_line_and_column() {
     cells[1] = "7".into();
     lines[3] = cells.join(",");
     fs::write(&wide, lines.join("\n") + "\n").unwrap();
-    let o = qbank(&[
-        "import",
-        "--wide",
-        s(&wide),
-        "--key",
-        s(&key),
-        "--out",
-        s(&dir.join("b")),
-        "--omit-codes",
-        "8",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        text(&o).contains(
-            "export.csv:4 column 'Q1' item 'Q1': response '7' is not an option of item 'Q1' (1-5)"
-        ),
-        "{}",
-        text(&o)
+    import_fails(
+        &dir,
+        &wide,
+        &key,
+        "b",
+        &["--omit-codes", "8"],
+        &["export.csv:4 column 'Q1' item 'Q1': response '7' is not an option of item 'Q1' (1-5)"],
     );
     // An item in the file but not in the key.
-    let w = original.replacen("Student,Q1,", "Student,Q99,", 1);
-    fs::write(&wide, w).unwrap();
-    let o = qbank(&[
-        "import",
-        "--wide",
-        s(&wide),
-        "--key",
-        s(&key),
-        "--out",
-        s(&dir.join("c")),
-        "--omit-codes",
-        "8",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let t = text(&o);
-    assert!(
-        t.contains("export.csv:1 column 'Q99': column 'Q99' is not an item of the key file")
-            && t.contains("item 'Q1' of the key file has no column in the export"),
-        "{t}"
+    fs::write(&wide, original.replacen("Student,Q1,", "Student,Q99,", 1)).unwrap();
+    import_fails(
+        &dir,
+        &wide,
+        &key,
+        "c",
+        &["--omit-codes", "8"],
+        &[
+            "export.csv:1 column 'Q99': column 'Q99' is not an item of the key file",
+            "item 'Q1' of the key file has no column in the export",
+        ],
     );
 }
 
