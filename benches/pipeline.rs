@@ -330,6 +330,7 @@ fn main() {
             tables: &equating.tables,
             warnings: &[],
             readiness: Some((&readiness.ctx, &readiness.cohort)),
+            cycle: None,
             markdown: true,
         };
         qbank::report::write_report(&input, &out).unwrap();

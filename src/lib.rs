@@ -2,7 +2,8 @@
 //!
 //! Data flows one way, and so do the imports between modules:
 //! [`exam`] (ingest, validation) -> [`matrix`] (the response matrix it fills) -> [`classical`] |
-//! [`irt`] -> [`equate`] -> [`scale`] -> [`readiness`] -> [`report`] (every file written) ->
+//! [`irt`] -> [`equate`] -> [`scale`] -> [`assemble`] (the next item bank, automated test
+//! assembly, pre-equating) -> [`readiness`] -> [`report`] (every file written) ->
 //! [`simulate`] -> [`pipeline`] (the stages of `qbank run`) -> [`cli`]. The analysis modules
 //! return plain values; only [`report`] writes files.
 //!
@@ -21,6 +22,7 @@
 //! assert_eq!(table[3].equivalent, 3.0);
 //! ```
 
+pub mod assemble;
 pub mod classical;
 pub mod cli;
 pub mod equate;

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::equate::linking::LinkMethod;
+use crate::equate::kernel::{Bandwidth, Kernel};
+use crate::equate::linking::{LinkMethod, ThetaPoints};
 use crate::equate::CommonSelection;
 use crate::irt::ModelKind;
 use crate::pipeline::commands::LinkFiles;
@@ -102,6 +103,40 @@ pub enum Command {
         /// The Parquet file to write.
         parquet: PathBuf,
     },
+    /// The next item bank after a run: bank/items.csv (status, evidence and reason per item, by
+    /// qbank.toml's [bank] rules) and bank/changes.csv.
+    Bank {
+        /// The data-set folder (with qbank.toml).
+        dir: PathBuf,
+        /// Output folder (default: reports/<name of DIR>/bank).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Assemble the next forms by mixed-integer programming from a data set's next bank (and
+    /// pre-equate them) or from a pool file (--pool).
+    Assemble(AssembleArgs),
+}
+
+#[derive(Args)]
+pub struct AssembleArgs {
+    /// The data-set folder (omit with --pool).
+    #[arg(required_unless_present = "pool")]
+    pub dir: Option<PathBuf>,
+    /// A pool file: item_id, a, b, c (c may be empty) and any attribute columns.
+    #[arg(long, conflicts_with = "dir")]
+    pub pool: Option<PathBuf>,
+    /// The assembly spec (TOML).
+    #[arg(long)]
+    pub spec: PathBuf,
+    /// Output folder (default: reports/<name of DIR>/next_forms; required with --pool).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args)]
@@ -190,15 +225,29 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct LinkArgs {
-    /// CSV of the new form's parameters: item_id, a, b[, c][, common column].
-    #[arg(long)]
-    pub new_params: PathBuf,
+    /// CSV of the new form's parameters: item_id, then a,b[,c] or a,d[,g] (slope, intercept,
+    /// logit of c)[, common column].
+    #[arg(long, required_unless_present = "chain", requires = "old_params")]
+    pub new_params: Option<PathBuf>,
     /// CSV of the old (base) form's parameters.
     #[arg(long)]
-    pub old_params: PathBuf,
+    pub old_params: Option<PathBuf>,
+    /// Chain linking: parameter files F1,F2,...,Fk; F1 is linked onto Fk through the path
+    /// (chain.csv, chain.json; the identity test when Fk is F1).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["new_params", "old_params"])]
+    pub chain: Vec<PathBuf>,
+    /// Covariance files of the chain's forms, in the same order (C1,...,Ck).
+    #[arg(long, value_delimiter = ',', requires = "chain")]
+    pub covs: Vec<PathBuf>,
+    /// With --chain: the scale-drift test of the chain against the direct link of its end forms.
+    #[arg(long, requires = "chain")]
+    pub compare_direct: bool,
+    #[command(flatten)]
+    pub uncertainty: LinkUncertainty,
     #[command(flatten)]
     pub items: CommonItems,
-    /// mean-mean, mean-sigma, haebara or stocking-lord (for new_params_linked.csv; all are printed).
+    /// mean-mean, mean-geometric-mean, mean-sigma, haebara or stocking-lord (for
+    /// new_params_linked.csv and chains; all are printed).
     #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
     pub method: LinkMethod,
     /// Symmetric Haebara / Stocking-Lord criteria.
@@ -256,9 +305,23 @@ pub struct EquateArgs {
     pub old_params: Option<PathBuf>,
     #[command(flatten)]
     pub items: CommonItems,
+    #[command(flatten)]
+    pub uncertainty: LinkUncertainty,
     /// Linking method before IRT equating from parameters.
     #[arg(long, default_value = "stocking-lord", value_parser = parse_link)]
     pub link_method: LinkMethod,
+    /// Kernel equating: log-linear presmoothing moments of the new form's scores.
+    #[arg(long, default_value_t = 2)]
+    pub smooth_new: usize,
+    /// Kernel equating: log-linear presmoothing moments of the old form's scores.
+    #[arg(long, default_value_t = 3)]
+    pub smooth_old: usize,
+    /// Kernel equating: gaussian, logistic or uniform.
+    #[arg(long, default_value = "gaussian", value_parser = parse_kernel)]
+    pub kernel: Kernel,
+    /// Kernel equating: `optimal` (penalty function) or a bandwidth for both forms.
+    #[arg(long, default_value = "optimal", value_parser = parse_bandwidth)]
+    pub bandwidth: Bandwidth,
     /// Output folder (default: reports/equate or reports/<name of DIR>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -281,20 +344,47 @@ pub struct CommonItems {
     pub d: f64,
 }
 
+/// Standard errors of links: covariance files and the criterion's points.
+#[derive(Args)]
+pub struct LinkUncertainty {
+    /// Covariance of the new form's parameters: a square CSV, first column `param`, rows and
+    /// columns named PARAM:ITEM (PARAM one of a, b, c, d, g).
+    #[arg(long, requires = "old_cov")]
+    pub new_cov: Option<PathBuf>,
+    /// Covariance of the old form's parameters.
+    #[arg(long, requires = "new_cov")]
+    pub old_cov: Option<PathBuf>,
+    /// Points of the Haebara / Stocking-Lord criteria: uniform:LO:HI:N or gauss-hermite:N.
+    #[arg(long, default_value = "uniform:-4:4:40", value_parser = parse_theta_points)]
+    pub theta_points: ThetaPoints,
+}
+
 impl CommonItems {
     /// The link inputs of two parameter files.
-    pub fn files<'a>(&'a self, new: &'a Path, old: &'a Path, symmetric: bool) -> LinkFiles<'a> {
-        LinkFiles {
+    pub fn files<'a>(
+        &'a self,
+        new: &'a Path,
+        old: &'a Path,
+        u: &'a LinkUncertainty,
+        symmetric: bool,
+    ) -> Result<LinkFiles<'a>, crate::pipeline::Error> {
+        let curve = u
+            .theta_points
+            .curve_options(symmetric)
+            .map_err(|e| crate::cli::usage(e.to_string()))?;
+        Ok(LinkFiles {
             new_params: new,
             old_params: old,
+            new_cov: u.new_cov.as_deref(),
+            old_cov: u.old_cov.as_deref(),
             scale_d: self.d,
             selection: CommonSelection {
                 common: self.common.clone(),
                 exclude: self.exclude.clone(),
             },
             common_column: self.common_column.as_deref(),
-            symmetric,
-        }
+            curve,
+        })
     }
 }
 
@@ -335,12 +425,39 @@ pub struct SimulateArgs {
 /// A flag value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
-    #[error("unknown method '{0}': expected mean-mean, mean-sigma, haebara or stocking-lord")]
+    #[error("unknown method '{0}': expected mean-mean, mean-geometric-mean, mean-sigma, haebara or stocking-lord")]
     LinkMethod(String),
     #[error("'{0}' is not MEAN,SD with SD > 0")]
     Pair(String),
     #[error("unknown model '{0}': expected rasch, 2pl or 3pl")]
     Model(String),
+    #[error("{0}")]
+    ThetaPoints(String),
+    #[error("unknown kernel '{0}': expected gaussian, logistic or uniform")]
+    Kernel(String),
+    #[error("bandwidth '{0}': expected `optimal` or a positive number")]
+    Bandwidth(String),
+}
+
+/// Points of the characteristic-curve criteria.
+pub fn parse_theta_points(s: &str) -> Result<ThetaPoints, ValueError> {
+    ThetaPoints::parse(s).map_err(|e| ValueError::ThetaPoints(e.to_string()))
+}
+
+/// A kernel by name.
+pub fn parse_kernel(s: &str) -> Result<Kernel, ValueError> {
+    Kernel::parse(s).ok_or_else(|| ValueError::Kernel(s.to_string()))
+}
+
+/// `optimal` or a positive bandwidth.
+pub fn parse_bandwidth(s: &str) -> Result<Bandwidth, ValueError> {
+    if s.trim().eq_ignore_ascii_case("optimal") {
+        return Ok(Bandwidth::Optimal);
+    }
+    match s.trim().parse::<f64>() {
+        Ok(h) if h.is_finite() && h > 0.0 => Ok(Bandwidth::Fixed(h)),
+        _ => Err(ValueError::Bandwidth(s.to_string())),
+    }
 }
 
 /// A linking method by name.

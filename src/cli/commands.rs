@@ -2,13 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{CalibrateArgs, EquateArgs, ImportArgs, LinkArgs, ReportFormat, SimulateArgs};
+use super::args::{
+    AssembleArgs, CalibrateArgs, EquateArgs, ImportArgs, LinkArgs, ReportFormat, SimulateArgs,
+};
 use super::usage;
 use crate::classical::{analyse, DifSpec};
 use crate::equate::classical::{Conversion, Method};
+use crate::equate::kernel::KernelOptions;
+use crate::equate::link_se::LinkOptions;
 use crate::irt::workflow::CalibrateOptions;
 use crate::irt::{CalibrationSummary, EmOptions, ModelKind, Priors};
 use crate::pipeline::commands::{self as cmd, MatrixFile, ScoreFiles};
+use crate::pipeline::uncertainty::{chain_files, equate_kernel as equate_kernel_files, ChainFiles};
 use crate::pipeline::{default_out, run_and_write, stages, Error, RunOptions};
 use crate::report::item_tables::write_item_analysis;
 use crate::scale::equating::Equating;
@@ -265,6 +270,9 @@ pub fn equate(a: &EquateArgs) -> Outcome {
         "irt-observed" => Some(true),
         _ => None,
     };
+    if a.method == "kernel" {
+        return equate_kernel(a);
+    }
     let classical = classical_method(a, irt)?;
     let out = a
         .out
@@ -291,7 +299,7 @@ pub fn equate(a: &EquateArgs) -> Outcome {
                 "parameter files take --method irt-true or irt-observed",
             ));
         };
-        let args = a.items.files(n, o, false);
+        let args = a.items.files(n, o, &a.uncertainty, false)?;
         cmd::equate_params(&args, a.link_method, observed, &out)?
     } else if let Some(dir) = &a.dir {
         let out = a.out.clone().unwrap_or_else(|| default_out(dir));
@@ -359,22 +367,194 @@ fn base_form_table(eq: &Equating) -> String {
 }
 
 pub fn link(a: &LinkArgs) -> Outcome {
-    let args = a.items.files(&a.new_params, &a.old_params, a.symmetric);
-    let links = cmd::link_files(&args, a.method, &a.out)?;
-    println!("{:<14} {:>10} {:>10}", "method", "A", "B");
-    for l in links {
+    if !a.chain.is_empty() {
+        return link_chain(a);
+    }
+    let (Some(new), Some(old)) = (&a.new_params, &a.old_params) else {
+        return Err(usage("give --new-params and --old-params, or --chain"));
+    };
+    let args = a.items.files(new, old, &a.uncertainty, a.symmetric)?;
+    let lp = cmd::link_files(&args, a.method, &a.out)?;
+    println!(
+        "{:<20} {:>10} {:>10} {:>10} {:>10}",
+        "method", "A", "B", "se_A", "se_B"
+    );
+    let se = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_else(|| "-".into());
+    for l in &lp.links {
         let mark = if l.method == a.method {
             "  <- new_params_linked.csv"
         } else {
             ""
         };
         println!(
-            "{:<14} {:>10.6} {:>10.6}{mark}",
+            "{:<20} {:>10.6} {:>10.6} {:>10} {:>10}{mark}",
             l.method.as_str(),
-            l.slope,
-            l.intercept
+            l.A,
+            l.B,
+            se(l.se_A),
+            se(l.se_B)
         );
     }
     println!("outputs in {}", a.out.display());
+    Ok(())
+}
+
+/// `qbank link --chain F1,...,Fk`.
+fn link_chain(a: &LinkArgs) -> Outcome {
+    let curve = a
+        .uncertainty
+        .theta_points
+        .curve_options(a.symmetric)
+        .map_err(|e| usage(e.to_string()))?;
+    let args = ChainFiles {
+        forms: &a.chain,
+        covs: &a.covs,
+        method: a.method,
+        opts: LinkOptions {
+            curve,
+            d: a.items.d,
+            anchors: None,
+        },
+        compare_direct: a.compare_direct,
+    };
+    let c = chain_files(&args, &a.out)?;
+    let se = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_else(|| "-".into());
+    println!(
+        "{:<12} {:<12} {:>10} {:>10} {:>10} {:>10}",
+        "from", "to", "A", "B", "se_A", "se_B"
+    );
+    for l in c.steps.iter().chain([&c.chain]) {
+        println!(
+            "{:<12} {:<12} {:>10.6} {:>10.6} {:>10} {:>10}",
+            l.new_form,
+            l.old_form,
+            l.A,
+            l.B,
+            se(l.se_A),
+            se(l.se_B)
+        );
+    }
+    for (what, t) in [
+        ("identity test", &c.identity_test),
+        ("scale-drift test", &c.scale_drift_test),
+    ] {
+        if let Some(t) = t {
+            println!(
+                "{what}: chi-square {:.4} on {} df, p = {:.4}",
+                t.statistic, t.df, t.p_value
+            );
+        }
+    }
+    for n in &c.notes {
+        println!("note: {n}");
+    }
+    println!("outputs in {}", a.out.display());
+    Ok(())
+}
+
+/// `qbank equate --method kernel` from score files.
+fn equate_kernel(a: &EquateArgs) -> Outcome {
+    let (Some(n), Some(o)) = (&a.new_scores, &a.old_scores) else {
+        return Err(usage("--method kernel takes --new-scores and --old-scores"));
+    };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports/equate"));
+    let args = ScoreFiles {
+        new_scores: n,
+        old_scores: o,
+        score_column: &a.score_column,
+        anchor_column: None,
+        frequency_column: a.frequency_column.as_deref(),
+        max_score: a.max_score,
+        w1: a.w1,
+        bootstrap: None,
+    };
+    let opts = KernelOptions {
+        kernel: a.kernel,
+        bandwidth_x: a.bandwidth,
+        bandwidth_y: a.bandwidth,
+        ..KernelOptions::new(a.smooth_new, a.smooth_old)
+    };
+    let k = equate_kernel_files(&args, &opts, &out)?;
+    println!(
+        "kernel equating ({}), bandwidths h_new = {:.4}, h_old = {:.4}",
+        k.kernel.as_str(),
+        k.h_x,
+        k.h_y
+    );
+    println!("{:>5} {:>12} {:>8}", "raw", "equivalent", "see");
+    for (x, (e, s)) in k.e_y.iter().zip(&k.see_y).enumerate() {
+        println!("{x:>5} {e:>12.4} {s:>8.4}");
+    }
+    println!("outputs in {}", out.display());
+    Ok(())
+}
+
+pub fn bank(dir: &Path, out: Option<PathBuf>, quiet: bool) -> Outcome {
+    use crate::assemble::bank::BankStatus as S;
+    let out = out.unwrap_or_else(|| default_out(dir).join("bank"));
+    let b = crate::pipeline::cycle::bank_command(dir, &out, quiet)?;
+    println!(
+        "next bank: {} operational, {} ready, {} needs revision, {} retired, {} new; {} changes; {}",
+        b.count(S::Operational),
+        b.count(S::Ready),
+        b.count(S::NeedsRevision),
+        b.count(S::Retired),
+        b.count(S::New),
+        b.changes().count(),
+        out.join("items.csv").display()
+    );
+    Ok(())
+}
+
+pub fn assemble(a: &AssembleArgs) -> Outcome {
+    use crate::pipeline::cycle;
+    let next = match (&a.dir, &a.pool) {
+        (Some(dir), _) => {
+            let out = a
+                .out
+                .clone()
+                .unwrap_or_else(|| default_out(dir).join("next_forms"));
+            (cycle::assemble_dataset(dir, &a.spec, &out, a.quiet)?, out)
+        }
+        (None, Some(pool)) => {
+            let out = a
+                .out
+                .clone()
+                .ok_or_else(|| usage("--pool needs --out DIR"))?;
+            (cycle::assemble_pool_file(pool, &a.spec, &out)?, out)
+        }
+        (None, None) => return Err(usage("give a data-set folder or --pool FILE")),
+    };
+    let (next, out) = next;
+    let asm = &next.assembly;
+    println!(
+        "{} forms of {} items: {:?}, objective {:.4}, gap {}, {:.2} s ({})",
+        asm.forms.len(),
+        next.spec.length,
+        asm.status,
+        asm.objective_value,
+        asm.gap
+            .map_or("not reported".into(), |g| format!("{:.2} %", 100.0 * g)),
+        asm.seconds,
+        asm.backend
+    );
+    if let Some(pre) = &next.pre_equating {
+        for f in std::iter::once(&pre.reference).chain(&pre.forms) {
+            println!(
+                "  {}: raw cut {}, expected pass rate {}",
+                f.form_id,
+                f.table.raw_cut.map_or("-".into(), |r| r.to_string()),
+                f.classification
+                    .map_or("-".into(), |c| format!("{:.1} %", 100.0 * c.p_pass))
+            );
+        }
+    }
+    for n in &next.notes {
+        println!("  note: {n}");
+    }
+    println!("outputs in {}", out.display());
     Ok(())
 }

@@ -43,6 +43,8 @@ pub fn main() -> ExitCode {
         Command::Equate(a) => commands::equate(&a),
         Command::Link(a) => commands::link(&a),
         Command::Convert { csv, parquet } => commands::convert(&csv, &parquet),
+        Command::Bank { dir, out, quiet } => commands::bank(&dir, out, quiet),
+        Command::Assemble(a) => commands::assemble(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

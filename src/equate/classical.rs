@@ -373,80 +373,16 @@ pub fn loglinear_smooth(
         .ok_or(EquateError::SmoothingFailed)
 }
 
+/// The degree-c polynomial log-linear fit of the counts n rel (the model of kernel equating's
+/// presmoothing, [`super::kernel::loglinear_fit`]): smoothed relative frequencies and the
+/// multinomial log-likelihood.
 fn fit_loglinear(rel: &[f64], n: f64, c: usize) -> Result<(Vec<f64>, f64), EquateError> {
-    let k = rel.len();
     let counts: Vec<f64> = rel.iter().map(|r| r * n).collect();
-    let xs: Vec<f64> = (0..k).map(|x| x as f64).collect();
-    let m = xs.iter().sum::<f64>() / k as f64;
-    let s = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / k as f64)
-        .sqrt()
-        .max(1e-9);
-    let design: Vec<Vec<f64>> = xs
-        .iter()
-        .map(|x| (0..=c).map(|j| ((x - m) / s).powi(j as i32)).collect())
-        .collect();
-    let mut beta = vec![0.0; c + 1];
-    beta[0] = (n / k as f64).ln();
-    for _ in 0..200 {
-        let mu: Vec<f64> = design
-            .iter()
-            .map(|d| d.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>().exp())
-            .collect();
-        let grad: Vec<f64> = (0..=c)
-            .map(|j| (0..k).map(|x| (counts[x] - mu[x]) * design[x][j]).sum())
-            .collect();
-        let info = nalgebra::DMatrix::from_fn(c + 1, c + 1, |a, b| {
-            (0..k).map(|x| mu[x] * design[x][a] * design[x][b]).sum()
-        });
-        let step = info
-            .cholesky()
-            .ok_or(EquateError::SingularLoglinear)?
-            .solve(&nalgebra::DVector::from_column_slice(&grad));
-        let mut t = 1.0;
-        let ll = |b: &[f64]| -> f64 {
-            design
-                .iter()
-                .zip(&counts)
-                .map(|(d, &nx)| {
-                    let eta: f64 = d.iter().zip(b).map(|(a, b)| a * b).sum();
-                    nx * eta - eta.exp()
-                })
-                .sum()
-        };
-        let cur = ll(&beta);
-        let mut next = beta.clone();
-        for _ in 0..30 {
-            next = beta
-                .iter()
-                .zip(step.iter())
-                .map(|(b, d)| b + t * d)
-                .collect();
-            if ll(&next) >= cur - 1e-9 {
-                break;
-            }
-            t *= 0.5;
-        }
-        let change = next
-            .iter()
-            .zip(&beta)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        beta = next;
-        if change < 1e-10 {
-            break;
-        }
-    }
-    let mu: Vec<f64> = design
-        .iter()
-        .map(|d| d.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>().exp())
-        .collect();
-    let total: f64 = mu.iter().sum();
-    let ll: f64 = counts
-        .iter()
-        .zip(&mu)
-        .map(|(&nx, &m)| if nx > 0.0 { nx * (m / total).ln() } else { 0.0 })
-        .sum();
-    Ok((mu.iter().map(|m| m / total).collect(), ll))
+    let fit = super::kernel::loglinear_fit(&counts, c).map_err(|e| match e {
+        super::kernel::KernelError::NotConverged { .. } => EquateError::SmoothingFailed,
+        _ => EquateError::SingularLoglinear,
+    })?;
+    Ok((fit.fitted, fit.log_likelihood))
 }
 
 /// Bootstrap standard errors of the equivalents: examinees resampled with replacement within

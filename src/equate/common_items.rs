@@ -1,11 +1,12 @@
-//! Linking two item-parameter files through their common items by every method (the core of
-//! `qbank link` and `qbank equate --new-params/--old-params`).
+//! Linking two forms' item parameters through their common items by every method, with the
+//! delta-method standard errors of the constants when both forms have covariance matrices (the
+//! core of `qbank link` and `qbank equate --new-params/--old-params`).
 
-use crate::exam::params::ParamRow;
 use crate::exam::{Diagnostics, Location};
 use crate::irt::Logistic;
 
-use super::linking::{link, CurveOptions, Link, LinkMethod};
+use super::link_se::{link_with_options, FormEstimates, LinkEstimate, LinkOptions};
+use super::linking::LinkMethod;
 
 /// Which items count as common.
 #[derive(Debug, Clone, Default)]
@@ -28,85 +29,98 @@ impl CommonSelection {
     }
 }
 
-/// Two parameter files linked by every method.
+/// Two forms linked by every method.
 #[derive(Debug, Clone)]
 pub struct LinkedParams {
-    pub new: Vec<ParamRow>,
-    pub old: Vec<ParamRow>,
-    /// (index in new, index in old) of the common items.
-    pub pairs: Vec<(usize, usize)>,
-    pub links: Vec<Link>,
+    pub new: FormEstimates,
+    pub old: FormEstimates,
+    /// The common items used (ids, in the new form's order).
+    pub common: Vec<String>,
+    /// One link per method of [`LinkMethod::ALL`].
+    pub links: Vec<LinkEstimate>,
     /// Scaling constant D of the parameters.
     pub scale_d: f64,
+    /// Whether the characteristic-curve criteria were symmetric.
+    pub symmetric: bool,
 }
 
 impl LinkedParams {
     /// The link by `method`.
-    pub fn link(&self, method: LinkMethod) -> Link {
+    pub fn link(&self, method: LinkMethod) -> &LinkEstimate {
         self.links
             .iter()
             .find(|l| l.method == method)
-            .copied()
-            .unwrap_or(self.links[0])
+            .unwrap_or(&self.links[0])
     }
 
-    /// A parameter row as an item model (3PL when c > 0, else 2PL).
-    pub fn model(&self, r: &ParamRow) -> Logistic {
-        Logistic::from_abc(r.params.a, r.params.b, r.params.c, self.scale_d)
+    /// The new form's items on the old scale by `method`, as item models.
+    pub fn new_on_old(&self, method: LinkMethod) -> Vec<Logistic> {
+        let l = self.link(method);
+        self.new
+            .items
+            .iter()
+            .map(|it| l.transform_item(it).model(self.scale_d))
+            .collect()
+    }
+
+    /// The old form's items as item models.
+    pub fn old_models(&self) -> Vec<Logistic> {
+        self.old
+            .items
+            .iter()
+            .map(|it| it.model(self.scale_d))
+            .collect()
     }
 }
 
-/// Finds the common items of `new` and `old` and links new onto old by every method; `source`
-/// names the new file in messages.
+/// Finds the common items of `new` and `old` (`new_flags`: the new file's common-item column,
+/// item by item, when it has one) and links new onto old by every method with the criterion
+/// options `opts` (its `anchors` are replaced by the selection); `source` names the new file in
+/// messages.
 pub fn link_params(
-    new: Vec<ParamRow>,
-    old: Vec<ParamRow>,
+    new: FormEstimates,
+    old: FormEstimates,
+    new_flags: &[Option<bool>],
     selection: &CommonSelection,
-    scale_d: f64,
-    symmetric: bool,
+    opts: &LinkOptions,
     source: &str,
 ) -> Result<LinkedParams, Diagnostics> {
     let mut diags = Diagnostics::default();
-    let pairs: Vec<(usize, usize)> = new
+    let common: Vec<String> = new
+        .items
         .iter()
         .enumerate()
-        .filter(|(_, r)| selection.is_common(&r.item_id, r.common))
-        .filter_map(|(i, r)| {
-            old.iter()
-                .position(|o| o.item_id == r.item_id)
-                .map(|j| (i, j))
-        })
+        .filter(|(i, it)| selection.is_common(&it.item_id, new_flags.get(*i).copied().flatten()))
+        .filter(|(_, it)| old.index_of(&it.item_id).is_some())
+        .map(|(_, it)| it.item_id.clone())
         .collect();
     for id in &selection.common {
-        if !new.iter().any(|r| &r.item_id == id) || !old.iter().any(|r| &r.item_id == id) {
+        if new.index_of(id).is_none() || old.index_of(id).is_none() {
             diags.error(
                 Location::file("--common").item(id.as_str()),
                 format!("common item '{id}' is not in both parameter files"),
             );
         }
     }
-    if pairs.len() < 2 && !diags.has_errors() {
+    if common.len() < 2 && !diags.has_errors() {
         diags.error(
             Location::file(source),
             format!(
                 "{} common item(s) found; linking needs at least 2",
-                pairs.len()
+                common.len()
             ),
         );
     }
     if diags.has_errors() {
         return Err(diags);
     }
-    let model = |r: &ParamRow| Logistic::from_abc(r.params.a, r.params.b, r.params.c, scale_d);
-    let n: Vec<Logistic> = pairs.iter().map(|&(i, _)| model(&new[i])).collect();
-    let o: Vec<Logistic> = pairs.iter().map(|&(_, j)| model(&old[j])).collect();
-    let opts = CurveOptions {
-        symmetric,
-        ..CurveOptions::default()
+    let opts = LinkOptions {
+        anchors: Some(common.clone()),
+        ..opts.clone()
     };
     let links = LinkMethod::ALL
         .iter()
-        .map(|&m| link(&n, &o, m, &opts))
+        .map(|&m| link_with_options(&new, &old, m, &opts))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
             let mut d = Diagnostics::default();
@@ -114,10 +128,11 @@ pub fn link_params(
             d
         })?;
     Ok(LinkedParams {
+        scale_d: opts.d,
+        symmetric: opts.curve.symmetric,
         new,
         old,
-        pairs,
+        common,
         links,
-        scale_d,
     })
 }

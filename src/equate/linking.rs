@@ -11,47 +11,49 @@
 //! characteristic-curve criteria are summed over theta points on the old scale (non-symmetric,
 //! the usual criterion) or, symmetric, over points on both scales.
 
+use crate::irt::quadrature::gauss_hermite_normal;
 use crate::irt::test_level::tcc;
 use crate::irt::ItemModel;
 
-/// Why two forms cannot be linked.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum LinkError {
-    #[error("linking needs the same common items on both forms (got {new} and {old})")]
-    CommonItems { new: usize, old: usize },
-    #[error("mean-sigma linking needs common items of different difficulty")]
-    NoSpread,
-}
+pub use super::link_se::error::LinkError;
 
 /// A linking method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkMethod {
     MeanMean,
+    MeanGeometricMean,
     MeanSigma,
     Haebara,
     StockingLord,
 }
 
 impl LinkMethod {
-    pub const ALL: [LinkMethod; 4] = [
+    pub const ALL: [LinkMethod; 5] = [
         LinkMethod::MeanMean,
+        LinkMethod::MeanGeometricMean,
         LinkMethod::MeanSigma,
         LinkMethod::Haebara,
         LinkMethod::StockingLord,
     ];
     pub fn parse(s: &str) -> Option<LinkMethod> {
-        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "mean-mean" => Some(LinkMethod::MeanMean),
+            "mean-geometric-mean" | "mean-gmean" => Some(LinkMethod::MeanGeometricMean),
             "mean-sigma" => Some(LinkMethod::MeanSigma),
             "haebara" => Some(LinkMethod::Haebara),
             "stocking-lord" | "sl" => Some(LinkMethod::StockingLord),
             _ => None,
         }
     }
+    /// Haebara and Stocking-Lord (characteristic-curve criteria).
+    pub fn is_curve(self) -> bool {
+        matches!(self, LinkMethod::Haebara | LinkMethod::StockingLord)
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             LinkMethod::MeanMean => "mean-mean",
+            LinkMethod::MeanGeometricMean => "mean-geometric-mean",
             LinkMethod::MeanSigma => "mean-sigma",
             LinkMethod::Haebara => "haebara",
             LinkMethod::StockingLord => "stocking-lord",
@@ -72,12 +74,115 @@ pub struct CurveOptions {
 impl Default for CurveOptions {
     /// 40 equally spaced points on [-4, 4] with equal weights (as R plink's default).
     fn default() -> Self {
-        let theta: Vec<f64> = (0..40).map(|i| -4.0 + 8.0 * i as f64 / 39.0).collect();
-        CurveOptions {
-            weights: vec![1.0; theta.len()],
-            theta,
-            symmetric: false,
+        ThetaPoints::PLINK
+            .curve_options(false)
+            .expect("plink's grid is valid")
+    }
+}
+
+/// Points and weights of a characteristic-curve criterion, as given on the command line:
+/// - `uniform:lo:hi:n`: n equally spaced points on [lo, hi] with equal weights 1 (R plink's
+///   default is uniform:-4:4:40; equateIRT's `quadrature = FALSE` is the same grid);
+/// - `gauss-hermite:n`: the n-point Gauss-Hermite rule for N(0, 1) with weights summing to 1
+///   (statmod's `gauss.quad.prob(n, "normal")`, equateIRT's default with n = 30).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ThetaPoints {
+    Uniform { lo: f64, hi: f64, n: usize },
+    GaussHermite { n: usize },
+}
+
+impl ThetaPoints {
+    /// R plink's default: 40 equally spaced points on [-4, 4], equal weights.
+    pub const PLINK: ThetaPoints = ThetaPoints::Uniform {
+        lo: -4.0,
+        hi: 4.0,
+        n: 40,
+    };
+    /// equateIRT's default: 30-point Gauss-Hermite rule for N(0, 1).
+    pub const EQUATEIRT: ThetaPoints = ThetaPoints::GaussHermite { n: 30 };
+
+    /// Parses `uniform:lo:hi:n` or `gauss-hermite:n` (also `gh:n`).
+    pub fn parse(spec: &str) -> Result<ThetaPoints, LinkError> {
+        let bad = |reason: &str| LinkError::BadThetaPoints {
+            spec: spec.to_string(),
+            reason: reason.to_string(),
+        };
+        let parts: Vec<&str> = spec.trim().split(':').map(|s| s.trim()).collect();
+        let kind = parts
+            .first()
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        let int = |s: &str| {
+            s.parse::<usize>()
+                .map_err(|_| bad("n must be a positive integer"))
+        };
+        let pts = match (kind.as_str(), parts.len()) {
+            ("uniform", 4) => {
+                let f = |s: &str| {
+                    s.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(|| bad("lo and hi must be numbers"))
+                };
+                ThetaPoints::Uniform {
+                    lo: f(parts[1])?,
+                    hi: f(parts[2])?,
+                    n: int(parts[3])?,
+                }
+            }
+            ("gauss-hermite" | "gh", 2) => ThetaPoints::GaussHermite { n: int(parts[1])? },
+            _ => return Err(bad("expected uniform:lo:hi:n or gauss-hermite:n")),
+        };
+        pts.validate().map_err(|r| bad(&r))?;
+        Ok(pts)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        match *self {
+            ThetaPoints::Uniform { lo, hi, n } => {
+                if n < 2 {
+                    return Err("a uniform grid needs at least 2 points".into());
+                }
+                if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                    return Err("lo must be below hi".into());
+                }
+            }
+            ThetaPoints::GaussHermite { n } => {
+                if !(1..=200).contains(&n) {
+                    return Err("the Gauss-Hermite rule needs 1 to 200 points".into());
+                }
+            }
         }
+        Ok(())
+    }
+
+    /// The points (ascending) and their weights.
+    pub fn nodes_weights(&self) -> Result<(Vec<f64>, Vec<f64>), LinkError> {
+        self.validate()
+            .map_err(|reason| LinkError::BadThetaPoints {
+                spec: format!("{self:?}"),
+                reason,
+            })?;
+        Ok(match *self {
+            ThetaPoints::Uniform { lo, hi, n } => {
+                let theta = (0..n)
+                    .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+                    .collect();
+                (theta, vec![1.0; n])
+            }
+            ThetaPoints::GaussHermite { n } => gauss_hermite_normal(n),
+        })
+    }
+
+    /// The criterion's options with these points.
+    pub fn curve_options(&self, symmetric: bool) -> Result<CurveOptions, LinkError> {
+        let (theta, weights) = self.nodes_weights()?;
+        Ok(CurveOptions {
+            theta,
+            weights,
+            symmetric,
+        })
     }
 }
 
@@ -150,7 +255,7 @@ pub fn link<M: ItemModel>(
     let ms = {
         let sdn = sd_pop(bn.clone());
         if sdn <= 0.0 {
-            return Err(LinkError::NoSpread);
+            return Err(LinkError::NoSpread { form: "new".into() });
         }
         let a = sd_pop(bo.clone()) / sdn;
         Link {
@@ -161,6 +266,20 @@ pub fn link<M: ItemModel>(
     };
     match method {
         LinkMethod::MeanMean => Ok(mm),
+        LinkMethod::MeanGeometricMean => {
+            // Mislevy & Bock (1990): A = (prod a_new / a_old)^(1/n)
+            let a = mean(
+                new.iter()
+                    .zip(old)
+                    .map(|(n, o)| (n.discrimination() / o.discrimination()).ln()),
+            )
+            .exp();
+            Ok(Link {
+                method,
+                slope: a,
+                intercept: moment_b(a),
+            })
+        }
         LinkMethod::MeanSigma => Ok(ms),
         LinkMethod::Haebara | LinkMethod::StockingLord => {
             let start = if ms.slope.is_finite() && ms.slope > 0.0 {

@@ -8,6 +8,8 @@ pub mod common_items;
 pub mod equipercentile;
 pub mod irt_observed;
 pub mod irt_true;
+pub mod kernel;
+pub mod link_se;
 pub mod linking;
 pub mod workflow;
 

@@ -25,6 +25,47 @@ pub struct Config {
     pub columns: ColumnsConfig,
     #[serde(default)]
     pub flags: FlagsConfig,
+    #[serde(default)]
+    pub bank: BankConfig,
+}
+
+/// Rules of the next item bank (qbank.toml `[bank]`): when a calibrated pretest item becomes
+/// `ready`, and which review flags hold an item back or retire it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankConfig {
+    /// Fewer responses than this: not ready.
+    pub min_n: f64,
+    /// A standard error of b above this: not ready.
+    pub max_se_b: f64,
+    /// An S-X2 item-fit p-value below this: misfit, not ready.
+    pub misfit_p: f64,
+    /// ETS category C DIF (Mantel-Haenszel) holds an item back.
+    pub no_dif_c: bool,
+    /// Review flags (flags.csv) that hold a pretest item back (needs_revision).
+    pub review_flags: Vec<String>,
+    /// Review flags that retire an operational item.
+    pub retire_flags: Vec<String>,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        BankConfig {
+            min_n: 200.0,
+            max_se_b: 0.3,
+            misfit_p: 0.01,
+            no_dif_c: true,
+            review_flags: [
+                "possible_miskey",
+                "negative_discrimination",
+                "weak_discrimination",
+                "no_variance",
+            ]
+            .map(String::from)
+            .to_vec(),
+            retire_flags: vec!["negative_discrimination".into()],
+        }
+    }
 }
 
 /// Thresholds of the item-review flags (qbank.toml `[flags]`).
@@ -134,10 +175,37 @@ pub struct ReadinessConfig {
     /// Scored items of a domain (over the recent attempts) needed to judge it.
     #[serde(default = "default_min_domain_items")]
     pub min_domain_items: usize,
+    /// Scored items of a domain (over the recent attempts) from which it may be named the weakest
+    /// whatever its PRMSE; from `min_domain_items` when its subscore has added value.
+    #[serde(default = "default_weakest_min_items")]
+    pub weakest_min_items: usize,
+    /// One-sided confidence (family-wise over the domains tested) that a named weakest domain is
+    /// below the candidate's overall level.
+    #[serde(default = "default_weakest_confidence")]
+    pub weakest_confidence: f64,
+    /// Estimate growth, its SD and the practice -> exam shift from official outcomes.
+    #[serde(default = "default_true")]
+    pub fit_growth: bool,
+    /// Candidates with an official outcome needed to estimate the growth model.
+    #[serde(default = "default_fit_min_outcomes")]
+    pub fit_min_outcomes: usize,
     /// Whether the data are practice attempts (readiness in the report); unset: practice when some
     /// candidate has two or more attempts.
     #[serde(default)]
     pub practice: Option<bool>,
+}
+
+fn default_weakest_min_items() -> usize {
+    10
+}
+fn default_weakest_confidence() -> f64 {
+    0.90
+}
+fn default_true() -> bool {
+    true
+}
+fn default_fit_min_outcomes() -> usize {
+    200
 }
 
 fn default_decay() -> f64 {
@@ -174,6 +242,10 @@ impl Default for ReadinessConfig {
             ready_probability: default_ready_probability(),
             borderline_probability: default_borderline_probability(),
             min_domain_items: default_min_domain_items(),
+            weakest_min_items: default_weakest_min_items(),
+            weakest_confidence: default_weakest_confidence(),
+            fit_growth: true,
+            fit_min_outcomes: default_fit_min_outcomes(),
             practice: None,
         }
     }
@@ -354,6 +426,15 @@ impl Config {
             diags.error(
                 loc().column("readiness"),
                 format!("decay {} must be in (0, 1]", r.decay),
+            );
+        }
+        if !(r.weakest_confidence > 0.0 && r.weakest_confidence < 1.0) {
+            diags.error(
+                loc().column("readiness"),
+                format!(
+                    "weakest_confidence {} must be strictly between 0 and 1 (e.g. 0.90)",
+                    r.weakest_confidence
+                ),
             );
         }
         if !(0.0 < r.borderline_probability

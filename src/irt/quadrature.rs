@@ -57,3 +57,50 @@ pub fn moments(weights: &[f64], theta: &[f64]) -> (f64, f64) {
         / s;
     (mean, var.sqrt())
 }
+
+/// n-point Gauss-Hermite rule for the standard normal density (nodes ascending, weights summing
+/// to 1). Nodes of the physicists' rule by Newton's method on the orthonormal Hermite recurrence
+/// with the usual asymptotic starting values (Press et al., Numerical Recipes, `gauher`).
+pub fn gauss_hermite_normal(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let pim4 = std::f64::consts::PI.powf(-0.25);
+    let nf = n as f64;
+    let mut x = vec![0.0; n];
+    let mut w = vec![0.0; n];
+    let m = n.div_ceil(2);
+    let mut z = 0.0;
+    for i in 0..m {
+        z = match i {
+            0 => (2.0 * nf + 1.0).sqrt() - 1.85575 * (2.0 * nf + 1.0).powf(-1.0 / 6.0),
+            1 => z - 1.14 * nf.powf(0.426) / z,
+            2 => 1.86 * z - 0.86 * x[0],
+            3 => 1.91 * z - 0.91 * x[1],
+            _ => 2.0 * z - x[i - 2],
+        };
+        let mut pp = 1.0;
+        for _ in 0..100 {
+            let mut p1 = pim4;
+            let mut p2 = 0.0;
+            for j in 1..=n {
+                let p3 = p2;
+                p2 = p1;
+                let jf = j as f64;
+                p1 = z * (2.0 / jf).sqrt() * p2 - ((jf - 1.0) / jf).sqrt() * p3;
+            }
+            pp = (2.0 * nf).sqrt() * p2;
+            let z1 = z;
+            z = z1 - p1 / pp;
+            if (z - z1).abs() <= 1e-15 * z.abs().max(1.0) {
+                break;
+            }
+        }
+        x[i] = z;
+        x[n - 1 - i] = -z;
+        w[i] = 2.0 / (pp * pp);
+        w[n - 1 - i] = w[i];
+    }
+    let s2 = std::f64::consts::SQRT_2;
+    let sp = std::f64::consts::PI.sqrt();
+    let mut nodes: Vec<(f64, f64)> = x.iter().zip(&w).map(|(x, w)| (s2 * x, w / sp)).collect();
+    nodes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    nodes.into_iter().unzip()
+}

@@ -6,14 +6,19 @@ use std::path::Path;
 use crate::equate::classical::{bootstrap_se, equate, Conversion, Method, Sample};
 use crate::equate::irt_observed::observed_score_equating;
 use crate::equate::irt_true::true_score_equating;
-use crate::equate::linking::{Link, LinkMethod};
+use crate::equate::link_se::{
+    form_from_tables, true_score_se, FormEstimates, LinkOptions, ScoreDirection,
+};
+use crate::equate::linking::{CurveOptions, LinkMethod};
 use crate::equate::workflow::neat_tables;
 use crate::equate::{link_params, CommonSelection, LinkedParams};
+use crate::exam::param_file_error::ParamFileError;
+use crate::exam::param_files::read_param_tables;
 use crate::exam::scores::{read_scores, ScoreColumns};
 use crate::exam::{self, Diagnostics, Location};
 use crate::irt::quadrature::Grid;
 use crate::irt::workflow::{calibrate_responses, CalibrateOptions};
-use crate::irt::{CalibrationSummary, EmOptions, Logistic, ModelKind, Priors, Responses};
+use crate::irt::{CalibrationSummary, EmOptions, ModelKind, Priors, Responses};
 use crate::readiness::Cohort;
 use crate::report::tables;
 use crate::scale::equating::{form_tables, Equating};
@@ -97,42 +102,78 @@ pub fn equate_dataset(dir: &Path, method: Option<Method>, out: &Path) -> Result<
 pub struct LinkFiles<'a> {
     pub new_params: &'a Path,
     pub old_params: &'a Path,
+    /// Covariance files of the parameters (both or neither: standard errors need both).
+    pub new_cov: Option<&'a Path>,
+    pub old_cov: Option<&'a Path>,
     pub scale_d: f64,
     pub selection: CommonSelection,
     /// Column of the parameter files marking common items.
     pub common_column: Option<&'a str>,
-    pub symmetric: bool,
+    /// Points, weights and symmetry of the characteristic-curve criteria.
+    pub curve: CurveOptions,
 }
 
-/// Reads both parameter files, finds the common items and links new onto old by every method.
+/// Reads a parameter file (a,b,c or a,d,g) and its covariance file into a form, and the
+/// common-item flags of its rows.
+pub fn read_form(
+    name: &str,
+    params: &Path,
+    cov: Option<&Path>,
+    common_column: Option<&str>,
+    scale_d: f64,
+) -> Result<(FormEstimates, Vec<Option<bool>>), Error> {
+    let bad =
+        |e: ParamFileError| Error::invalid(Location::file(exam::display(params)), e.to_string());
+    let (table, cov) = read_param_tables(params, cov, common_column).map_err(bad)?;
+    let flags = table.rows.iter().map(|r| r.common).collect();
+    let form = form_from_tables(name, &table, cov.as_ref(), scale_d).map_err(bad)?;
+    Ok((form, flags))
+}
+
+/// Reads both parameter files (and covariance files), finds the common items and links new onto
+/// old by every method.
 pub fn read_and_link(args: &LinkFiles<'_>) -> Result<LinkedParams, Error> {
-    let mut diags = Diagnostics::default();
-    let new = exam::params::read_params(args.new_params, args.common_column, &mut diags);
-    let old = exam::params::read_params(args.old_params, args.common_column, &mut diags);
-    if diags.has_errors() {
-        return Err(Error::Invalid(diags));
-    }
+    let (new, flags) = read_form(
+        "new",
+        args.new_params,
+        args.new_cov,
+        args.common_column,
+        args.scale_d,
+    )?;
+    let (old, _) = read_form(
+        "old",
+        args.old_params,
+        args.old_cov,
+        args.common_column,
+        args.scale_d,
+    )?;
+    let opts = LinkOptions {
+        curve: args.curve.clone(),
+        d: args.scale_d,
+        anchors: None,
+    };
     link_params(
         new,
         old,
+        &flags,
         &args.selection,
-        args.scale_d,
-        args.symmetric,
+        &opts,
         &exam::display(args.new_params),
     )
     .map_err(Error::Invalid)
 }
 
 /// `qbank link`: links the new form's parameters onto the old form's scale by every method and
-/// writes `linking.csv` and `new_params_linked.csv` (by `method`).
+/// writes `linking.csv` (with standard errors when both covariance files are given) and
+/// `new_params_linked.csv` (by `method`).
 pub fn link_files(
     args: &LinkFiles<'_>,
     method: LinkMethod,
     out: &Path,
-) -> Result<Vec<Link>, Error> {
+) -> Result<LinkedParams, Error> {
     let lp = read_and_link(args)?;
-    tables::write_links(out, &lp, &lp.link(method), args.symmetric)?;
-    Ok(lp.links)
+    tables::write_links(out, &lp, method)?;
+    Ok(lp)
 }
 
 /// What `qbank equate --new-scores/--old-scores` needs.
@@ -150,12 +191,8 @@ pub struct ScoreFiles<'a> {
     pub bootstrap: Option<(usize, u64)>,
 }
 
-/// Classical equating from score files; writes the conversion into `out`.
-pub fn equate_scores(
-    args: &ScoreFiles<'_>,
-    method: Method,
-    out: &Path,
-) -> Result<Conversion, Error> {
+/// Reads both score files into samples on a common score range.
+pub fn read_samples(args: &ScoreFiles<'_>) -> Result<(Sample, Sample), Error> {
     let mut diags = Diagnostics::default();
     let read = |p: &Path, d: &mut Diagnostics| {
         read_scores(
@@ -200,7 +237,16 @@ pub fn equate_scores(
         max_total,
         max_anchor,
     };
-    let (x, y) = (sample(x), sample(y));
+    Ok((sample(x), sample(y)))
+}
+
+/// Classical equating from score files; writes the conversion into `out`.
+pub fn equate_scores(
+    args: &ScoreFiles<'_>,
+    method: Method,
+    out: &Path,
+) -> Result<Conversion, Error> {
+    let (x, y) = read_samples(args)?;
     let invalid = |e: crate::equate::classical::EquateError| {
         Error::invalid(
             Location::file(exam::display(args.new_scores)),
@@ -216,7 +262,9 @@ pub fn equate_scores(
 }
 
 /// IRT equating from parameter files: link new onto old (`link_method`), then true-score or
-/// observed-score equating (the latter in a N(0, 1) population on the old scale).
+/// observed-score equating (the latter in a N(0, 1) population on the old scale). True-score
+/// equivalents get delta-method standard errors through both forms' parameters and the link
+/// (Ogasawara 2001) when both covariance files are given; observed-score ones do not (yet).
 pub fn equate_params(
     args: &LinkFiles<'_>,
     link_method: LinkMethod,
@@ -225,12 +273,30 @@ pub fn equate_params(
 ) -> Result<Conversion, Error> {
     let lp = read_and_link(args)?;
     let l = lp.link(link_method);
-    let new: Vec<Logistic> = lp.new.iter().map(|r| l.transform(&lp.model(r))).collect();
-    let old: Vec<Logistic> = lp.old.iter().map(|r| lp.model(r)).collect();
+    let new = lp.new_on_old(link_method);
+    let old = lp.old_models();
+    let mut se = None;
     let equivalents = if observed {
         let grid = Grid::new(61, 6.0);
         observed_score_equating(&new, &old, &grid.theta, &grid.normal_weights(0.0, 1.0))
     } else {
+        if args.new_cov.is_some() && args.old_cov.is_some() {
+            let rows = true_score_se(
+                &lp.new,
+                &lp.old,
+                l,
+                ScoreDirection::NewToOld,
+                None,
+                lp.scale_d,
+            )
+            .map_err(|e| {
+                Error::invalid(
+                    Location::file(exam::display(args.new_params)),
+                    e.to_string(),
+                )
+            })?;
+            se = Some(rows.iter().map(|r| r.se.unwrap_or(f64::NAN)).collect());
+        }
         true_score_equating(&new, &old)
             .iter()
             .map(|r| r.equivalent)
@@ -245,13 +311,13 @@ pub fn equate_params(
                 "irt true-score"
             },
             l.method.as_str(),
-            l.slope,
-            l.intercept
+            l.A,
+            l.B
         ),
         equivalents,
         slope: None,
         intercept: None,
-        se: None,
+        se,
         smoothing_degrees: None,
     };
     tables::write_conversion(out, &conv)?;

@@ -1,14 +1,18 @@
 //! The stages of `qbank run` and the file-based commands, as compositions of library calls.
 //!
 //! Each stage is a function from inputs to a result value ([`stages`]); `qbank run` is the short
-//! sequence validate -> items -> calibrate -> equate/scale -> readiness, collected in one [`Run`]
+//! sequence validate -> items -> calibrate -> equate/scale -> next bank (and assembly) ->
+//! readiness, collected in one [`Run`]
 //! value that [`Run::write`] hands to the writer layer ([`crate::report`]). The file-based
-//! commands (link, equate from files, calibrate a matrix) are in [`commands`].
+//! commands (link, equate from files, calibrate a matrix) are in [`commands`]; the bank's next
+//! cycle (bank, assemble) in [`cycle`].
 
 pub mod commands;
+pub mod cycle;
 pub mod import;
 pub mod progress;
 pub mod stages;
+pub mod uncertainty;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +44,9 @@ pub enum Error {
     Simulate(#[from] crate::simulate::SimulateError),
     #[error(transparent)]
     Staging(#[from] report::staging::StagingError),
+    /// The assembly solver failed (not a problem of the input).
+    #[error(transparent)]
+    Assemble(crate::assemble::AtaError),
 }
 
 impl Error {
@@ -80,6 +87,10 @@ pub struct Run {
     pub equating: Equating,
     pub neat: Vec<NeatTable>,
     pub readiness: Readiness,
+    /// The next item bank.
+    pub bank: crate::assemble::bank::BankUpdate,
+    /// The next forms, when the data set has an `assembly.toml`.
+    pub next_forms: Option<crate::assemble::cycle::NextForms>,
 }
 
 /// The main job's analyses: validate, then each stage in turn.
@@ -96,6 +107,23 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
     let equating = stages::equate(&ds, &calibrated)?;
     progress.stage("classical equating");
     let neat = crate::equate::workflow::neat_tables(&ds, &crate::equate::workflow::NEAT_METHODS);
+    progress.stage("next item bank");
+    let bank = cycle::bank(&ds, &items, &calibrated, &equating, &overview);
+    let spec_path = dir.join(cycle::SPEC_FILE);
+    let next_forms = if spec_path.exists() {
+        progress.stage("assembling the next forms");
+        let spec = cycle::read_spec(&spec_path)?;
+        Some(cycle::assemble_stage(
+            &ds,
+            &bank,
+            &calibrated,
+            &equating,
+            spec,
+            &spec_path,
+        )?)
+    } else {
+        None
+    };
     progress.stage("readiness");
     let readiness = stages::readiness(
         &ds,
@@ -112,6 +140,8 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
         equating,
         neat,
         readiness,
+        bank,
+        next_forms,
     })
 }
 
@@ -126,6 +156,10 @@ impl Run {
         tables::write_equating(out, &self.equating)?;
         tables::write_neat_tables(out, &self.neat)?;
         self.readiness.write(out, &opts.readiness_pages)?;
+        report::assembly::write_bank(&out.join("bank"), &self.bank)?;
+        if let Some(next) = &self.next_forms {
+            report::assembly::write_next_forms(&out.join("next_forms"), next)?;
+        }
         let warnings: Vec<String> = self.diags.iter().map(|d| d.to_string()).collect();
         let input = report::ReportInput {
             ds: &self.ds,
@@ -139,6 +173,7 @@ impl Run {
             warnings: &warnings,
             readiness: stages::is_practice(&self.ds)
                 .then_some((&self.readiness.ctx, &self.readiness.cohort)),
+            cycle: Some((&self.bank, self.next_forms.as_ref())),
             markdown: opts.markdown,
         };
         report::write_report(&input, out)
@@ -149,7 +184,7 @@ impl Run {
 /// that replaces `out` only when complete (a second run on the same `out` meanwhile is refused).
 pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, Error> {
     let staging = report::staging::Staging::begin(out)?;
-    let progress = Progress::new(8, opts.quiet);
+    let progress = Progress::new(10, opts.quiet);
     let run = run(dir, opts, &progress)?;
     progress.stage("report");
     run.write(staging.path(), opts)?;

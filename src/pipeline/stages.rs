@@ -10,7 +10,7 @@ use crate::irt::workflow::{calibrate_dataset, CalibrateOptions, CalibrationResul
 use crate::irt::{
     attach_fit, CalibratedForms, Calibration, CalibrationSummary, ItemEstimate, Responses,
 };
-use crate::readiness::{assess, cohort, CandidateReadiness, Cohort, Context};
+use crate::readiness::{assess, cohort, fit_model, CandidateReadiness, Cohort, Context, Z90};
 use crate::report::files::WriteError;
 use crate::report::tables;
 use crate::scale::equating::{equate_forms, Equating};
@@ -148,8 +148,17 @@ pub fn readiness(
     tables: &[ConversionTable],
 ) -> Readiness {
     let ctx = Context::of(ds, forms, scale, tables);
+    let model = fit_model(ds, &ctx);
+    let ctx = match &model.estimate {
+        Some(e) => {
+            let half = Z90 * e.growth_se;
+            ctx.with_params(e.params, (e.params.growth - half, e.params.growth + half))
+        }
+        None => ctx,
+    };
     let candidates = assess(ds, &ctx);
-    let cohort = cohort(&ctx, &candidates);
+    let mut cohort = cohort(&ctx, &candidates);
+    cohort.model = Some(model);
     Readiness {
         ctx,
         candidates,
@@ -164,7 +173,12 @@ impl Readiness {
         crate::report::readiness::write_tables(out, &self.ctx, &self.candidates, &self.cohort)?;
         for id in pages {
             if let Some(c) = self.candidates.iter().find(|c| &c.candidate_id == id) {
-                crate::report::readiness::candidate_page(&self.ctx, c, &out.join("readiness"))?;
+                crate::report::readiness::candidate_page(
+                    &self.ctx,
+                    c,
+                    &self.cohort,
+                    &out.join("readiness"),
+                )?;
             }
         }
         Ok(())

@@ -68,9 +68,19 @@ pub struct CandidateReadiness {
     pub weakest: Option<usize>,
     /// Study share per domain (domain index, share in [0, 1]), largest first.
     pub plan: Vec<(usize, f64)>,
+    /// Further practice attempts until P(pass) is expected to reach `ready_probability` at the
+    /// estimated growth (the smallest n with P(theta + n g + N(0, n s^2) > theta_cut) at least
+    /// that, over the current posterior; 0 = already there; None = not within
+    /// [`MAX_AHEAD`] attempts), and the same at the ends of the growth's 90 % interval.
+    pub attempts_to_ready: Option<usize>,
+    pub attempts_to_ready_low: Option<usize>,
+    pub attempts_to_ready_high: Option<usize>,
     pub official_passed: Option<bool>,
     pub official_scaled: Option<f64>,
 }
+
+/// The furthest horizon of the time to ready, in practice attempts.
+pub const MAX_AHEAD: usize = 20;
 
 /// Scores one attempt.
 fn attempt(ctx: &Context, a: &PracticeAttempt, number: usize) -> (AttemptReadiness, Vec<f64>) {
@@ -158,15 +168,8 @@ pub fn assess_candidate(
     let start = order.len() - window;
 
     // Current ability: filter through the attempts, letting ability move between them.
-    let mut lp = ctx.log_prior(attempts[order[0]].form);
-    for (pos, ll) in lls.iter().enumerate() {
-        if pos > 0 {
-            lp = ctx.random_walk_step(&lp);
-        }
-        for (p, l) in lp.iter_mut().zip(ll) {
-            *p += l;
-        }
-    }
+    let (g, sd) = (o.growth, o.growth_sd);
+    let (_, lp) = ctx.filter(attempts[order[0]].form, &lls, g, sd);
     let Posterior {
         eap: theta,
         psd,
@@ -181,7 +184,10 @@ pub fn assess_candidate(
         domains,
         weakest,
         plan,
-    } = domain_profile(ctx, attempts, &order[start..]);
+    } = domain_profile(ctx, attempts, &order, start);
+    let ahead =
+        |g: f64| (0..=MAX_AHEAD).find(|&n| ctx.p_pass_after(&lp, n, g, sd) >= o.ready_probability);
+    let (g_low, g_high) = ctx.growth_interval;
     Some(CandidateReadiness {
         candidate_id: candidate_id.to_string(),
         attempts: scored,
@@ -197,6 +203,9 @@ pub fn assess_candidate(
         domains,
         weakest,
         plan,
+        attempts_to_ready: ahead(g),
+        attempts_to_ready_low: ahead(g_high),
+        attempts_to_ready_high: ahead(g_low),
         official_passed: None,
         official_scaled: None,
     })

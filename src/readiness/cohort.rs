@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use crate::exam::config::ReadinessConfig;
 
+use super::fit::ModelFit;
+use super::subscores::PooledSubscores;
 use super::{CandidateReadiness, Context, Status};
 
 /// Candidates with one status.
@@ -74,11 +76,18 @@ pub struct Cohort {
     pub p_pass_histogram: Vec<Bin>,
     pub learning_curve: Vec<CurvePoint>,
     pub weakest: Vec<DomainCount>,
-    pub not_enough_evidence: usize,
+    /// Candidates for whom no domain stands out (none named the weakest).
+    pub no_domain_stands_out: usize,
+    /// Haberman's (2008) PRMSE per domain (does the domain subscore predict the true domain
+    /// score better than the total does?).
+    pub subscores: Option<PooledSubscores>,
     pub outcomes: Option<OutcomeCheck>,
+    /// The growth model in use: fitted to official outcomes or the defaults, with the
+    /// cross-validation (set by the pipeline's readiness stage).
+    pub model: Option<ModelFit>,
 }
 
-fn bins(n_bins: usize, pairs: impl Iterator<Item = (f64, Option<bool>)>) -> Vec<Bin> {
+pub(crate) fn bins(n_bins: usize, pairs: impl Iterator<Item = (f64, Option<bool>)>) -> Vec<Bin> {
     let mut acc = vec![(0usize, 0.0, 0usize); n_bins];
     for (p, y) in pairs {
         let b = ((p * n_bins as f64) as usize).min(n_bins - 1);
@@ -210,21 +219,36 @@ pub fn cohort(ctx: &Context, cands: &[CandidateReadiness]) -> Cohort {
         attempts: cands.iter().map(|c| c.attempts.len()).sum(),
         target: ctx.opts.target,
         status_rule: Status::rule(&ctx.opts),
-        growth_model: growth_model(&ctx.opts),
-        weakest_rule: "weakest domain: the largest shortfall against the cut (expected minus observed proportion correct at theta_cut over the last consistency_attempts attempts, weighted decay^age) times blueprint weight x base-form items x scaled points per raw point at the cut; domains with fewer scored items than min_domain_items over the recent attempts: not enough evidence".into(),
+        growth_model: growth_model(ctx),
+        weakest_rule: weakest_rule(&ctx.opts),
         status,
         p_pass_histogram: bins(20, cands.iter().map(|c| (c.p_pass, None))),
         learning_curve,
         weakest,
-        not_enough_evidence: cands.iter().filter(|c| c.weakest.is_none()).count(),
+        no_domain_stands_out: cands.iter().filter(|c| c.weakest.is_none()).count(),
+        subscores: ctx.subscores.clone(),
         outcomes,
+        model: None,
     }
 }
 
 /// The growth model in words, with its settings.
-pub fn growth_model(o: &ReadinessConfig) -> String {
+pub fn growth_model(ctx: &Context) -> String {
+    let o = &ctx.opts;
     format!(
-        "current ability: every attempt counts, and ability may move between attempts as a random walk theta(next) = theta + {} + N(0, {}^2), starting from the first attempt's form cohort density; the posterior is filtered through the attempts in time order, so older attempts count less",
-        o.growth, o.growth_sd
+        "current ability: every attempt counts, and ability may move between attempts as a random walk theta(next) = theta + {:.3} + N(0, {:.3}^2), starting from the first attempt's form cohort density; the posterior is filtered through the attempts in time order, so older attempts count less; at the official exam ability is shifted by {:.3} and measured with the exam's error at the cut (SE {:.3})",
+        o.growth, o.growth_sd, ctx.shift, ctx.exam_se
+    )
+}
+
+/// The evidence rule for the weakest domain in words, with its settings.
+pub fn weakest_rule(o: &ReadinessConfig) -> String {
+    format!(
+        "weakest domain: named only when the candidate's domain score over the last {k} attempts (weighted {decay}^age) is below what their ability from the other domains predicts, at {conf:.0} % one-sided confidence with Holm's correction over the domains tested (posterior predictive z test); a domain is tested with at least {min} items seen, or {min_av} when its subscore has added value (Haberman's PRMSE); otherwise \"no domain stands out\". The study plan puts the domains that stand out first, in proportion to their cost in scaled points; when none does, practise in blueprint proportion",
+        k = o.consistency_attempts,
+        decay = o.decay,
+        conf = 100.0 * o.weakest_confidence,
+        min = o.weakest_min_items,
+        min_av = o.min_domain_items
     )
 }

@@ -27,8 +27,10 @@
 pub mod candidate;
 pub mod cohort;
 pub mod domains;
+pub mod fit;
 pub mod posterior;
 pub mod status;
+pub mod subscores;
 #[cfg(test)]
 mod tests;
 
@@ -49,6 +51,9 @@ pub use cohort::{
     cohort, growth_model, Bin, Cohort, CurvePoint, DomainCount, OutcomeCheck, StatusShare,
 };
 pub use domains::{plan_text, DomainProfile};
+pub use fit::{
+    fit_model, CrossValidation, GrowthEstimate, GrowthParams, ModelFit, PredictionScores,
+};
 pub use status::Status;
 
 /// z of a two-sided 90 % normal interval.
@@ -91,6 +96,16 @@ pub struct Context {
     /// SE of theta at the cut on the base form, 1 / sqrt(I(theta_cut)): the official exam's own
     /// measurement error there.
     pub exam_se: f64,
+    /// Practice -> exam shift of ability (theta units) in P(passing the exam): 0, or estimated
+    /// from official outcomes ([`fit`]).
+    pub shift: f64,
+    /// 90 % interval of the growth per attempt (its estimate twice when it is a default).
+    pub growth_interval: (f64, f64),
+    /// Haberman's PRMSE per domain from the data's forms (None: not computed); decides which
+    /// domains may be named with fewer items ([`domains`]).
+    pub subscores: Option<subscores::PooledSubscores>,
+    /// Each form's index into `subscores.per_form` (None: not analysed).
+    pub subscore_form: Vec<Option<usize>>,
     pub opts: ReadinessConfig,
     theta: Vec<f64>,
     /// Per exam item: log Q at the grid points, then log P (empty for items without parameters).
@@ -150,6 +165,10 @@ impl Context {
                 f64::INFINITY
             },
             scale,
+            shift: 0.0,
+            growth_interval: (opts.growth, opts.growth),
+            subscores: None,
+            subscore_form: Vec::new(),
             opts,
             theta,
             log_tables,
@@ -193,6 +212,10 @@ impl Context {
             exam.config.readiness.clone(),
         );
         ctx.domain_names = exam.config.domains.iter().map(|d| d.name.clone()).collect();
+        if let Some((pooled, index)) = domains::domain_prmse(ds) {
+            ctx.subscores = Some(pooled);
+            ctx.subscore_form = index;
+        }
         ctx
     }
 

@@ -26,24 +26,47 @@ fn std_normal_cdf(z: f64) -> f64 {
 impl Context {
     /// Log-likelihood of scored responses at the grid points (items without parameters skipped).
     pub(crate) fn log_lik(&self, responses: &[(usize, bool)]) -> Vec<f64> {
-        let q = self.theta.len();
-        let mut ll = vec![0.0; q];
+        let mut ll = vec![0.0; self.theta.len()];
         for &(i, right) in responses {
-            let t = &self.log_tables[i];
-            if t.is_empty() {
-                continue;
-            }
-            let part = if right { &t[q..] } else { &t[..q] };
-            for (l, v) in ll.iter_mut().zip(part) {
-                *l += v;
-            }
+            self.add_log_lik(&mut ll, i, right);
         }
         ll
     }
 
+    /// The log-likelihood of each domain's scored responses at the grid points.
+    pub(crate) fn log_lik_by_domain(&self, responses: &[(usize, bool)]) -> Vec<Vec<f64>> {
+        let mut ll = vec![vec![0.0; self.theta.len()]; self.domains.len()];
+        for &(i, right) in responses {
+            self.add_log_lik(&mut ll[self.item_domain[i]], i, right);
+        }
+        ll
+    }
+
+    fn add_log_lik(&self, ll: &mut [f64], i: usize, right: bool) {
+        let t = &self.log_tables[i];
+        if t.is_empty() {
+            return;
+        }
+        let q = ll.len();
+        let part = if right { &t[q..] } else { &t[..q] };
+        for (l, v) in ll.iter_mut().zip(part) {
+            *l += v;
+        }
+    }
+
+    /// P(right) of item `i` at grid point `k` (None for items without parameters).
+    pub(crate) fn p_at(&self, i: usize, k: usize) -> Option<f64> {
+        let t = &self.log_tables[i];
+        (!t.is_empty()).then(|| t[self.theta.len() + k].exp())
+    }
+
+    pub(crate) fn grid_len(&self) -> usize {
+        self.theta.len()
+    }
+
     /// EAP, posterior SD, P(theta > theta_cut) and P(passing a full-length exam) of a log
-    /// posterior at the grid points. The last allows for the exam's measurement error at the cut:
-    /// sum_k w_k Phi((theta_k - theta_cut) / exam_se).
+    /// posterior at the grid points. The last allows for the practice -> exam shift and the
+    /// exam's measurement error at the cut: sum_k w_k Phi((theta_k + shift - theta_cut) / exam_se).
     pub(crate) fn posterior(&self, log_post: &[f64]) -> Posterior {
         let w = relative_weights(log_post);
         let s: f64 = w.iter().sum();
@@ -57,12 +80,7 @@ impl Context {
             .map(|(w, t)| w * ((t + STEP / 2.0 - cut) / STEP).clamp(0.0, 1.0))
             .sum::<f64>()
             / s;
-        let exam = w
-            .iter()
-            .zip(&self.theta)
-            .map(|(w, t)| w * std_normal_cdf((t - cut) / self.exam_se))
-            .sum::<f64>()
-            / s;
+        let exam = self.p_exam(&w, self.shift) / s;
         Posterior {
             eap,
             psd,
@@ -71,17 +89,17 @@ impl Context {
         }
     }
 
-    /// The prediction step of the growth model: the log density of theta at the next attempt,
-    /// the current density convolved with N(growth, growth_sd^2).
-    pub(crate) fn random_walk_step(&self, log_post: &[f64]) -> Vec<f64> {
-        let (g, sd) = (self.opts.growth, self.opts.growth_sd);
+    /// The prediction step of the growth model: the density of theta at the next attempt, the
+    /// current one convolved with N(g, sd^2) (log, unnormalised).
+    pub(crate) fn random_walk(&self, log_post: &[f64], g: f64, sd: f64) -> Vec<f64> {
         if sd <= 0.0 && g == 0.0 {
             return log_post.to_vec();
         }
         let p = relative_weights(log_post);
         let q = self.theta.len();
-        // Kernel on the grid's spacing, out to 5 SD (shift rounded to the grid when sd = 0).
-        let half = ((5.0 * sd + g.abs()) / STEP).ceil() as i64;
+        // Kernel on the grid's spacing, out to 7 SD (shift rounded to the grid when sd = 0); the
+        // tail left out is below 1e-11, so the likelihood of the growth fit is smooth in g and sd.
+        let half = ((7.0 * sd + g.abs()) / STEP).ceil() as i64;
         let kernel: Vec<(i64, f64)> = (-half..=half)
             .map(|d| {
                 let x = d as f64 * STEP - g;
@@ -119,5 +137,76 @@ impl Context {
     pub(crate) fn scaled_from_theta(&self, eap: f64, psd: f64) -> (f64, f64) {
         let s = &self.scale;
         (s.reported(s.scaled(eap)), s.slope * psd)
+    }
+}
+
+/// log sum_k exp(l_k).
+fn log_sum_exp(l: &[f64]) -> f64 {
+    let top = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    top + l.iter().map(|v| (v - top).exp()).sum::<f64>().ln()
+}
+
+impl Context {
+    /// sum_k w_k Phi((theta_k + shift - theta_cut) / exam_se) (weights not normalised).
+    pub(crate) fn p_exam(&self, w: &[f64], shift: f64) -> f64 {
+        let cut = self.scale.theta_cut;
+        w.iter()
+            .zip(&self.theta)
+            .map(|(w, t)| w * std_normal_cdf((t + shift - cut) / self.exam_se))
+            .sum()
+    }
+
+    /// The growth model's forward filter (a hidden Markov model on the grid; e.g. Durbin &
+    /// Koopman 2012, ch. 1, for the Gaussian random walk): from the first attempt's form cohort
+    /// density, for each attempt in time order predict (random walk with growth `g`, step SD
+    /// `sd`) and update with the attempt's log-likelihood `lls[j]`. Returns the log marginal
+    /// likelihood of the responses, log p(y_1..y_J) = sum_j log sum_k pred_j(k) L_j(k) (the
+    /// prior normalised on the grid), and the normalised log posterior after the last attempt.
+    pub(crate) fn filter(
+        &self,
+        first_form: usize,
+        lls: &[Vec<f64>],
+        g: f64,
+        sd: f64,
+    ) -> (f64, Vec<f64>) {
+        let mut lp = self.log_prior(first_form);
+        let c = log_sum_exp(&lp);
+        lp.iter_mut().for_each(|v| *v -= c);
+        let mut log_lik = 0.0;
+        for (pos, ll) in lls.iter().enumerate() {
+            if pos > 0 {
+                lp = self.random_walk(&lp, g, sd);
+                let c = log_sum_exp(&lp);
+                lp.iter_mut().for_each(|v| *v -= c);
+            }
+            for (p, l) in lp.iter_mut().zip(ll) {
+                *p += l;
+            }
+            let c = log_sum_exp(&lp);
+            log_lik += c;
+            lp.iter_mut().for_each(|v| *v -= c);
+        }
+        (log_lik, lp)
+    }
+
+    /// P(theta > theta_cut) `n` attempts from now under the growth model, from the normalised log
+    /// posterior `lp` of the current ability: sum_k w_k Phi((theta_k + n g - theta_cut) /
+    /// (sqrt(n) sd)) (the posterior predictive of the random walk; n = 0: the current P(pass)).
+    pub(crate) fn p_pass_after(&self, lp: &[f64], n: usize, g: f64, sd: f64) -> f64 {
+        let cut = self.scale.theta_cut;
+        let spread = (n as f64).sqrt() * sd;
+        lp.iter()
+            .zip(&self.theta)
+            .map(|(l, t)| {
+                let ahead = t + n as f64 * g - cut;
+                let p = if spread > 0.0 {
+                    std_normal_cdf(ahead / spread)
+                } else {
+                    // The grid cell holding the cut counts with its share above the cut.
+                    ((ahead + STEP / 2.0) / STEP).clamp(0.0, 1.0)
+                };
+                l.exp() * p
+            })
+            .sum()
     }
 }

@@ -86,7 +86,7 @@ fn perfect_and_all_omitted_attempts_give_finite_bounded_answers() {
     let top = assess_candidate(
         &ctx,
         "top",
-        &[attempt("a", "2026-01-01", 0, &ALL, |_| true)],
+        &[attempt("a", "2026-01-01T00:00:00Z", 0, &ALL, |_| true)],
     )
     .unwrap();
     let a = &top.attempts[0];
@@ -103,7 +103,7 @@ fn perfect_and_all_omitted_attempts_give_finite_bounded_answers() {
     let none = assess_candidate(
         &ctx,
         "none",
-        &[attempt("b", "2026-01-01", 0, &ALL, |_| false)],
+        &[attempt("b", "2026-01-01T00:00:00Z", 0, &ALL, |_| false)],
     )
     .unwrap();
     let b = &none.attempts[0];
@@ -122,8 +122,8 @@ fn the_weakest_domain_is_the_costliest_shortfall_and_an_absent_domain_lacks_evid
         &ctx,
         "c",
         &[
-            attempt("x", "2026-02-01", 0, &ALL, right),
-            attempt("y", "2026-01-01", 0, &ALL, right),
+            attempt("x", "2026-02-01T00:00:00Z", 0, &ALL, right),
+            attempt("y", "2026-01-01T00:00:00Z", 0, &ALL, right),
         ],
     )
     .unwrap();
@@ -135,7 +135,7 @@ fn the_weakest_domain_is_the_costliest_shortfall_and_an_absent_domain_lacks_evid
     let s = assess_candidate(
         &ctx,
         "s",
-        &[attempt("z", "2026-01-01", 1, &SHORT, |_| false)],
+        &[attempt("z", "2026-01-01T00:00:00Z", 1, &SHORT, |_| false)],
     )
     .unwrap();
     let d4 = s

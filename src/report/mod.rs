@@ -8,6 +8,7 @@
 //! the report's sections ([`sections`], [`review`]), readiness pages ([`readiness`]) and the
 //! Parquet conversion ([`convert`]).
 
+pub mod assembly;
 pub mod convert;
 pub mod dataset;
 pub mod doc;
@@ -15,10 +16,12 @@ pub mod figures;
 pub mod files;
 pub mod item_tables;
 pub mod readiness;
+pub mod readiness_model;
 mod review;
 mod sections;
 pub mod staging;
 pub mod tables;
+pub mod uncertainty;
 
 use crate::report::files::WriteError;
 use std::path::Path;
@@ -61,6 +64,11 @@ pub struct ReportInput<'a> {
     pub tables: &'a [ConversionTable],
     pub warnings: &'a [String],
     pub readiness: Option<(&'a crate::readiness::Context, &'a crate::readiness::Cohort)>,
+    /// The next bank and, when assembled, the next forms.
+    pub cycle: Option<(
+        &'a crate::assemble::bank::BankUpdate,
+        Option<&'a crate::assemble::cycle::NextForms>,
+    )>,
     /// Also write `index.md`.
     pub markdown: bool,
 }
@@ -101,6 +109,12 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), WriteErro
     review::item_review(&mut doc, input, scores)?;
     sections::calibration(&mut doc, input, scores)?;
     sections::equating(&mut doc, input)?;
+    if let Some((bank, next)) = input.cycle {
+        assembly::bank_section(&mut doc, bank)?;
+        if let Some(next) = next {
+            assembly::assembled_section(&mut doc, next)?;
+        }
+    }
     if let Some((ctx, coh)) = input.readiness {
         readiness::cohort_section(&mut doc, ctx, coh)?;
     }

@@ -123,44 +123,17 @@ pub fn cohort_section(doc: &mut Doc, ctx: &Context, coh: &Cohort) -> Result<(), 
             )
         },
         &format!(
-            "{} candidate(s) had too few items in every domain to name one.",
-            coh.not_enough_evidence
+            "No domain stands out for {} candidate(s): the evidence rule below names a domain only when it is clearly below the candidate's overall level.",
+            coh.no_domain_stands_out
         ),
     )?;
     if let Some(out) = &coh.outcomes {
-        let pts: Vec<(f64, f64)> = out
-            .reliability
-            .iter()
-            .filter(|b| b.n > 0)
-            .map(|b| (b.predicted, b.observed))
-            .collect();
-        let whiskers = out
-            .reliability
-            .iter()
-            .filter(|b| b.n > 0)
-            .map(|b| {
-                let se = (b.predicted * (1.0 - b.predicted) / b.n as f64).sqrt();
-                (
-                    b.predicted,
-                    (b.observed - 1.96 * se).max(0.0),
-                    (b.observed + 1.96 * se).min(1.0),
-                )
-            })
-            .collect();
         doc.figure(
-            &Chart {
-                whiskers,
-                ..Chart::lines(
-                    "readiness_reliability",
-                    "Predicted P(pass) against official outcomes",
-                    "predicted P(passing the exam) (bin mean)",
-                    "share who passed officially",
-                    vec![
-                        Series { label: "observed (95 % band)".into(), points: pts },
-                        Series { label: "perfect calibration".into(), points: vec![(0.0, 0.0), (1.0, 1.0)] },
-                    ],
-                )
-            },
+            &super::readiness_model::reliability_chart(
+                "readiness_reliability",
+                "Predicted P(pass) against official outcomes",
+                &out.reliability,
+            ),
             &format!(
                 "{} candidates with an official result, in bins of predicted P(passing the exam), with 95 % bands.",
                 out.candidates
@@ -179,12 +152,18 @@ pub fn cohort_section(doc: &mut Doc, ctx: &Context, coh: &Cohort) -> Result<(), 
     } else {
         doc.end_group();
     }
+    super::readiness_model::model_section(doc, ctx, coh)?;
     doc.note("Per candidate: readiness.csv and readiness_attempts.csv; a page per candidate with `qbank readiness DIR --candidate ID`.");
     Ok(())
 }
 
 /// Writes `dir/ID.html` and `dir/ID.md` (figures in `dir/figures/`).
-pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Result<(), WriteError> {
+pub fn candidate_page(
+    ctx: &Context,
+    c: &CandidateReadiness,
+    coh: &Cohort,
+    dir: &Path,
+) -> Result<(), WriteError> {
     let safe = crate::report::files::safe_file_name(&c.candidate_id);
     let s = &ctx.scale;
     let mut doc = Doc::new(
@@ -206,11 +185,10 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
         c.full_in_window,
         ctx.opts.target
     ));
+    doc.p(&super::readiness_model::time_to_ready_words(ctx, c));
+    doc.p(&super::readiness_model::outcome_words(coh));
     doc.note(&crate::readiness::Status::rule(&ctx.opts));
-    doc.note(&format!(
-        "Model: {}.",
-        crate::readiness::growth_model(&ctx.opts)
-    ));
+    doc.note(&format!("Model: {}.", crate::readiness::growth_model(ctx)));
     let pts: Vec<(f64, f64)> = c
         .attempts
         .iter()
@@ -299,35 +277,42 @@ pub fn candidate_page(ctx: &Context, c: &CandidateReadiness, dir: &Path) -> Resu
             "domain",
             "items seen",
             "proportion right",
+            "augmented (latest)",
             "expected at the cut",
             "scaled points lost",
             "± (90 %)",
+            "score / predicted from other domains",
+            "below your overall level?",
         ],
         c.domains
             .iter()
             .map(|d| {
+                let id = ctx.domain_id(d.domain).to_string();
                 if d.enough_evidence {
                     vec![
-                        ctx.domain_id(d.domain).to_string(),
+                        id,
                         d.items.to_string(),
                         f(d.observed, 2),
+                        d.augmented.map(|a| f(a, 2)).unwrap_or_default(),
                         f(d.expected_at_cut, 2),
                         f(d.cost, 1),
                         f(1.645 * d.cost_se, 1),
+                        format!("{} / {}", f(d.score, 1), f(d.predicted_score, 1)),
+                        match (d.stands_out, d.p_adjusted) {
+                            (true, Some(p)) => format!("yes (adjusted p {})", f(p, 3)),
+                            (false, Some(p)) => format!("no (adjusted p {})", f(p, 2)),
+                            _ => String::new(),
+                        },
                     ]
                 } else {
-                    vec![
-                        ctx.domain_id(d.domain).to_string(),
-                        d.items.to_string(),
-                        "not enough evidence".into(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                    ]
+                    let mut row = vec![id, d.items.to_string(), "not enough evidence".into()];
+                    row.resize(9, String::new());
+                    row
                 }
             })
             .collect(),
     )?;
+    doc.note("Augmented (latest): your proportion right on your latest attempt in the domain, pulled towards what your total score predicts as far as the domain's few items cannot be trusted on their own (Haberman 2008). Score / predicted: your recent domain score (later attempts counting more) against what your other domains predict; a domain is called below your overall level only when the difference is too large to be chance.");
     doc.p(&plan_words(ctx, c));
     std::fs::create_dir_all(dir).map_err(WriteError::at(dir))?;
     doc.write(
@@ -345,8 +330,7 @@ pub fn plan_words(ctx: &Context, c: &CandidateReadiness) -> String {
             None => id.to_string(),
         }
     };
-    let any_short = c.domains.iter().any(|d| d.enough_evidence && d.cost > 0.0);
-    let mut s = if any_short {
+    let mut s = if c.weakest.is_some() {
         let parts: Vec<String> = c
             .plan
             .iter()
@@ -360,10 +344,15 @@ pub fn plan_words(ctx: &Context, c: &CandidateReadiness) -> String {
                 )
             })
             .collect();
-        format!("Study plan: spend {}.", parts.join(", "))
+        format!(
+            "Weakest domain: {}, clearly below your overall level ({} % confidence). Study plan: spend {}.",
+            name(c.weakest.unwrap_or_default()),
+            f(100.0 * ctx.opts.weakest_confidence, 0),
+            parts.join(", ")
+        )
     } else {
         format!(
-            "Study plan: no domain is below the cut; keep practising in blueprint proportion ({}).",
+            "No domain stands out: your domain scores are within what your overall level predicts, so differences between them may be chance. Keep practising in blueprint proportion ({}).",
             plan_text(ctx, &c.plan)
         )
     };
@@ -391,6 +380,11 @@ pub fn write_tables(
     coh: &Cohort,
 ) -> Result<(), WriteError> {
     let opt_f = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
+    // Further attempts to ready; "" beyond the horizon would read as missing, so say it.
+    let ahead = |x: Option<usize>| {
+        x.map(|n| n.to_string())
+            .unwrap_or_else(|| format!(">{}", crate::readiness::candidate::MAX_AHEAD))
+    };
     let mut header: Vec<String> = [
         "candidate_id",
         "attempts",
@@ -410,13 +404,16 @@ pub fn write_tables(
         "full_in_window",
         "target_hits",
         "status",
+        "attempts_to_ready",
+        "attempts_to_ready_low",
+        "attempts_to_ready_high",
         "weakest_domain",
         "study_plan",
     ]
     .map(String::from)
     .to_vec();
     for (d, _) in &ctx.domains {
-        for suffix in ["items", "shortfall", "cost", "cost_se"] {
+        for suffix in ["items", "shortfall", "cost", "cost_se", "z", "p_adjusted"] {
             header.push(format!("{d}_{suffix}"));
         }
     }
@@ -454,21 +451,27 @@ pub fn write_tables(
                 c.full_in_window.to_string(),
                 c.target_hits.to_string(),
                 c.status.as_str().to_string(),
+                ahead(c.attempts_to_ready),
+                ahead(c.attempts_to_ready_low),
+                ahead(c.attempts_to_ready_high),
                 c.weakest
                     .map(|d| ctx.domain_id(d).to_string())
-                    .unwrap_or_default(),
+                    .unwrap_or_else(|| "no domain stands out".into()),
                 plan_text(ctx, &c.plan),
             ];
             for d in &c.domains {
                 row.push(d.items.to_string());
                 if d.enough_evidence {
-                    row.extend([fmt_f(d.shortfall, 4), fmt_f(d.cost, 1), fmt_f(d.cost_se, 1)]);
-                } else {
                     row.extend([
-                        "not enough evidence".to_string(),
-                        String::new(),
-                        String::new(),
+                        fmt_f(d.shortfall, 4),
+                        fmt_f(d.cost, 1),
+                        fmt_f(d.cost_se, 1),
+                        opt_f(d.z, 3),
+                        opt_f(d.p_adjusted, 4),
                     ]);
+                } else {
+                    row.push("not enough evidence".to_string());
+                    row.extend(std::iter::repeat_n(String::new(), 4));
                 }
             }
             row.push(c.official_passed.map(|b| b.to_string()).unwrap_or_default());

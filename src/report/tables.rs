@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::files::{fmt_f, write_atomic, write_csv, WriteError};
 use crate::equate::classical::Conversion;
-use crate::equate::linking::Link;
+use crate::equate::linking::LinkMethod;
 use crate::equate::workflow::{FormLink, NeatTable};
 use crate::equate::LinkedParams;
 use crate::exam::{Dataset, Diagnostics};
@@ -17,6 +17,7 @@ use crate::irt::scoring::PersonScore;
 use crate::irt::test_level::{summed_score_table, test_information};
 use crate::irt::{CalibratedForms, ItemEstimate, Responses};
 use crate::scale::equating::Equating;
+use crate::scale::ConversionTable;
 
 /// Writes the diagnostics as `validation.csv` (severity, file, line, column, item, message).
 pub fn write_validation(path: &Path, diags: &Diagnostics) -> Result<(), WriteError> {
@@ -219,35 +220,7 @@ pub fn write_conversion(out: &Path, conv: &Conversion) -> Result<(), WriteError>
 /// `equating.json`.
 pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
     for t in &eq.tables {
-        let p = out.join(format!("conversion_{}.csv", t.form_id));
-        write_csv(
-            &p,
-            &[
-                "raw",
-                "theta",
-                "base_equivalent",
-                "base_equivalent_observed",
-                "scaled_unrounded",
-                "scaled",
-                "pass",
-                "csem",
-            ],
-            t.rows.iter().map(|r| {
-                vec![
-                    r.raw.to_string(),
-                    r.theta.map(|x| fmt_f(x, 4)).unwrap_or_default(),
-                    fmt_f(r.base_equivalent, 4),
-                    r.base_equivalent_observed
-                        .map(|x| fmt_f(x, 4))
-                        .unwrap_or_default(),
-                    fmt_f(r.unrounded, 2),
-                    fmt_f(r.reported, 0),
-                    r.pass.to_string(),
-                    r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
-                ]
-            }),
-        )
-        .map_err(WriteError::at(&p))?;
+        write_conversion_table(out, t)?;
     }
     let links = &eq.summary.links;
     let p = out.join("linking.csv");
@@ -283,6 +256,41 @@ pub fn write_equating(out: &Path, eq: &Equating) -> Result<(), WriteError> {
     )
     .map_err(WriteError::at(&p))?;
     write_json(&out.join("equating.json"), &eq.summary)
+}
+
+/// Writes `conversion_FORM.csv`: raw, theta, base equivalents, scaled (unrounded and reported),
+/// pass and CSEM.
+pub fn write_conversion_table(out: &Path, t: &ConversionTable) -> Result<(), WriteError> {
+    let p = out.join(format!("conversion_{}.csv", t.form_id));
+    write_csv(
+        &p,
+        &[
+            "raw",
+            "theta",
+            "base_equivalent",
+            "base_equivalent_observed",
+            "scaled_unrounded",
+            "scaled",
+            "pass",
+            "csem",
+        ],
+        t.rows.iter().map(|r| {
+            vec![
+                r.raw.to_string(),
+                r.theta.map(|x| fmt_f(x, 4)).unwrap_or_default(),
+                fmt_f(r.base_equivalent, 4),
+                r.base_equivalent_observed
+                    .map(|x| fmt_f(x, 4))
+                    .unwrap_or_default(),
+                fmt_f(r.unrounded, 2),
+                fmt_f(r.reported, 0),
+                r.pass.to_string(),
+                r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
+            ]
+        }),
+    )
+    .map_err(WriteError::at(&p))?;
+    Ok(())
 }
 
 /// form, method, A, B, common items, anchors flagged (A and B with `decimals`).
@@ -326,43 +334,49 @@ pub fn write_neat_tables(out: &Path, neat: &[NeatTable]) -> Result<(), WriteErro
 }
 
 /// Writes `linking.csv` (every method) and `new_params_linked.csv` (the new form's parameters
-/// moved onto the old scale by `chosen`).
-pub fn write_links(
-    out: &Path,
-    lp: &LinkedParams,
-    chosen: &Link,
-    symmetric: bool,
-) -> Result<(), WriteError> {
-    let LinkedParams {
-        new, pairs, links, ..
-    } = lp;
+/// moved onto the old scale by `method`).
+pub fn write_links(out: &Path, lp: &LinkedParams, method: LinkMethod) -> Result<(), WriteError> {
     let p = out.join("linking.csv");
+    let opt = |x: Option<f64>, d: usize| x.map(|v| fmt_f(v, d)).unwrap_or_default();
     write_csv(
         &p,
-        &["method", "A", "B", "n_common", "symmetric"],
-        links.iter().map(|l| {
+        &[
+            "method",
+            "A",
+            "B",
+            "se_A",
+            "se_B",
+            "cov_AB",
+            "n_common",
+            "symmetric",
+        ],
+        lp.links.iter().map(|l| {
             vec![
                 l.method.as_str().to_string(),
-                fmt_f(l.slope, 6),
-                fmt_f(l.intercept, 6),
-                pairs.len().to_string(),
-                symmetric.to_string(),
+                fmt_f(l.A, 6),
+                fmt_f(l.B, 6),
+                opt(l.se_A, 6),
+                opt(l.se_B, 6),
+                opt(l.cov_AB, 8),
+                lp.common.len().to_string(),
+                lp.symmetric.to_string(),
             ]
         }),
     )
     .map_err(WriteError::at(&p))?;
+    let chosen = lp.link(method);
     let p = out.join("new_params_linked.csv");
     write_csv(
         &p,
         &["item_id", "a", "b", "c", "common"],
-        new.iter().enumerate().map(|(i, r)| {
-            let t = chosen.transform(&lp.model(r));
+        lp.new.items.iter().map(|it| {
+            let t = chosen.transform_item(it);
             vec![
-                r.item_id.clone(),
+                it.item_id.clone(),
                 fmt_f(t.a, 6),
-                fmt_f(t.b(), 6),
+                fmt_f(t.b, 6),
                 fmt_f(t.c, 6),
-                pairs.iter().any(|&(k, _)| k == i).to_string(),
+                lp.common.contains(&it.item_id).to_string(),
             ]
         }),
     )

@@ -135,3 +135,17 @@ fn assert_close_is_strict_and_fails_on_nan() {
     assert!(catch_unwind(|| assert_close(f64::NAN, 1.0, 1.0, "NaN")).is_err());
     assert!(catch_unwind(|| assert_close(1.0, 1.0, f64::NAN, "NaN tolerance")).is_err());
 }
+
+/// eatATA's 30-item pool `items_mini` (tests/data/eatata_pool.csv): columns item, format, time,
+/// difficulty; calculateIIF's defaults a = 1, c = 0.
+pub fn eatata_pool() -> qbank::assemble::Pool {
+    let path = data_path("eatata_pool.csv");
+    let f = fs::File::open(&path).expect("tests/data/eatata_pool.csv");
+    let columns = qbank::assemble::PoolColumns {
+        id: "item".into(),
+        a: None,
+        b: "difficulty".into(),
+        c: None,
+    };
+    qbank::assemble::Pool::from_csv(f, &columns).expect("eatATA pool")
+}

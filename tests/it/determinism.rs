@@ -23,6 +23,10 @@ fn one_thread_and_four_threads_give_byte_identical_outputs() {
     assert!(fa.len() > 60, "{} files", fa.len());
     for (x, y) in fa.iter().zip(&fb) {
         assert_eq!(x.strip_prefix(&a).unwrap(), y.strip_prefix(&b).unwrap());
+        // assembly.json records the solver's wall-clock seconds; its forms are in forms.csv.
+        if x.ends_with("next_forms/assembly.json") {
+            continue;
+        }
         assert!(
             fs::read(x).unwrap() == fs::read(y).unwrap(),
             "{x:?} differs between 1 and 4 threads"

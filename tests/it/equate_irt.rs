@@ -194,11 +194,13 @@ fn qbank_link_on_parameter_files() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
-        stdout.contains("haebara          1.112133  -0.465667  <- new_params_linked.csv"),
+        stdout.contains(
+            "haebara                1.112133  -0.465667          -          -  <- new_params_linked.csv"
+        ),
         "{stdout}"
     );
     assert!(
-        stdout.contains("stocking-lord    1.119231  -0.485545"),
+        stdout.contains("stocking-lord          1.119231  -0.485545          -          -"),
         "{stdout}"
     );
     // A common item missing from one file is an input error (exit 2).

@@ -3,12 +3,18 @@
 //! reference data with published results are in tests/data/ (sources and licences in
 //! tests/data/README.md).
 //!
-//! Kinds: snapshot (validate, demo, report), reference (classical, irt_reference, irt_scoring,
-//! equate_irt, equate_classical), recovery (irt_recovery, scale, readiness), robustness
+//! Kinds: snapshot (validate, demo, report, assemble_infeasible), reference (assemble_reference, classical, irt_reference, irt_scoring,
+//! equate_irt, equate_classical, subscores_prmse, subscores_evidence), recovery (assemble_assembly, assemble_cycle, irt_recovery,
+//! scale, readiness, readiness_fit, subscores_recovery), robustness
 //! (degenerate, determinism, fuzz_ingest), property (properties).
 
 mod common;
 
+mod assemble_assembly;
+mod assemble_cycle;
+mod assemble_health;
+mod assemble_infeasible;
+mod assemble_reference;
 mod classical;
 mod cli_help;
 mod degenerate;
@@ -21,13 +27,29 @@ mod import;
 mod irt_recovery;
 mod irt_reference;
 mod irt_scoring;
+mod kernel_common;
+mod kernel_properties;
+mod kernel_reference;
+mod kernel_simulation;
+mod link_se_common;
+mod link_se_derivatives;
+mod link_se_kb;
+mod link_se_properties;
+mod link_se_recovery;
+mod link_se_reference;
 mod miskey;
 mod odd_input;
 mod output_folder;
 mod properties;
 mod readiness;
+mod readiness_fit;
 mod report;
 mod scale;
 mod single_form;
+mod subscores_evidence;
+mod subscores_prmse;
+mod subscores_recovery;
+mod subscores_sim;
 mod timestamps;
+mod uncertainty_cli;
 mod validate;

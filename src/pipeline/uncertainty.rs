@@ -1,0 +1,170 @@
+//! File-based commands for the uncertainty of links and equatings: `qbank link --chain` (chains
+//! of links with their standard errors, the identity and scale-drift tests) and
+//! `qbank equate --method kernel` (kernel equating with SEE).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::equate::kernel::{kernel_equate_eg, KernelEquating, KernelOptions};
+use crate::equate::link_se::{
+    chain, identity_test, link_with_options, scale_drift_test, FormEstimates, LinkEstimate,
+    LinkOptions, WaldTest,
+};
+use crate::equate::linking::LinkMethod;
+use crate::exam::{self, Location};
+use crate::report::uncertainty as writers;
+
+use super::commands::{read_form, read_samples, ScoreFiles};
+use super::Error;
+
+/// What `qbank link --chain` needs.
+#[derive(Debug, Clone)]
+pub struct ChainFiles<'a> {
+    /// Parameter files of the forms along the path; the first is linked onto the last.
+    pub forms: &'a [PathBuf],
+    /// Covariance files, one per form in the same order (or none: no standard errors).
+    pub covs: &'a [PathBuf],
+    pub method: LinkMethod,
+    pub opts: LinkOptions,
+    /// Also link the end forms directly and test the chain against that link.
+    pub compare_direct: bool,
+}
+
+/// A chain of links with its tests.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChainResult {
+    pub steps: Vec<LinkEstimate>,
+    /// The composed link of the first form onto the last.
+    pub chain: LinkEstimate,
+    /// Delta-method covariance of the composed (A, B) (None without covariance files).
+    pub covariance: Option<[[f64; 2]; 2]>,
+    /// Wald test of (A, B) = (1, 0) when the chain returns to its first form.
+    pub identity_test: Option<WaldTest>,
+    /// The direct link of the end forms (with `--compare-direct`).
+    pub direct: Option<LinkEstimate>,
+    /// Wald test of the chain against the direct link (with `--compare-direct`).
+    pub scale_drift_test: Option<WaldTest>,
+    /// Why a test was not computed, when one was asked for.
+    pub notes: Vec<String>,
+}
+
+/// A form's name: its file stem, or its path where two files share a stem.
+fn form_names(paths: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &Path| {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| exam::display(p))
+    };
+    paths
+        .iter()
+        .map(|p| {
+            let clash = paths.iter().any(|q| q != p && stem(q) == stem(p));
+            if clash {
+                exam::display(p)
+            } else {
+                stem(p)
+            }
+        })
+        .collect()
+}
+
+/// `qbank link --chain`: reads the forms (a file named twice is one form), links each onto the
+/// next, composes the links, runs the identity test for a circular chain and, with
+/// `compare_direct`, the scale-drift test; writes `chain.csv` and `chain.json`.
+pub fn chain_files(args: &ChainFiles<'_>, out: &Path) -> Result<ChainResult, Error> {
+    if args.forms.len() < 2 {
+        return Err(crate::cli::usage(
+            "--chain needs at least two parameter files",
+        ));
+    }
+    if !args.covs.is_empty() && args.covs.len() != args.forms.len() {
+        return Err(crate::cli::usage(format!(
+            "--covs has {} files but --chain has {}: give one covariance file per form",
+            args.covs.len(),
+            args.forms.len()
+        )));
+    }
+    let names = form_names(args.forms);
+    let mut forms: BTreeMap<String, FormEstimates> = BTreeMap::new();
+    for (k, (path, name)) in args.forms.iter().zip(&names).enumerate() {
+        if !forms.contains_key(name) {
+            let cov = args.covs.get(k).map(PathBuf::as_path);
+            let (form, _) = read_form(name, path, cov, None, args.opts.d)?;
+            forms.insert(name.clone(), form);
+        }
+    }
+    let failed = |e: crate::equate::link_se::LinkError| {
+        Error::invalid(Location::file(exam::display(&args.forms[0])), e.to_string())
+    };
+    let steps = names
+        .windows(2)
+        .map(|w| link_with_options(&forms[&w[0]], &forms[&w[1]], args.method, &args.opts))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed)?;
+    let composed = chain(&steps).map_err(failed)?;
+    let mut notes = Vec::new();
+    let covariance = composed
+        .covariance()
+        .ok()
+        .map(|v| [[v[(0, 0)], v[(0, 1)]], [v[(1, 0)], v[(1, 1)]]]);
+    let (first, last) = (&names[0], &names[names.len() - 1]);
+    let identity = if first == last {
+        identity_test(&composed)
+            .map_err(|e| notes.push(format!("identity test: {e}")))
+            .ok()
+    } else {
+        None
+    };
+    let (direct, drift) = if args.compare_direct {
+        if first == last {
+            notes.push("scale-drift test: the chain returns to its first form; there is no direct link to compare".into());
+            (None, None)
+        } else {
+            let d = link_with_options(&forms[first], &forms[last], args.method, &args.opts)
+                .map_err(failed)?;
+            let t = scale_drift_test(&[&composed, &d])
+                .map_err(|e| notes.push(format!("scale-drift test: {e}")))
+                .ok();
+            (Some(d), t)
+        }
+    } else {
+        (None, None)
+    };
+    let result = ChainResult {
+        steps,
+        chain: composed,
+        covariance,
+        identity_test: identity,
+        direct,
+        scale_drift_test: drift,
+        notes,
+    };
+    writers::write_chain(out, &result)?;
+    Ok(result)
+}
+
+/// `qbank equate --method kernel`: kernel equating of two score distributions in the
+/// equivalent-groups design (von Davier, Holland & Thayer 2004, ch. 7); writes `conversion.csv`
+/// (raw, equivalent, see) and `equating.json`.
+pub fn equate_kernel(
+    args: &ScoreFiles<'_>,
+    opts: &KernelOptions,
+    out: &Path,
+) -> Result<KernelEquating, Error> {
+    let (x, y) = read_samples(args)?;
+    let freq = |s: &crate::equate::classical::Sample| {
+        let mut f = vec![0.0; s.max_total + 1];
+        for &t in &s.total {
+            f[t as usize] += 1.0;
+        }
+        f
+    };
+    let ke = kernel_equate_eg(&freq(&x), &freq(&y), opts).map_err(|e| {
+        Error::invalid(
+            Location::file(exam::display(args.new_scores)),
+            e.to_string(),
+        )
+    })?;
+    writers::write_kernel(out, &ke)?;
+    Ok(ke)
+}
