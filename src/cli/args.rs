@@ -112,6 +112,8 @@ pub enum Command {
     Equate(EquateArgs),
     /// Link a new form's item parameters onto an old form's scale through common items.
     Link(LinkArgs),
+    /// Bring a wide export (one row per examinee, one column per item) in as a data set folder.
+    Import(ImportArgs),
     /// Convert a CSV attempt log to Parquet (streaming; columns kept as text).
     Convert {
         /// The CSV attempt log to read.
@@ -219,6 +221,35 @@ pub struct CalibrateArgs {
     /// Output folder (default: reports/<name of DIR or of the matrix file>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The wide export: a header of item ids and an examinee-id column; options as letters (A-O)
+    /// or numbers (1 = A), a set like A|D for multiple response; or 0/1 scores without --key.
+    #[arg(long)]
+    pub wide: PathBuf,
+    /// The answer key: item_id,key and optionally domain,type,options,a,b,c (omit for a 0/1 file).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// The data-set folder to write (must not exist or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The examinee-id column (default: the first column).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Codes meaning "not answered" (counted wrong), comma-separated, e.g. 8,9.
+    #[arg(long, value_delimiter = ',')]
+    pub omit_codes: Vec<String>,
+    /// Codes meaning "not presented" (no response at all), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub not_presented_codes: Vec<String>,
+    /// The form id of the one form.
+    #[arg(long, default_value = "F1")]
+    pub form_id: String,
+    /// The exam's name in qbank.toml and the report (default: the export's file name).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Args)]

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{AssembleArgs, CalibrateArgs, EquateArgs, LinkArgs, ReportFormat, SimulateArgs};
+use super::args::{
+    AssembleArgs, CalibrateArgs, EquateArgs, ImportArgs, LinkArgs, ReportFormat, SimulateArgs,
+};
 use super::usage;
 use crate::classical::{analyse, DifSpec};
 use crate::equate::classical::{Conversion, Method};
@@ -145,6 +147,35 @@ fn planted(a: &SimulateArgs) -> Result<Option<crate::simulate::leak::LeakConfig>
         preknowledge: a.preknowledge,
         rapid_guessers: a.rapid_guessers,
     }))
+}
+
+pub fn import(a: &ImportArgs) -> Outcome {
+    let opts = crate::exam::import::ImportOptions {
+        id_column: a.id_column.clone(),
+        omit_codes: a.omit_codes.clone(),
+        not_presented_codes: a.not_presented_codes.clone(),
+    };
+    let s = crate::pipeline::import::import_wide(
+        &a.wide,
+        a.key.as_deref(),
+        &opts,
+        &a.form_id,
+        a.name.as_deref(),
+        &a.out,
+    )?;
+    println!(
+        "wrote {}: {} items, {} examinees{}; next: qbank run {}",
+        a.out.display(),
+        s.items,
+        s.examinees,
+        if s.keyed {
+            ""
+        } else {
+            " (scored 0/1: no option analysis)"
+        },
+        a.out.display()
+    );
+    Ok(())
 }
 
 pub fn simulate(a: &SimulateArgs) -> Outcome {

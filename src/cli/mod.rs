@@ -44,6 +44,7 @@ pub fn main() -> ExitCode {
             out,
             quiet,
         } => commands::security(&dir, suspected.as_deref(), out, quiet),
+        Command::Import(a) => commands::import(&a),
         Command::Calibrate(a) => commands::calibrate(&a),
         Command::Equate(a) => commands::equate(&a),
         Command::Link(a) => commands::link(&a),

@@ -136,7 +136,10 @@ fn read_with_polars(
     let mut select = Vec::new();
     let mut missing = false;
     for canonical in REQUIRED.iter().chain(OPTIONAL.iter()) {
-        let source = mapping.source_name(canonical);
+        let mut source = mapping.source_name(canonical);
+        if !names.iter().any(|n| n == source) && names.iter().any(|n| n == canonical) {
+            source = canonical;
+        }
         if names.iter().any(|n| n == source) {
             select.push(col(source).alias(*canonical));
         } else if REQUIRED.contains(canonical) {
@@ -153,7 +156,7 @@ fn read_with_polars(
     let known: Vec<&str> = REQUIRED
         .iter()
         .chain(OPTIONAL.iter())
-        .map(|c| mapping.source_name(c))
+        .flat_map(|c| [mapping.source_name(c), *c])
         .collect();
     for n in &names {
         if !known.contains(&n.as_str()) && !mapping.ignore.contains(n) {
@@ -206,7 +209,15 @@ fn read_with_polars(
         diags.error(loc, format!("cannot parse: {}", clean_polars_error(&e)));
         return None;
     }
-    Some(builder.finish(exam, diags))
+    let had_errors = diags.has_errors();
+    let m = builder.finish(exam, diags);
+    if m.n_attempts() == 0 && !had_errors {
+        diags.error(
+            Location::file(file).line(2),
+            "the attempt log has no attempts (a header and no rows): there is nothing to analyse",
+        );
+    }
+    Some(m)
 }
 
 /// The first line of a CSV file that does not parse as a record of the header's width (or is
@@ -214,6 +225,7 @@ fn read_with_polars(
 fn locate_csv_problem(path: &Path) -> Option<(u64, String)> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(true)
+        .delimiter(super::table::sniff_delimiter(path))
         .from_path(path)
         .ok()?;
     let width = r.headers().ok()?.len();
@@ -228,7 +240,7 @@ fn locate_csv_problem(path: &Path) -> Option<(u64, String)> {
                     csv::ErrorKind::UnequalLengths { len, .. } => {
                         format!("expected {width} fields as in the header, found {len}")
                     }
-                    csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8".to_string(),
+                    csv::ErrorKind::Utf8 { .. } => super::table::NOT_UTF8.to_string(),
                     _ => format!("cannot parse: {e}"),
                 };
                 return Some((line, what));
@@ -246,6 +258,7 @@ pub(crate) fn scan(path: &Path, format: LogFormat) -> PolarsResult<LazyFrame> {
     match format {
         LogFormat::Csv => LazyCsvReader::new(p)
             .with_has_header(true)
+            .with_separator(super::table::sniff_delimiter(path))
             .with_infer_schema_length(Some(0))
             .finish(),
         LogFormat::Parquet => LazyFrame::scan_parquet(p, ScanArgsParquet::default()),
@@ -393,7 +406,13 @@ impl Builder {
                         if t.is_empty() {
                             Ok(None)
                         } else {
-                            t.parse::<f64>().map(Some).map_err(|_| t.to_string())
+                            t.parse::<f64>().map(Some).map_err(|_| {
+                                if t.replacen(',', ".", 1).parse::<f64>().is_ok() {
+                                    format!("'{t}' is not a number: it has a decimal comma; write a decimal point ({})", t.replacen(',', ".", 1))
+                                } else {
+                                    format!("'{t}' is not a number")
+                                }
+                            })
                         }
                     })
                     .collect()
@@ -411,13 +430,26 @@ impl Builder {
             let secs = match &seconds[i] {
                 Ok(v) => *v,
                 Err(t) => {
-                    self.diags.error(
-                        self.loc(row, "seconds"),
-                        format!("seconds '{t}' is not a number"),
-                    );
+                    self.diags
+                        .error(self.loc(row, "seconds"), format!("seconds {t}"));
                     continue;
                 }
             };
+            if [
+                attempt_id,
+                candidate_id,
+                form_id,
+                item_id,
+                response_text.trim(),
+                sub,
+            ]
+            .iter()
+            .all(|f| f.is_empty())
+                && secs.is_none()
+            {
+                // A blank line (spreadsheets often leave some at the end): nothing to read.
+                continue;
+            }
             self.row(
                 row,
                 attempt_id,

@@ -2,7 +2,6 @@
 //! file paths and column-name mapping.
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 use super::diagnostics::{Diagnostics, Location};
 
@@ -233,6 +232,10 @@ pub struct ReadinessConfig {
     /// Candidates with an official outcome needed to estimate the growth model.
     #[serde(default = "default_fit_min_outcomes")]
     pub fit_min_outcomes: usize,
+    /// Whether the data are practice attempts (readiness in the report); unset: practice when some
+    /// candidate has two or more attempts.
+    #[serde(default)]
+    pub practice: Option<bool>,
 }
 
 fn default_weakest_min_items() -> usize {
@@ -286,6 +289,7 @@ impl Default for ReadinessConfig {
             weakest_confidence: default_weakest_confidence(),
             fit_growth: true,
             fit_min_outcomes: default_fit_min_outcomes(),
+            practice: None,
         }
     }
 }
@@ -325,25 +329,10 @@ impl Default for FilesConfig {
     }
 }
 
-/// Maps the column names found in real files onto qbank's names: `[columns] item_id = "QuestionID"`.
-/// `ignore` lists extra columns that are allowed and skipped.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ColumnsConfig {
-    #[serde(default)]
-    pub ignore: Vec<String>,
-    #[serde(flatten)]
-    pub rename: BTreeMap<String, String>,
-}
+pub use super::columns::ColumnsConfig;
 
-impl ColumnsConfig {
-    /// The name to look for in the file for qbank's column `canonical`.
-    pub fn source_name<'a>(&'a self, canonical: &'a str) -> &'a str {
-        self.rename
-            .get(canonical)
-            .map(String::as_str)
-            .unwrap_or(canonical)
-    }
-}
+/// What a missing `[scale]` needs, as an example.
+const SCALE_EXAMPLE: &str = ": the [scale] table is required, with the cut anchored and a slope, e.g.\n  [scale]\n  theta_cut = 0.0    # or raw_cut = 35 (a raw score on the base form)\n  slope = 100        # scaled points per theta (or theta_anchor + scaled_anchor)\n  # min = 100, max = 1000, cut = 700 are the defaults";
 
 impl Config {
     /// The zone of zone-less `submitted_at` values (checked in [`Config::parse`]; UTC if unset).
@@ -367,7 +356,11 @@ impl Config {
                     loc = loc
                         .line(1 + text[..span.start.min(text.len())].matches('\n').count() as u64);
                 }
-                diags.error(loc, e.message().trim().to_string());
+                let mut message = e.message().trim().to_string();
+                if message.contains("missing field `scale`") {
+                    message.push_str(SCALE_EXAMPLE);
+                }
+                diags.error(loc, message);
                 None
             }
         }
@@ -457,7 +450,7 @@ impl Config {
             ),
             (None, None) => diags.error(
                 loc().column("scale"),
-                "the cut must be anchored: give theta_cut (a theta) or raw_cut (a raw score on the base form)",
+                "the cut must be anchored: give theta_cut (a theta, e.g. theta_cut = 0.0) or raw_cut (a raw score on the base form, e.g. raw_cut = 35)",
             ),
             _ => {}
         }
@@ -475,7 +468,7 @@ impl Config {
             ),
             (None, false) => diags.error(
                 loc().column("scale"),
-                "the scale needs a slope (scaled points per theta) or a second anchor point",
+                "the scale needs a slope (scaled points per theta, e.g. slope = 100) or a second anchor point (theta_anchor, scaled_anchor)",
             ),
             (Some(slope), false) if !(slope.is_finite() && slope > 0.0) => diags.error(
                 loc().column("scale"),

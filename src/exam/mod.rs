@@ -6,10 +6,12 @@
 
 pub mod attempts;
 pub mod candidates;
+pub mod columns;
 pub mod config;
 pub mod dates;
 pub mod diagnostics;
 pub mod forms;
+pub mod import;
 pub mod item_list;
 pub mod items;
 pub mod overview;
@@ -87,7 +89,7 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
         &display(&items_path),
         &item_cols,
         &items::PARAM_COLUMNS,
-        map,
+        &map.for_file("items"),
         diags,
     );
     let items = items_table
@@ -117,7 +119,7 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
         &display(&forms_path),
         &forms::FORM_COLUMNS,
         &[],
-        map,
+        &map.for_file("forms"),
         diags,
     )
     .map(|t| forms::read_forms(&t, &config, &items, &item_index, diags))
@@ -130,7 +132,7 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
             &display(&cand_path),
             &candidates::CANDIDATE_COLUMNS,
             &candidates::OUTCOME_COLUMNS,
-            map,
+            &map.for_file("candidates"),
             diags,
         )
         .map(|t| candidates::read_candidates(&t, diags))
@@ -140,7 +142,18 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
 
     let attempts_path = match &config.files.attempts {
         Some(p) => dir.join(p),
-        None if dir.join("attempts.parquet").exists() => dir.join("attempts.parquet"),
+        None if dir.join("attempts.parquet").exists() => {
+            if dir.join("attempts.csv").exists() {
+                diags.error(
+                    Location::file(display(&dir.join("attempts.parquet"))),
+                    format!(
+                        "both {} and attempts.parquet are present: say which log to read in qbank.toml ([files] attempts = \"attempts.csv\"), or remove the other",
+                        display(&dir.join("attempts.csv"))
+                    ),
+                );
+            }
+            dir.join("attempts.parquet")
+        }
         None => dir.join("attempts.csv"),
     };
     if diags.has_errors() {
@@ -153,8 +166,13 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
         forms: &forms,
         zone: config.zone(),
     };
-    let matrix =
-        attempts::read_attempts(&attempts_path, &display(&attempts_path), &index, map, diags)?;
+    let matrix = attempts::read_attempts(
+        &attempts_path,
+        &display(&attempts_path),
+        &index,
+        &map.for_file("attempts"),
+        diags,
+    )?;
     let exam = Exam {
         dir: dir.to_path_buf(),
         config,

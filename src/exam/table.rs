@@ -41,6 +41,31 @@ impl<'a> Row<'a> {
     }
 }
 
+/// The message for a line that is not UTF-8, with what to do about it.
+pub const NOT_UTF8: &str = "the line is not valid UTF-8 (the file was probably saved as Windows-1252 or Latin-1): save it as UTF-8 (in Excel: \"CSV UTF-8\"; or `iconv -f latin1 -t utf-8`)";
+
+/// The field separator of a CSV file, from its header: `;` (or a tab) when the header has it and
+/// no comma, as spreadsheets in many locales export; otherwise `,`.
+pub fn sniff_delimiter(path: &Path) -> u8 {
+    use std::io::{BufRead, Read};
+    let mut first = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = std::io::BufReader::new(f)
+            .take(1 << 16)
+            .read_until(b'\n', &mut first);
+    }
+    let count = |c: u8| first.iter().filter(|&&b| b == c).count();
+    if count(b',') > 0 {
+        b','
+    } else if count(b';') > 0 {
+        b';'
+    } else if count(b'\t') > 0 {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 impl Table {
     /// Reads `path`, checking that every `required` column is there (after `[columns]` renaming),
     /// that `optional` ones are recognised, and recording other columns in `extra`.
@@ -53,7 +78,11 @@ impl Table {
         mapping: &ColumnsConfig,
         diags: &mut Diagnostics,
     ) -> Option<Table> {
-        let mut reader = match csv::ReaderBuilder::new().flexible(true).from_path(path) {
+        let mut reader = match csv::ReaderBuilder::new()
+            .flexible(true)
+            .delimiter(sniff_delimiter(path))
+            .from_path(path)
+        {
             Ok(r) => r,
             Err(e) => {
                 diags.error(Location::file(file), format!("cannot open: {e}"));
@@ -74,7 +103,12 @@ impl Table {
         let mut columns = HashMap::new();
         for canonical in required.iter().chain(optional) {
             let source = mapping.source_name(canonical);
-            if let Some(idx) = names.iter().position(|n| n == source) {
+            // A shared mapping may name a column another file calls by qbank's name.
+            let found = names
+                .iter()
+                .position(|n| n == source)
+                .or_else(|| names.iter().position(|n| n == canonical));
+            if let Some(idx) = found {
                 columns.insert(canonical.to_string(), idx);
             } else if required.contains(canonical) {
                 let renamed = if source != *canonical {
@@ -121,10 +155,11 @@ impl Table {
                 }
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    diags.error(
-                        Location::file(file).line(line),
-                        format!("malformed CSV: {e}"),
-                    );
+                    let what = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => NOT_UTF8.to_string(),
+                        _ => format!("malformed CSV: {e}"),
+                    };
+                    diags.error(Location::file(file).line(line), what);
                 }
             }
         }

@@ -90,10 +90,10 @@ pub fn format_utc(d: DateTime<Utc>) -> String {
     }
 }
 
-/// Milliseconds since 1970 of a normalised `submitted_at` (None when empty): the order of
-/// attempts.
-pub fn sort_key(normalised: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(normalised)
+/// Milliseconds since 1970 of a `submitted_at` (normalised by the reader; any accepted form is
+/// read, zone-less in UTC), None when empty or unreadable: the order of attempts.
+pub fn sort_key(text: &str) -> Option<i64> {
+    parse_instant(text, Zone::default())
         .ok()
         .map(|d| d.timestamp_millis())
 }

@@ -33,16 +33,7 @@ pub fn read_wide_matrix(
             return None;
         }
     };
-    let header: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
-        Err(e) => {
-            diags.error(
-                Location::file(&file).line(1),
-                format!("cannot read the header: {e}"),
-            );
-            return None;
-        }
-    };
+    let header = super::import::header(&mut rdr, &file, diags)?;
     let find = |name: Option<&str>, what: &str, diags: &mut Diagnostics| -> Option<Option<usize>> {
         match name {
             None => Some(None),

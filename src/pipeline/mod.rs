@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod cycle;
+pub mod import;
 pub mod progress;
 pub mod stages;
 pub mod uncertainty;
@@ -181,7 +182,8 @@ impl Run {
             equating: &self.equating.summary,
             tables: &self.equating.tables,
             warnings: &warnings,
-            readiness: Some((&self.readiness.ctx, &self.readiness.cohort)),
+            readiness: stages::is_practice(&self.ds)
+                .then_some((&self.readiness.ctx, &self.readiness.cohort)),
             cycle: Some((&self.bank, self.next_forms.as_ref())),
             security: Some(&self.security),
             markdown: opts.markdown,

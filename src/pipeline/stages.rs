@@ -151,6 +151,17 @@ pub struct Readiness {
     pub cohort: Cohort,
 }
 
+/// Whether the data set holds practice data, for which readiness is reported: qbank.toml's
+/// `[readiness] practice`, else whether some candidate made two or more attempts (an operational
+/// exam taken once per candidate is not practice).
+pub fn is_practice(ds: &Dataset) -> bool {
+    ds.exam.config.readiness.practice.unwrap_or_else(|| {
+        let m = &ds.matrix;
+        let mut seen = vec![false; m.n_candidates()];
+        (0..m.n_attempts()).any(|a| std::mem::replace(&mut seen[m.candidate(a)], true))
+    })
+}
+
 /// Readiness of every practice candidate (see [`crate::readiness`]).
 pub fn readiness(
     ds: &Dataset,

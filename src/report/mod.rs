@@ -11,6 +11,7 @@
 
 pub mod assembly;
 pub mod convert;
+pub mod dataset;
 pub mod doc;
 pub mod figures;
 pub mod files;
@@ -85,7 +86,15 @@ pub(crate) fn pct(x: f64) -> String {
     format!("{} %", f(100.0 * x, 1))
 }
 
-/// Flagged pretest items get a card each, up to this many (the rest are in the table).
+/// The data set's folder name (never the absolute path it was read from).
+fn dataset_name(dir: &str) -> String {
+    Path::new(dir)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.to_string())
+}
+
+/// Flagged items get a card each, up to this many (the rest are in the table).
 pub const MAX_CARDS: usize = 40;
 
 /// Builds the figures, tables and `index.html` (and `index.md`) in `out`.
@@ -93,7 +102,7 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), WriteErro
     let o = input.overview;
     let mut doc = Doc::new(
         &format!("{} — qbank report", o.exam),
-        &format!("qbank report of {}", o.data_dir),
+        &format!("qbank report of the data set {}", dataset_name(&o.data_dir)),
         &out.join("figures"),
         "figures",
         Some(&out.join("tables")),

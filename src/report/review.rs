@@ -32,17 +32,21 @@ pub(super) fn item_review(
     scores: &[crate::irt::scoring::PersonScore],
 ) -> Result<(), WriteError> {
     doc.section("items", "Item review for authors");
-    doc.p("Pretest items (pooled over forms) with their statistics and flags; the criterion is the scored total.");
+    doc.p("Pretest items and every flagged scored item (pooled over forms) with their statistics and flags; the criterion is the scored total (for a scored item, the total of the other scored items).");
     let pooled: Vec<_> = input
         .items
         .items
         .iter()
-        .filter(|s| s.form_id == crate::classical::POOLED && s.role != "scored")
+        .filter(|s| {
+            s.form_id == crate::classical::POOLED
+                && (s.role != "scored" || !item_flags(input, &s.item_id).is_empty())
+        })
         .collect();
     doc.table(
         "pretest_items",
         &[
             "item",
+            "role",
             "presented",
             "p-value",
             "point-biserial",
@@ -55,6 +59,7 @@ pub(super) fn item_review(
             .map(|s| {
                 vec![
                     s.item_id.clone(),
+                    s.role.to_string(),
                     f(s.n_presented, 0),
                     f(s.p_value, 3),
                     f(s.point_biserial, 3),
@@ -65,16 +70,34 @@ pub(super) fn item_review(
             })
             .collect(),
     )?;
-    let flagged: Vec<&str> = pooled
+    // Cards in order of urgency: a possible miskey or negative discrimination first, then pretest
+    // items (still to be judged), then scored items; within each, as in the table.
+    let urgent = |id: &str| {
+        input.items.flags.iter().any(|fl| {
+            fl.item_id == id && matches!(fl.flag, "possible_miskey" | "negative_discrimination")
+        })
+    };
+    let mut flagged: Vec<(u8, &str)> = pooled
         .iter()
-        .map(|s| s.item_id.as_str())
-        .filter(|id| !item_flags(input, id).is_empty())
+        .filter(|s| !item_flags(input, &s.item_id).is_empty())
+        .map(|s| {
+            let rank = if urgent(&s.item_id) {
+                0
+            } else if s.role != "scored" {
+                1
+            } else {
+                2
+            };
+            (rank, s.item_id.as_str())
+        })
         .collect();
+    flagged.sort_by_key(|&(rank, _)| rank);
+    let flagged: Vec<&str> = flagged.into_iter().map(|(_, id)| id).collect();
     if flagged.is_empty() {
         return Ok(());
     }
     doc.p(&format!(
-        "{} flagged pretest item(s){}: each card shows the model's ICC over the proportions correct of candidates grouped by ability (a fit plot) and the share choosing each option by score fifth (trace lines).",
+        "{} flagged item(s){}, possible miskeys and negative discrimination first, then pretest items: each card shows the model's ICC over the proportions correct of candidates grouped by ability (a fit plot) and the share choosing each option by score fifth (trace lines).",
         flagged.len(),
         if flagged.len() > MAX_CARDS { format!(", the first {MAX_CARDS} as cards") } else { String::new() }
     ));

@@ -12,15 +12,21 @@ pub(super) fn overview(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
     let o = input.overview;
     let eq = input.equating;
     doc.section("overview", "Overview");
+    let dates = if o.first_submitted.is_empty() {
+        " (the log has no submission times)".to_string()
+    } else {
+        format!(
+            ", submitted from {} to {}",
+            o.first_submitted, o.last_submitted
+        )
+    };
     doc.p(&format!(
-        "{} attempts by {} candidates on {} forms ({} items in the bank, {} responses), submitted from {} to {}.",
+        "{} attempts by {} candidate(s) on {} form(s) ({} items in the bank, {} responses){dates}.",
         o.attempts,
         o.candidates,
         o.forms.len(),
         o.items,
         o.responses,
-        o.first_submitted,
-        o.last_submitted
     ));
     doc.table(
         "forms",
@@ -97,14 +103,27 @@ pub(super) fn score_distributions(
             })
             .collect();
         let pass = scaled.iter().filter(|&&s| s >= scale.cut).count() as f64 / n;
-        let bin = 25.0;
-        let nb = ((scale.max - scale.min) / bin).ceil() as usize + 1;
-        let mut counts = vec![0.0; nb];
-        for s in &scaled {
-            counts[(((s - scale.min) / bin).floor() as usize).min(nb - 1)] += 1.0;
+        // One bar per reachable scaled score (raw scores sharing a reported score share a bar):
+        // fixed-width bins would merge pairs of raw scores on some bins and not on others.
+        let mut bars: Vec<(f64, f64)> = Vec::new();
+        let mut reachable: Vec<f64> = t.rows.iter().map(|r| r.reported).collect();
+        reachable.sort_by(f64::total_cmp);
+        reachable.dedup();
+        for s in &reachable {
+            let c = scaled.iter().filter(|&&x| x == *s).count() as f64;
+            bars.push((*s, c));
         }
+        let gap = reachable
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(f64::INFINITY, f64::min);
+        let width = if gap.is_finite() {
+            (0.8 * gap).clamp(2.0, 40.0)
+        } else {
+            10.0
+        };
         let chart = Chart {
-            bar_width: Some(bin * 0.9),
+            bar_width: Some(width),
             vline: Some((
                 scale.cut,
                 format!("cut {} (pass rate {})", scale.cut, pct(pass)),
@@ -116,18 +135,14 @@ pub(super) fn score_distributions(
                 "attempts",
                 vec![Series {
                     label: t.form_id.clone(),
-                    points: counts
-                        .iter()
-                        .enumerate()
-                        .map(|(k, c)| (scale.min + bin * (k as f64 + 0.5), *c))
-                        .collect(),
+                    points: bars,
                 }],
             )
         };
         doc.figure(
             &chart,
             &format!(
-                "Form {}: {} attempts; {} at or above {}.",
+                "Form {}: {} attempts, one bar per reachable scaled score (raw score); {} at or above {}.",
                 t.form_id,
                 attempts.len(),
                 pct(pass),
@@ -388,6 +403,11 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
             .collect(),
     )?;
     doc.subsection("Linking constants and anchor drift", false);
+    if eq.links.is_empty() {
+        doc.p("One form on its own scale: nothing to link, no anchors to drift.");
+        doc.note("Full conversion tables with theta and CSEM: conversion_FORM.csv.");
+        return Ok(());
+    }
     doc.table(
         "linking",
         &[
@@ -438,10 +458,11 @@ pub(super) fn equating(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), Wri
 }
 
 pub(super) fn dif(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), WriteError> {
+    doc.section("dif", "DIF");
     let Some(spec) = &input.items.dif_spec else {
+        doc.p("No DIF analysis: it needs a group column in candidates.csv (e.g. language) with at least two groups.");
         return Ok(());
     };
-    doc.section("dif", "DIF");
     doc.p(&format!(
         "Mantel-Haenszel, {} = {} (reference) vs {} (focal). Items in ETS categories B and C:",
         spec.column, spec.reference, spec.focal

@@ -67,7 +67,7 @@ fn alive(pid: &str) -> bool {
         || pid
             .trim()
             .parse::<u32>()
-            .map_or(false, |p| proc.join(p.to_string()).exists())
+            .is_ok_and(|p| proc.join(p.to_string()).exists())
 }
 
 impl Staging {

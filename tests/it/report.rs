@@ -105,10 +105,25 @@ fn the_demo_report_is_one_self_contained_file_with_every_section() {
     // Domain feedback: a named weakest domain with its study plan, or "no domain stands out" and
     // practice in blueprint proportion (issue 19's evidence rule).
     let md = fs::read_to_string(out.join("readiness/C000001.md")).unwrap();
-    assert!(md.contains("Study plan") || md.contains("No domain stands out"), "{md}");
+    assert!(
+        md.contains("Study plan") || md.contains("No domain stands out"),
+        "{md}"
+    );
     // Cells hold escaped text, never markup: a cell that starts with '<' is an empty cell.
     assert_eq!(
         html.matches("<td><").count(),
         html.matches("<td></td>").count()
     );
+}
+
+#[test]
+fn the_planted_miskey_gets_the_first_item_card() {
+    // Snapshot (issue 14, part 6): every flagged item is reviewed, scored ones too, and the cards
+    // start with possible miskeys, so the demo's planted miskey (Q0247) is never past the cap.
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-cards");
+    common::run_demo(&out, "C000001", None);
+    let md = std::fs::read_to_string(out.join("index.md")).unwrap();
+    let first = md.lines().find(|l| l.starts_with("### Item "));
+    assert_eq!(first, Some("### Item Q0247"), "first item card");
+    assert!(out.join("figures/icc_Q0247.svg").exists());
 }
