@@ -21,7 +21,6 @@ use std::path::Path;
 use nalgebra::DMatrix;
 
 use crate::exam::param_file_error::ParamFileError;
-use crate::irt::ModelKind;
 
 use super::table::parse_bool;
 
@@ -100,7 +99,10 @@ pub struct ParamRow {
 pub struct ParamTable {
     pub file: String,
     pub parameterisation: Parameterisation,
-    pub model: ModelKind,
+    /// The file gives slopes (a); without them every slope is 1 (Rasch).
+    pub has_slope: bool,
+    /// The file gives guessing parameters (c or g) and at least one is not 0.
+    pub has_guessing: bool,
     pub rows: Vec<ParamRow>,
 }
 
@@ -250,17 +252,12 @@ pub fn parse_params(
     let any_guess = rows.iter().any(|r| r.values[2].is_some_and(|v| v != 0.0))
         || (parameterisation == Parameterisation::SlopeIntercept
             && rows.iter().any(|r| r.values[2].is_some()));
-    let model = if !has(ParamKind::A) {
-        ModelKind::Rasch
-    } else if has_guess && any_guess {
-        ModelKind::ThreePL
-    } else {
-        ModelKind::TwoPL
-    };
+    let (has_slope, has_guessing) = (has(ParamKind::A), has_guess && any_guess);
     Ok(ParamTable {
         file: file.to_string(),
         parameterisation,
-        model,
+        has_slope,
+        has_guessing,
         rows,
     })
 }

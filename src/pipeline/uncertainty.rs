@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::equate::kernel::{kernel_equate_eg, KernelEquating, KernelOptions};
 use crate::equate::link_se::{
-    chain, identity_test, link_with_options, scale_drift_test, FormEstimates, LinkEstimate,
-    LinkOptions, WaldTest,
+    chain, identity_test, link_with_options, scale_drift_test, ChainResult, FormEstimates,
+    LinkOptions,
 };
 use crate::equate::linking::LinkMethod;
 use crate::exam::{self, Location};
@@ -28,24 +28,6 @@ pub struct ChainFiles<'a> {
     pub opts: LinkOptions,
     /// Also link the end forms directly and test the chain against that link.
     pub compare_direct: bool,
-}
-
-/// A chain of links with its tests.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ChainResult {
-    pub steps: Vec<LinkEstimate>,
-    /// The composed link of the first form onto the last.
-    pub chain: LinkEstimate,
-    /// Delta-method covariance of the composed (A, B) (None without covariance files).
-    pub covariance: Option<[[f64; 2]; 2]>,
-    /// Wald test of (A, B) = (1, 0) when the chain returns to its first form.
-    pub identity_test: Option<WaldTest>,
-    /// The direct link of the end forms (with `--compare-direct`).
-    pub direct: Option<LinkEstimate>,
-    /// Wald test of the chain against the direct link (with `--compare-direct`).
-    pub scale_drift_test: Option<WaldTest>,
-    /// Why a test was not computed, when one was asked for.
-    pub notes: Vec<String>,
 }
 
 /// A form's name: its file stem, or its path where two files share a stem.
@@ -73,12 +55,12 @@ fn form_names(paths: &[PathBuf]) -> Vec<String> {
 /// `compare_direct`, the scale-drift test; writes `chain.csv` and `chain.json`.
 pub fn chain_files(args: &ChainFiles<'_>, out: &Path) -> Result<ChainResult, Error> {
     if args.forms.len() < 2 {
-        return Err(crate::cli::usage(
-            "--chain needs at least two parameter files",
+        return Err(Error::Usage(
+            "--chain needs at least two parameter files".into(),
         ));
     }
     if !args.covs.is_empty() && args.covs.len() != args.forms.len() {
-        return Err(crate::cli::usage(format!(
+        return Err(Error::Usage(format!(
             "--covs has {} files but --chain has {}: give one covariance file per form",
             args.covs.len(),
             args.forms.len()

@@ -6,8 +6,8 @@ use std::path::Path;
 use super::files::{fmt_f, fmt_opt, write_csv, WriteError};
 use super::tables::write_json;
 use crate::equate::kernel::KernelEquating;
+use crate::equate::link_se::ChainResult;
 use crate::equate::link_se::LinkEstimate;
-use crate::pipeline::uncertainty::ChainResult;
 
 fn link_row(l: &LinkEstimate) -> Vec<String> {
     vec![

@@ -160,7 +160,7 @@ fn input_errors() {
     let p2 = "item_id,a,b\nX1,1.0,0.5\nX2,0.8,-0.2\n";
     let good = "param,a:X1,b:X1,a:X2,b:X2\na:X1,0.01,0,0,0\nb:X1,0,0.02,0,0\na:X2,0,0,0.01,0\nb:X2,0,0,0,0.03\n";
     let p = parse_params("p.csv", p2, None).unwrap();
-    assert_eq!(p.model, ModelKind::TwoPL);
+    assert!(p.has_slope && !p.has_guessing, "a, b without c: a 2PL file");
     let f = form_from_tables("f", &p, Some(&parse_cov("v.csv", good).unwrap()), 1.0).unwrap();
     assert_eq!(
         f.cov.as_ref().unwrap()[(4, 4)],

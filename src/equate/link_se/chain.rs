@@ -407,3 +407,21 @@ fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], ftol: f64, max_iter: usize
         .unwrap_or(0);
     simplex[best].clone()
 }
+
+/// A chain of links with its tests.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChainResult {
+    pub steps: Vec<LinkEstimate>,
+    /// The composed link of the first form onto the last.
+    pub chain: LinkEstimate,
+    /// Delta-method covariance of the composed (A, B) (None without covariance files).
+    pub covariance: Option<[[f64; 2]; 2]>,
+    /// Wald test of (A, B) = (1, 0) when the chain returns to its first form.
+    pub identity_test: Option<WaldTest>,
+    /// The direct link of the end forms (with `--compare-direct`).
+    pub direct: Option<LinkEstimate>,
+    /// Wald test of the chain against the direct link (with `--compare-direct`).
+    pub scale_drift_test: Option<WaldTest>,
+    /// Why a test was not computed, when one was asked for.
+    pub notes: Vec<String>,
+}

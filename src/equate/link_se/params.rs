@@ -309,7 +309,13 @@ pub fn form_from_tables(
     d: f64,
 ) -> Result<FormEstimates, ParamFileError> {
     let file = &params.file;
-    let model = params.model;
+    let model = if !params.has_slope {
+        ModelKind::Rasch
+    } else if params.has_guessing {
+        ModelKind::ThreePL
+    } else {
+        ModelKind::TwoPL
+    };
     let n = params.rows.len();
     let mut items = Vec::with_capacity(n);
     let mut jacobians = Vec::with_capacity(n);
