@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod equating;
 
 use std::process::ExitCode;
 
@@ -46,8 +47,8 @@ pub fn main() -> ExitCode {
         } => commands::security(&dir, suspected.as_deref(), out, quiet),
         Command::Import(a) => commands::import(&a),
         Command::Calibrate(a) => commands::calibrate(&a),
-        Command::Equate(a) => commands::equate(&a),
-        Command::Link(a) => commands::link(&a),
+        Command::Equate(a) => equating::equate(&a),
+        Command::Link(a) => equating::link(&a),
         Command::Convert { csv, parquet } => commands::convert(&csv, &parquet),
         Command::Bank { dir, out, quiet } => commands::bank(&dir, out, quiet),
         Command::Assemble(a) => commands::assemble(&a),
