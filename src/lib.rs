@@ -1,7 +1,8 @@
 //! qbank: certification-exam question banks from attempt logs to score tables.
 //!
-//! Data flows one way, and so do the imports between modules:
-//! [`exam`] (ingest, validation) -> [`matrix`] (the response matrix it fills) -> [`classical`] |
+//! Data flows one way, and so do the imports between modules (each imports only those before
+//! it): [`matrix`] (the response data structure, importing nothing) <- [`exam`] (ingest,
+//! validation; fills the matrix) -> [`classical`] |
 //! [`irt`] -> [`equate`] -> [`scale`] -> [`assemble`] (the next item bank, automated test
 //! assembly, pre-equating) -> [`security`] (person fit, response times, exposed items) ->
 //! [`readiness`] -> [`report`] (every file written) ->

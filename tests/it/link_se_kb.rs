@@ -1,5 +1,5 @@
 //! Reference tests against Kolen & Brennan (2014) Table 6.5 parameters (BILOG 3PL estimates of
-//! the 36-item NEAT example, 12 anchors), values from /work/shared/reference/README.md:
+//! the 36-item NEAT example, 12 anchors), values as given in tests/data/README.md (R plink vignette; K&B pp. 191-198):
 //! - linking X onto Y with R plink's defaults (40 equally spaced points on [-4, 4], equal
 //!   weights, non-symmetric, D = 1, mean/sigma with population SDs): check A, B to 1e-4;
 //! - IRT true-score equating X -> Y (K&B pp. 191-198, plink vignette): D = 1.7, item 27 left out
