@@ -217,22 +217,8 @@ pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
                 if w == 0.0 {
                     continue;
                 }
-                ll.copy_from_slice(&lw[data.group[p] as usize]);
                 let codes = data.codes(p);
-                for &c in codes {
-                    for (l, t) in ll
-                        .iter_mut()
-                        .zip(&tables[c as usize * q..(c as usize + 1) * q])
-                    {
-                        *l += t;
-                    }
-                }
-                let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                let mut tot = 0.0;
-                for l in ll.iter_mut() {
-                    *l = (*l - max).exp();
-                    tot += *l;
-                }
+                let tot = person_posterior(&mut ll, &lw[data.group[p] as usize], &tables, codes, q);
                 let g = data.group[p] as usize;
                 let mut sl = [0.0; 2];
                 for (l, x) in ll.iter().zip(&latent_scores[g]) {
@@ -359,24 +345,8 @@ pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix
         if w == 0.0 {
             continue;
         }
-        ll.copy_from_slice(&lw[data.group[p] as usize]);
         let codes = data.codes(p);
-        for &c in codes {
-            for (l, t) in ll
-                .iter_mut()
-                .zip(&tables[c as usize * q..(c as usize + 1) * q])
-            {
-                *l += t;
-            }
-        }
-        let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let tot: f64 = ll
-            .iter_mut()
-            .map(|l| {
-                *l = (*l - max).exp();
-                *l
-            })
-            .sum();
+        let tot = person_posterior(&mut ll, &lw[data.group[p] as usize], &tables, codes, q);
         let mut touched = Vec::new();
         for &c in codes {
             let i = c as usize / 2;
@@ -416,4 +386,31 @@ pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix
         }
     }
     info.cholesky().map(|c| c.inverse())
+}
+
+/// A person's posterior over the quadrature points, unnormalised: `ll` gets
+/// exp(log prior + sum of the answered rows of `tables` - max) at each point; returns its sum.
+fn person_posterior(
+    ll: &mut [f64],
+    log_prior: &[f64],
+    tables: &[f64],
+    codes: &[u32],
+    q: usize,
+) -> f64 {
+    ll.copy_from_slice(log_prior);
+    for &c in codes {
+        for (l, t) in ll
+            .iter_mut()
+            .zip(&tables[c as usize * q..(c as usize + 1) * q])
+        {
+            *l += t;
+        }
+    }
+    let max = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let mut tot = 0.0;
+    for l in ll.iter_mut() {
+        *l = (*l - max).exp();
+        tot += *l;
+    }
+    tot
 }
