@@ -39,6 +39,7 @@ mod kernel_simulation;
 mod link_se_common;
 mod link_se_derivatives;
 mod link_se_kb;
+mod link_se_observed;
 mod link_se_properties;
 mod link_se_recovery;
 mod link_se_reference;
