@@ -143,6 +143,9 @@ pub fn link(a: &LinkArgs) -> Outcome {
     if !a.chain.is_empty() {
         return link_chain(a);
     }
+    if !a.path.is_empty() {
+        return super::equating_paths::link_paths(a);
+    }
     let (Some(new), Some(old)) = (&a.new_params, &a.old_params) else {
         return Err(usage("give --new-params and --old-params, or --chain"));
     };
@@ -238,12 +241,15 @@ fn equate_kernel(a: &EquateArgs) -> Outcome {
         new_scores: n,
         old_scores: o,
         score_column: &a.score_column,
-        anchor_column: None,
+        anchor_column: a.anchor_column.as_deref().filter(|_| a.design != "eg"),
         frequency_column: a.frequency_column.as_deref(),
         max_score: a.max_score,
         w1: a.w1,
         bootstrap: None,
     };
+    if a.design != "eg" {
+        return super::equating_paths::equate_kernel_neat(a, &args, &out);
+    }
     let opts = KernelOptions {
         kernel: a.kernel,
         bandwidth_x: a.bandwidth,

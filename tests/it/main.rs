@@ -26,6 +26,7 @@ mod demo;
 mod determinism;
 mod equate_classical;
 mod equate_irt;
+mod equate_paths_cli;
 mod fuzz_ingest;
 mod import;
 mod irt_recovery;

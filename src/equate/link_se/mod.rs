@@ -31,8 +31,8 @@ pub mod scores;
 pub mod sensitivity;
 
 pub use chain::{
-    bisector, chain, chain_forms, identity_test, scale_drift_test, BisectorWeights, ChainResult,
-    WaldTest,
+    bisector, chain, chain_forms, identity_test, scale_drift_test, BisectorWeights, Bisectors,
+    ChainResult, WaldTest,
 };
 pub use constants::{link_with_options, link_with_se, LinkEstimate, LinkKind, LinkOptions};
 pub use drift::{anchor_drift_tests, holm_adjust, AnchorDrift, DriftOptions};
