@@ -50,6 +50,7 @@ mod odd_input;
 mod output_folder;
 mod properties;
 mod readiness;
+mod ring_data2pl;
 mod readiness_fit;
 mod report;
 mod response_time;
