@@ -21,6 +21,7 @@ mod assemble_reference;
 mod classical;
 mod cli_help;
 mod cohort_se;
+mod cohort_se_schur;
 mod degenerate;
 mod demo;
 mod determinism;
