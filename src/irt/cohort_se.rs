@@ -24,10 +24,12 @@ use super::ItemModel;
 /// factorisation costs p^3 / 3) and the cohorts keep their own-block SEs.
 pub const COHORT_SE_MAX_ITEM_PARAMS: usize = 2000;
 
+/// SEs of a latent density's (mean, sd), None where not free.
+pub type LatentSe = (Option<f64>, Option<f64>);
+
 /// Per latent group, the SEs of (mean, sd) where free; None when no density is free, an empirical
 /// histogram is used, the problem is too large, or the information is not positive definite.
-#[allow(clippy::type_complexity)]
-pub fn cohort_se(data: &Responses, cal: &Calibration) -> Option<Vec<(Option<f64>, Option<f64>)>> {
+pub fn cohort_se(data: &Responses, cal: &Calibration) -> Option<Vec<LatentSe>> {
     if cal.latent.iter().any(|l| l.histogram.is_some()) {
         return None;
     }

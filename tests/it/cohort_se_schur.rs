@@ -6,7 +6,9 @@
 //!   item parameters + 8 latent), the full observed information by Oakes' identity over every
 //!   parameter, computed here from the public Fisher score, inverted: the cohorts' SEs agree;
 //! - recovery: two forms sharing 10 anchors, the new cohort N(0.3, 1.2^2); the SEs of its mean
-//!   and SD against the SD of the estimates over seeded replications.
+//!   and SD against the SD of the estimates over seeded replications (measured: mean SE / SD
+//!   1.135, SD 1.029 over 200 replications, about 2 minutes; the SD of 200 draws is itself
+//!   uncertain by about 5 %).
 
 use qbank::irt::em::{pack, unpack};
 use qbank::irt::se::score;
@@ -150,7 +152,7 @@ fn two_forms(items: &[(f64, f64)], rng: &mut ChaCha8Rng) -> Responses {
 }
 
 // recovery: SE of the new cohort's mean and SD vs their SD over 200 seeded replications
-// (slow: about a minute; `cargo test --test it -- --ignored cohort_se --nocapture`)
+// (slow: about two minutes; `cargo test --test it -- --ignored cohort_se --nocapture`)
 #[test]
 #[ignore]
 fn cohort_se_matches_sd_over_replications() {

@@ -105,13 +105,19 @@ fn distribution(
     ScoreDistribution { f, d_items, d_link }
 }
 
+/// Gradients of an equipercentile equivalent in the two distributions.
+struct EquipercentileGradient {
+    df: Vec<f64>,
+    dg: Vec<f64>,
+}
+
 /// The equipercentile equivalent of score `x` of f on g (K&B eq. 2.18) and its gradients in f
 /// and g; None past the top of g (no finite derivative).
 fn equipercentile_with_gradient(
     f: &[f64],
     g: &[f64],
     x: usize,
-) -> (f64, Option<(Vec<f64>, Vec<f64>)>) {
+) -> (f64, Option<EquipercentileGradient>) {
     let p: f64 = f[..x].iter().sum::<f64>() + 0.5 * f[x];
     let mut cum = 0.0;
     for (y, &gy) in g.iter().enumerate() {
@@ -130,7 +136,7 @@ fn equipercentile_with_gradient(
                     -(p - cum) / (gy * gy)
                 };
             }
-            return (e, Some((df, dg)));
+            return (e, Some(EquipercentileGradient { df, dg }));
         }
         cum = next;
     }
@@ -166,7 +172,7 @@ pub fn observed_score_se(
         let (equivalent, grad) = equipercentile_with_gradient(&fx.f, &gy.f, x);
         let mut s = Sensitivity::zeros(1);
         let mut se = None;
-        if let Some((df, dg)) = grad {
+        if let Some(EquipercentileGradient { df, dg }) = grad {
             let df = DMatrix::from_row_slice(1, df.len(), &df);
             let dg = DMatrix::from_row_slice(1, dg.len(), &dg);
             s.add_form(new, &df * &fx.d_items)?;
