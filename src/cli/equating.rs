@@ -263,10 +263,15 @@ fn equate_kernel(a: &EquateArgs) -> Outcome {
         k.h_x,
         k.h_y
     );
+    print_equated(&k.e_y, &k.see_y, &out);
+    Ok(())
+}
+
+/// A kernel equating's table (raw, equivalent, see) and the output folder.
+pub(super) fn print_equated(e_y: &[f64], see_y: &[f64], out: &Path) {
     println!("{:>5} {:>12} {:>8}", "raw", "equivalent", "see");
-    for (x, (e, s)) in k.e_y.iter().zip(&k.see_y).enumerate() {
+    for (x, (e, s)) in e_y.iter().zip(see_y).enumerate() {
         println!("{x:>5} {e:>12.4} {s:>8.4}");
     }
     println!("outputs in {}", out.display());
-    Ok(())
 }

@@ -43,11 +43,7 @@ pub fn equate_kernel_neat(a: &EquateArgs, files: &ScoreFiles<'_>, out: &Path) ->
         h.h_x,
         h.h_y
     );
-    println!("{:>5} {:>12} {:>8}", "raw", "equivalent", "see");
-    for (x, (e, s)) in k.e_y.iter().zip(&k.see_y).enumerate() {
-        println!("{x:>5} {e:>12.4} {s:>8.4}");
-    }
-    println!("outputs in {}", out.display());
+    super::equating::print_equated(&k.e_y, &k.see_y, out);
     Ok(())
 }
 

@@ -53,20 +53,25 @@ struct KernelSummary<'a> {
     see_old_to_new: &'a [f64],
 }
 
-/// `conversion.csv` (raw, equivalent, see: new-form scores on the old form's scale) and
-/// `equating.json`.
-pub fn write_kernel(out: &Path, k: &KernelEquating) -> Result<(), WriteError> {
+/// `conversion.csv` of a kernel equating: raw, equivalent, see (new-form scores on the old
+/// form's scale).
+fn write_equated(out: &Path, e_y: &[f64], see_y: &[f64]) -> Result<(), WriteError> {
     let p = out.join("conversion.csv");
     write_csv(
         &p,
         &["raw", "equivalent", "see"],
-        k.e_y
-            .iter()
-            .zip(&k.see_y)
+        e_y.iter()
+            .zip(see_y)
             .enumerate()
             .map(|(x, (e, s))| vec![x.to_string(), fmt_f(*e, 4), fmt_f(*s, 4)]),
     )
-    .map_err(WriteError::at(&p))?;
+    .map_err(WriteError::at(&p))
+}
+
+/// `conversion.csv` (raw, equivalent, see: new-form scores on the old form's scale) and
+/// `equating.json`.
+pub fn write_kernel(out: &Path, k: &KernelEquating) -> Result<(), WriteError> {
+    write_equated(out, &k.e_y, &k.see_y)?;
     let summary = KernelSummary {
         method: "kernel (equivalent groups)",
         kernel: k.kernel.as_str(),
@@ -109,17 +114,7 @@ pub fn write_kernel_neat(
     out: &Path,
     k: &crate::equate::kernel::NeatEquating,
 ) -> Result<(), WriteError> {
-    let p = out.join("conversion.csv");
-    write_csv(
-        &p,
-        &["raw", "equivalent", "see"],
-        k.e_y
-            .iter()
-            .zip(&k.see_y)
-            .enumerate()
-            .map(|(x, (e, s))| vec![x.to_string(), fmt_f(*e, 4), fmt_f(*s, 4)]),
-    )
-    .map_err(WriteError::at(&p))?;
+    write_equated(out, &k.e_y, &k.see_y)?;
     let freq = |f: &crate::equate::kernel::BivariateFit| -> Vec<f64> {
         f.marginal_x().iter().map(|r| r * f.n).collect()
     };

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::common::{assert_close, data_path};
-use super::uncertainty_cli::{est, num, ok, out_dir, qbank, read_csv};
+use super::uncertainty_cli::{chain_args, num, ok, out_dir, qbank, read_csv};
 use qbank::equate::kernel::{
     joint_frequencies, kernel_equate_neat, Bandwidth, BivariateModel, Kernel, NeatMethod,
     NeatOptions,
@@ -143,23 +143,18 @@ fn neat_design_without_anchor_column_is_a_usage_error() {
 #[test]
 fn bisector_of_two_paths_through_the_cli() {
     let out = out_dir("bisector");
-    let files = |ks: &[usize], what: &str| {
-        ks.iter()
-            .map(|&k| est(k, what))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
     let (p1, p2) = ([1, 2, 3], [1, 5, 4, 3]);
+    let ((f1, c1), (f2, c2)) = (chain_args(&p1), chain_args(&p2));
     ok(&qbank(&[
         "link",
         "--path",
-        &files(&p1, "params"),
+        &f1,
         "--path",
-        &files(&p2, "params"),
+        &f2,
         "--path-covs",
-        &files(&p1, "cov"),
+        &c1,
         "--path-covs",
-        &files(&p2, "cov"),
+        &c2,
         "--method",
         "haebara",
         "--theta-points",

@@ -4,20 +4,11 @@
 //! equivalents against qbank's separate observed-score equating code (`irt_observed`).
 
 use super::link_se_common::{check_jacobian, est3pl};
+use super::link_se_derivatives::gh;
 use qbank::equate::irt_observed::observed_score_equating;
-use qbank::equate::link_se::{
-    chain_forms, observed_score_se, FormEstimates, LinkOptions, Sensitivity,
-};
-use qbank::equate::linking::{LinkMethod, ThetaPoints};
+use qbank::equate::link_se::{chain_forms, observed_score_se, FormEstimates, Sensitivity};
+use qbank::equate::linking::LinkMethod;
 use qbank::irt::Logistic;
-
-fn gh() -> LinkOptions {
-    LinkOptions {
-        curve: ThetaPoints::EQUATEIRT.curve_options(false).unwrap(),
-        d: 1.0,
-        anchors: None,
-    }
-}
 
 /// The synthetic population: 41 points on [-5, 5] with N(0.2, 1.1^2) weights (unnormalised, to
 /// check the normalisation).
