@@ -287,7 +287,7 @@ pub fn cut_words(eq: &crate::scale::equating::EquatingSummary) -> String {
         })
         .collect();
     format!(
-        "How precise the raw cuts are (expected raw score at the cut theta): {}. These standard errors come from each form's separate calibration (item parameter covariance by the delta method, block diagonal by item) and, for forms other than {}, from the link to it; sampling of the candidates who take the form is not included (that is the CSEM's part). conversion_FORM.csv gives the SE of equating of every raw score (se_equating, in raw points of the base form) beside the CSEM.",
+        "How precise the raw cuts are (expected raw score at the cut theta): {}. These standard errors come from each form's separate calibration (item parameter covariance by the delta method, block diagonal by item) and, for forms other than {}, from the link to it; sampling of the candidates who take the form is not included (that is the CSEM's part). conversion_FORM.csv gives the SE of equating of every raw score (se_equating for the true-score equivalent and se_equating_observed for the observed-score one, in raw points of the base form) beside the CSEM.",
         parts.join("; "),
         eq.base_form
     )
