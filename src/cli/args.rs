@@ -155,6 +155,10 @@ pub struct AssembleArgs {
     /// No progress bar on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write the solver's wall-clock seconds into assembly.json (they differ between runs, so
+    /// they are left out by default to keep outputs byte-identical).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Args)]
