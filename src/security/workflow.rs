@@ -242,6 +242,19 @@ pub fn analyse(
     cfg: &SecurityConfig,
     suspected: Option<&[usize]>,
 ) -> Result<SecurityAnalysis, SecurityError> {
+    analyse_with(ds, forms, cfg, suspected, &|_| {})
+}
+
+/// [`analyse`], calling `stage` with the name of each step as it starts, so a caller can time
+/// them.
+pub fn analyse_with(
+    ds: &Dataset,
+    forms: &CalibratedForms,
+    cfg: &SecurityConfig,
+    suspected: Option<&[usize]>,
+    stage: &dyn Fn(&str),
+) -> Result<SecurityAnalysis, SecurityError> {
+    stage("security: person fit");
     let p = prepare(ds, forms)?;
     let (prior_mean, prior_sd) = pooled_latent(ds, forms);
 
@@ -252,6 +265,7 @@ pub fn analyse(
     };
     let weights = U3Weights::from_data(&p.data);
     let mut person_fit = person_fit_all(&p.bank, &p.data, &opts, Some(&weights))?;
+    stage("security: person-fit cutoffs (simulated)");
     let cutoffs = person_fit_cutoffs(
         &p.bank,
         &p.data,
@@ -267,6 +281,7 @@ pub fn analyse(
     }
 
     // Response times.
+    stage("security: response-time model");
     let times = response_times(&p, cfg);
     let residuals_std = times.as_ref().ok().and_then(|t| {
         residuals(&p.times, &t.fit)
@@ -275,6 +290,7 @@ pub fn analyse(
     });
 
     // Item monitors over the dated attempts.
+    stage("security: item monitors");
     let (window, window_starts) = windows(ds, cfg.window_days);
     let drift = if window_starts.is_empty() {
         None
@@ -339,6 +355,7 @@ pub fn analyse(
         }
     };
     let suspected: Vec<usize> = (0..p.bank.len()).filter(|&j| suspected_bank[j]).collect();
+    stage("security: preknowledge");
     let preknowledge = if suspected.is_empty() {
         None
     } else {
