@@ -26,6 +26,7 @@ use crate::exam::Dataset;
 use crate::irt::em::newton_step;
 
 use super::cohort::{bins, Bin};
+use super::posterior::{weighted_sum, Walk};
 use super::{practice_attempt, Context};
 
 /// The growth model's parameters.
@@ -95,12 +96,23 @@ const MAX_ITERATIONS: usize = 40;
 /// Finite-difference step in (g, ln s, delta).
 const H: f64 = 1e-3;
 
-/// One candidate with an official outcome: the first attempt's form, each attempt's
+/// One candidate with an official outcome: the forward filter after the first attempt (which
+/// does not depend on the growth model, so it is computed once), each later attempt's
 /// log-likelihood on the grid (time order) and the outcome.
 pub struct OutcomeCase {
-    first_form: usize,
-    lls: Vec<Vec<f64>>,
+    /// Log marginal likelihood of the first attempt.
+    first_log_lik: f64,
+    after_first: AfterFirst,
+    /// Log-likelihoods of the later attempts.
+    later: Vec<Vec<f64>>,
     passed: bool,
+}
+
+/// The posterior after the first attempt: its weights when no attempt follows (all the outcome
+/// needs), else its normalised log (where the filter goes on).
+enum AfterFirst {
+    Weights(Vec<f64>),
+    LogPosterior(Vec<f64>),
 }
 
 /// The candidates of `ds` with an official outcome and at least one attempt.
@@ -124,11 +136,21 @@ pub fn outcome_cases(ds: &Dataset, ctx: &Context) -> Vec<OutcomeCase> {
             let passed = passed[k]?;
             let mut attempts: Vec<_> = list.iter().map(|&a| practice_attempt(m, a)).collect();
             attempts.sort_by(|x, y| x.submitted_at.cmp(&y.submitted_at));
-            let first_form = attempts.first()?.form;
-            let lls = attempts.iter().map(|a| ctx.log_lik(&a.responses)).collect();
+            let first = attempts.first()?;
+            let (first_log_lik, lp) = ctx.filter_first(first.form, &ctx.log_lik(&first.responses));
+            let later: Vec<Vec<f64>> = attempts[1..]
+                .iter()
+                .map(|a| ctx.log_lik(&a.responses))
+                .collect();
+            let after_first = if later.is_empty() {
+                AfterFirst::Weights(lp.iter().map(|l| l.exp()).collect())
+            } else {
+                AfterFirst::LogPosterior(lp)
+            };
             Some(OutcomeCase {
-                first_form,
-                lls,
+                first_log_lik,
+                after_first,
+                later,
                 passed,
             })
         })
@@ -155,18 +177,46 @@ impl Context {
     }
 }
 
-/// (log-likelihood of the case, P(passing the exam)) under `p`.
-fn case_terms(ctx: &Context, c: &OutcomeCase, p: &GrowthParams) -> (f64, f64) {
-    let (ll, lp) = ctx.filter(c.first_form, &c.lls, p.growth, p.growth_sd);
-    let w: Vec<f64> = lp.iter().map(|l| l.exp()).collect();
-    let q = ctx.p_exam(&w, p.shift).clamp(1e-12, 1.0 - 1e-12);
-    (ll + if c.passed { q.ln() } else { (1.0 - q).ln() }, q)
+/// What every case's terms under one set of parameters share: the random walk's kernel and the
+/// factors of P(passing the exam) at the grid points.
+struct Shared<'a> {
+    ctx: &'a Context,
+    walk: Walk,
+    exam_pass: Vec<f64>,
+}
+
+impl Shared<'_> {
+    fn of<'a>(ctx: &'a Context, p: &GrowthParams) -> Shared<'a> {
+        Shared {
+            ctx,
+            walk: Walk::new(p.growth, p.growth_sd),
+            exam_pass: ctx.exam_pass_table(p.shift),
+        }
+    }
+
+    /// (log-likelihood of the case, P(passing the exam)).
+    fn case_terms(&self, c: &OutcomeCase) -> (f64, f64) {
+        let continued;
+        let (ll, w) = match &c.after_first {
+            AfterFirst::Weights(w) => (c.first_log_lik, w),
+            AfterFirst::LogPosterior(lp) => {
+                let (ll, lp) =
+                    self.ctx
+                        .filter_continue(c.first_log_lik, lp.clone(), &c.later, &self.walk);
+                continued = lp.iter().map(|l| l.exp()).collect::<Vec<f64>>();
+                (ll, &continued)
+            }
+        };
+        let q = weighted_sum(w, &self.exam_pass).clamp(1e-12, 1.0 - 1e-12);
+        (ll + if c.passed { q.ln() } else { (1.0 - q).ln() }, q)
+    }
 }
 
 /// The joint log-likelihood of practice responses and official outcomes (summed in case order,
 /// so identical whatever the thread count).
 fn log_likelihood(ctx: &Context, cases: &[&OutcomeCase], p: &GrowthParams) -> f64 {
-    let parts: Vec<f64> = cases.par_iter().map(|c| case_terms(ctx, c, p).0).collect();
+    let shared = Shared::of(ctx, p);
+    let parts: Vec<f64> = cases.par_iter().map(|c| shared.case_terms(c).0).collect();
     parts.iter().sum()
 }
 
@@ -327,10 +377,8 @@ pub fn cross_validate(
         fold[k] = pos % FOLDS;
     }
     let y: Vec<bool> = cases.iter().map(|c| c.passed).collect();
-    let before: Vec<f64> = cases
-        .iter()
-        .map(|c| case_terms(ctx, c, defaults).1)
-        .collect();
+    let shared = Shared::of(ctx, defaults);
+    let before: Vec<f64> = cases.iter().map(|c| shared.case_terms(c).1).collect();
     let mut after = vec![f64::NAN; cases.len()];
     for f in 0..FOLDS {
         let train: Vec<&OutcomeCase> = (0..cases.len())
@@ -338,8 +386,9 @@ pub fn cross_validate(
             .map(|k| &cases[k])
             .collect();
         let est = estimate(ctx, &train, start);
+        let shared = Shared::of(ctx, &est.params);
         for k in (0..cases.len()).filter(|&k| fold[k] == f) {
-            after[k] = case_terms(ctx, &cases[k], &est.params).1;
+            after[k] = shared.case_terms(&cases[k]).1;
         }
     }
     CrossValidation {
