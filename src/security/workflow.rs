@@ -296,18 +296,26 @@ pub fn analyse_with(
         None
     } else {
         let dated: Vec<usize> = (0..p.data.len()).filter(|&k| window[k].is_some()).collect();
-        let mut offsets = vec![0];
-        let mut resp = Vec::new();
-        let mut res = Vec::new();
-        for &k in &dated {
-            resp.extend_from_slice(p.data.attempt(k));
-            if let Some(r) = &residuals_std {
-                let off = p.data.offset(k);
-                res.extend_from_slice(&r[off..off + p.data.attempt(k).len()]);
+        // Usually every attempt is dated: then the monitors read the data as it is (a copy of
+        // the dated attempts' responses and residuals costs 12 bytes a response otherwise).
+        let copy;
+        let (sub, res) = if dated.len() == p.data.len() {
+            (&p.data, residuals_std.as_deref())
+        } else {
+            let mut offsets = vec![0];
+            let mut resp = Vec::new();
+            let mut res = Vec::new();
+            for &k in &dated {
+                resp.extend_from_slice(p.data.attempt(k));
+                if let Some(r) = &residuals_std {
+                    let off = p.data.offset(k);
+                    res.extend_from_slice(&r[off..off + p.data.attempt(k).len()]);
+                }
+                offsets.push(resp.len());
             }
-            offsets.push(resp.len());
-        }
-        let sub = AttemptData::new(p.bank.len(), offsets, resp)?;
+            copy = (AttemptData::new(p.bank.len(), offsets, resp)?, res);
+            (&copy.0, residuals_std.as_ref().map(|_| copy.1.as_slice()))
+        };
         let w: Vec<u32> = dated.iter().filter_map(|&k| window[k]).collect();
         let dopts = DriftOptions {
             prior_mean,
@@ -318,10 +326,9 @@ pub fn analyse_with(
             min_responses: cfg.min_window_responses,
             ..DriftOptions::default()
         };
-        let res = residuals_std.as_ref().map(|_| res.as_slice());
         Some(item_drift_over_time(
             &p.bank,
-            &sub,
+            sub,
             &w,
             window_starts.len(),
             res,
