@@ -88,14 +88,10 @@ pub fn calibrate_matrix(
         .ok_or_else(|| Error::Invalid(diags.clone()))?;
     let data = Responses::from_wide(wide);
     progress.stage("IRT calibration");
-    let (cal, cov, mut est) = calibrate_responses_with(
-        &data,
-        m.model,
-        m.scale_d,
-        m.priors,
-        &m.em,
-        &|s| progress.step(s),
-    );
+    let (cal, cov, mut est) =
+        calibrate_responses_with(&data, m.model, m.scale_d, m.priors, &m.em, &|s| {
+            progress.step(s)
+        });
     let (scores, ld) = score_and_fit(&data, &cal, &mut est, &progress);
     let summary = CalibrationSummary::of(&data, &cal, &cov, &est, m.model, None);
     progress.stage("writing");

@@ -85,7 +85,11 @@ impl Progress {
             .enumerate()
             .map(|(k, (name, t))| StageTime {
                 stage: name.clone(),
-                seconds: starts.get(k + 1).map_or(now, |n| n.1).duration_since(*t).as_secs_f64(),
+                seconds: starts
+                    .get(k + 1)
+                    .map_or(now, |n| n.1)
+                    .duration_since(*t)
+                    .as_secs_f64(),
             })
             .collect();
         if let Some((_, first)) = starts.first() {

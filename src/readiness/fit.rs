@@ -323,7 +323,8 @@ fn derivatives(
     }
     let points: Vec<[f64; 3]> = steps.iter().map(|d| point(d)).collect();
     let values = f_many(&points);
-    let at = |d: &[(usize, f64)]| values[steps.iter().position(|s| s == d).expect("a listed point")];
+    let at =
+        |d: &[(usize, f64)]| values[steps.iter().position(|s| s == d).expect("a listed point")];
     let mut grad = [0.0; 3];
     let mut hess = [0.0; 9];
     for i in 0..3 {

@@ -79,7 +79,10 @@ impl Context {
             .map(|(w, t)| w * ((t + STEP / 2.0 - cut) / STEP).clamp(0.0, 1.0))
             .sum::<f64>()
             / s;
-        let exam = match self.exam_pass.get_or_init(|| (self.shift, self.exam_pass_table(self.shift))) {
+        let exam = match self
+            .exam_pass
+            .get_or_init(|| (self.shift, self.exam_pass_table(self.shift)))
+        {
             (shift, table) if *shift == self.shift => weighted_sum(&w, table),
             _ => self.p_exam(&w, self.shift),
         } / s;
