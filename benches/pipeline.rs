@@ -193,6 +193,16 @@ fn main() {
                     out.display().to_string(),
                 ],
             ),
+            (
+                "whole qbank run from CSV (with report)",
+                vec![
+                    "run".into(),
+                    csv.display().to_string(),
+                    "--quiet".into(),
+                    "--out".into(),
+                    out.display().to_string(),
+                ],
+            ),
         ];
         for (stage, a) in stages {
             let mut secs = Vec::new();

@@ -55,6 +55,9 @@ pub enum Command {
         /// No progress bar on stderr.
         #[arg(long, short)]
         quiet: bool,
+        /// Print each stage's wall time to stderr and keep them in overview.json.
+        #[arg(long)]
+        timings: bool,
     },
     /// Readiness of practice candidates: readiness.csv (one row per candidate), per-attempt
     /// scores with intervals, cohort figures, and a page per candidate asked for.
@@ -225,6 +228,9 @@ pub struct CalibrateArgs {
     /// Output folder (default: reports/<name of DIR or of the matrix file>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print each stage's wall time to stderr and keep them in calibration.json.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Args)]

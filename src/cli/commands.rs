@@ -38,12 +38,14 @@ pub fn run(
     format: &[ReportFormat],
     candidates: Vec<String>,
     quiet: bool,
+    timings: bool,
 ) -> Outcome {
     let out = out.unwrap_or_else(|| default_out(dir));
     let opts = RunOptions {
         markdown: format.contains(&ReportFormat::Md),
         quiet,
         readiness_pages: candidates,
+        timings,
     };
     let o = run_and_write(dir, &out, &opts)?;
     println!(
@@ -305,7 +307,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Outcome {
             priors,
             em,
         };
-        (cmd::calibrate_matrix(&m, &out)?, out)
+        (cmd::calibrate_matrix(&m, &out, a.timings)?, out)
     } else {
         let dir = a.dir.clone().unwrap_or_default();
         let out = a.out.clone().unwrap_or_else(|| default_out(&dir));
@@ -318,7 +320,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Outcome {
             em,
             small_n_2pl: a.small_n_2pl,
         };
-        (cmd::calibrate_dataset(&dir, &opts, &out)?, out)
+        (cmd::calibrate_dataset(&dir, &opts, &out, a.timings)?, out)
     };
     print_calibration(&s, &out);
     Ok(())

@@ -25,7 +25,8 @@ pub fn main() -> ExitCode {
             format,
             candidates,
             quiet,
-        } => commands::run(&dir, out, &format, candidates, quiet),
+            timings,
+        } => commands::run(&dir, out, &format, candidates, quiet, timings),
         Command::Readiness {
             dir,
             candidates,

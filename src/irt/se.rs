@@ -224,11 +224,13 @@ pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
                 }
                 let codes = data.codes(p);
                 let tot = person_posterior(&mut ll, &lw[data.group[p] as usize], &tables, codes, q);
+                // the normalised posterior, divided once per person, not once per response
+                ll.iter_mut().for_each(|l| *l /= tot);
                 let g = data.group[p] as usize;
                 let mut sl = [0.0; 2];
                 for (l, x) in ll.iter().zip(&latent_scores[g]) {
-                    sl[0] += l / tot * x[0];
-                    sl[1] += l / tot * x[1];
+                    sl[0] += l * x[0];
+                    sl[1] += l * x[1];
                 }
                 for u in 0..2 {
                     for v in 0..2 {
@@ -244,7 +246,7 @@ pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
                     for (k, l) in ll.iter().enumerate() {
                         let off = (c as usize * q + k) * maxp;
                         for u in 0..npar[i] {
-                            si[u] += l / tot * sc[off + u];
+                            si[u] += l * sc[off + u];
                         }
                     }
                     let blk = &mut acc[i * maxp * maxp..(i + 1) * maxp * maxp];
@@ -349,10 +351,19 @@ pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix
             total += k;
         }
     }
+    // Per-category score tables [((2 i + x) * Q + q) * 3 + u], as the block version's.
+    let mut table = vec![0.0; cal.items.len() * 2 * q * 3];
+    for (i, m) in cal.items.iter().enumerate() {
+        for (k, &t) in cal.grid.theta.iter().enumerate() {
+            for x in 0..2 {
+                let off = ((2 * i + x) * q + k) * 3;
+                m.score(t, x, &mut table[off..off + npar[i]]);
+            }
+        }
+    }
     let mut info = DMatrix::<f64>::zeros(total, total);
     let mut ll = vec![0.0; q];
     let mut s = vec![0.0; total];
-    let mut sc = [0.0; 3];
     for p in 0..data.n_persons() {
         let w = data.weight[p];
         if w == 0.0 {
@@ -360,6 +371,7 @@ pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix
         }
         let codes = data.codes(p);
         let tot = person_posterior(&mut ll, &lw[data.group[p] as usize], &tables, codes, q);
+        ll.iter_mut().for_each(|l| *l /= tot);
         let mut touched = Vec::new();
         for &c in codes {
             let i = c as usize / 2;
@@ -367,17 +379,19 @@ pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix
                 continue;
             }
             let (o, k) = (offset[i], npar[i]);
-            for (t, l) in cal.grid.theta.iter().zip(&ll) {
-                cal.items[i].score(*t, c as usize % 2, &mut sc[..k]);
+            for (j, l) in ll.iter().enumerate() {
+                let sc = &table[(c as usize * q + j) * 3..];
                 for u in 0..k {
-                    s[o + u] += l / tot * sc[u];
+                    s[o + u] += l * sc[u];
                 }
             }
             touched.extend(o..o + k);
         }
-        for &u in &touched {
-            for &v in &touched {
-                info[(u, v)] += w * s[u] * s[v];
+        // column by column (the matrix is column-major); one addition per entry and person
+        for &v in &touched {
+            let col = &mut info.as_mut_slice()[v * total..(v + 1) * total];
+            for &u in &touched {
+                col[u] += w * s[u] * s[v];
             }
         }
         for &u in &touched {

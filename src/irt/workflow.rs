@@ -71,6 +71,16 @@ pub struct CalibrationResult {
 
 /// Calibrates every item presented in the data set.
 pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationResult {
+    calibrate_dataset_with(ds, opts, &|_| {})
+}
+
+/// [`calibrate_dataset`], calling `stage` with the name of each step (EM, standard errors) as it
+/// starts, so a caller can time them.
+pub fn calibrate_dataset_with(
+    ds: &Dataset,
+    opts: &CalibrateOptions,
+    stage: &dyn Fn(&str),
+) -> CalibrationResult {
     let m = &ds.matrix;
     let exam = &ds.exam;
     // Only items somebody saw can be calibrated; remap them to 0..n.
@@ -131,7 +141,9 @@ pub fn calibrate_dataset(ds: &Dataset, opts: &CalibrateOptions) -> CalibrationRe
         });
         em.free_reference_sd = opts.model == ModelKind::Rasch;
     }
+    stage("IRT calibration: EM");
     let cal = calibrate(&responses, items, fixed, &em);
+    stage("IRT calibration: standard errors");
     let cov = covariance(&responses, &cal);
     let estimates = item_estimates(&responses, &cal, &cov);
     CalibrationResult {
@@ -172,6 +184,18 @@ pub fn calibrate_responses(
     priors: Priors,
     em: &EmOptions,
 ) -> (Calibration, Covariance, Vec<ItemEstimate>) {
+    calibrate_responses_with(data, model, scale_d, priors, em, &|_| {})
+}
+
+/// [`calibrate_responses`], calling `stage` as each step (EM, standard errors) starts.
+pub fn calibrate_responses_with(
+    data: &Responses,
+    model: ModelKind,
+    scale_d: f64,
+    priors: Priors,
+    em: &EmOptions,
+    stage: &dyn Fn(&str),
+) -> (Calibration, Covariance, Vec<ItemEstimate>) {
     let kinds = vec![model; data.n_items()];
     let items = starting_items(data, &kinds, scale_d, priors);
     let em = EmOptions {
@@ -179,7 +203,9 @@ pub fn calibrate_responses(
         free_reference_sd: model == ModelKind::Rasch,
         ..em.clone()
     };
+    stage("IRT calibration: EM");
     let cal = calibrate(data, items, vec![false; data.n_items()], &em);
+    stage("IRT calibration: standard errors");
     let cov = covariance(data, &cal);
     let est = item_estimates(data, &cal, &cov);
     (cal, cov, est)

@@ -17,7 +17,7 @@ use crate::exam::param_files::read_param_tables;
 use crate::exam::scores::{read_scores, ScoreColumns};
 use crate::exam::{self, Diagnostics, Location};
 use crate::irt::quadrature::Grid;
-use crate::irt::workflow::{calibrate_responses, CalibrateOptions};
+use crate::irt::workflow::{calibrate_responses_with, CalibrateOptions};
 use crate::irt::{CalibrationSummary, EmOptions, ModelKind, Priors, Responses};
 use crate::readiness::Cohort;
 use crate::report::tables;
@@ -31,11 +31,36 @@ pub fn calibrate_dataset(
     dir: &Path,
     opts: &CalibrateOptions,
     out: &Path,
+    timings: bool,
 ) -> Result<CalibrationSummary, Error> {
+    let progress = Progress::hidden();
+    progress.stage("reading and validating");
     let (ds, _) = stages::load(dir)?;
-    let c = stages::calibrate(&ds, opts);
+    progress.stage("IRT calibration");
+    let c = stages::calibrate_timed(&ds, opts, &progress);
+    progress.stage("writing");
     c.write(out, &ds)?;
+    write_timings(out, &c.summary, &progress, timings)?;
     Ok(c.summary)
+}
+
+/// With `--timings`: calibration.json again with the stage times, which are printed to stderr.
+fn write_timings(
+    out: &Path,
+    summary: &CalibrationSummary,
+    progress: &Progress,
+    timings: bool,
+) -> Result<(), Error> {
+    if timings {
+        let t = progress.timings();
+        let value = super::progress::WithTimings {
+            value: summary,
+            timings: &t,
+        };
+        tables::write_json(&out.join("calibration.json"), &value)?;
+        progress.print_timings();
+    }
+    Ok(())
 }
 
 /// What `qbank calibrate --matrix` needs.
@@ -51,18 +76,30 @@ pub struct MatrixFile<'a> {
 }
 
 /// Calibrates a wide 0/1 matrix file (one group, all items estimated) and writes the outputs.
-pub fn calibrate_matrix(m: &MatrixFile<'_>, out: &Path) -> Result<CalibrationSummary, Error> {
+pub fn calibrate_matrix(
+    m: &MatrixFile<'_>,
+    out: &Path,
+    timings: bool,
+) -> Result<CalibrationSummary, Error> {
+    let progress = Progress::hidden();
+    progress.stage("reading the matrix");
     let mut diags = Diagnostics::default();
     let wide = exam::wide::read_wide_matrix(m.path, m.id_column, m.weight_column, &mut diags)
         .ok_or_else(|| Error::Invalid(diags.clone()))?;
     let data = Responses::from_wide(wide);
-    let (cal, cov, mut est) = calibrate_responses(&data, m.model, m.scale_d, m.priors, &m.em);
-    let (scores, ld) = score_and_fit(&data, &cal, &mut est);
+    progress.stage("IRT calibration");
+    let (cal, cov, mut est) =
+        calibrate_responses_with(&data, m.model, m.scale_d, m.priors, &m.em, &|s| {
+            progress.step(s)
+        });
+    let (scores, ld) = score_and_fit(&data, &cal, &mut est, &progress);
     let summary = CalibrationSummary::of(&data, &cal, &cov, &est, m.model, None);
+    progress.stage("writing");
     tables::write_local_dependence(out, &data, &ld)?;
     tables::write_item_params(&out.join("item_params.csv"), &est)?;
     tables::write_json(&out.join("calibration.json"), &summary)?;
     tables::write_scores(out, &data, &scores)?;
+    write_timings(out, &summary, &progress, timings)?;
     Ok(summary)
 }
 

@@ -24,7 +24,7 @@ use crate::report::{self, tables};
 use crate::scale::equating::Equating;
 use crate::scale::ScaleError;
 
-pub use progress::Progress;
+pub use progress::{Progress, StageTime};
 pub use stages::{Calibrated, Readiness};
 
 /// Why a command stopped without results.
@@ -77,6 +77,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Candidates to write a readiness page for.
     pub readiness_pages: Vec<String>,
+    /// Print each stage's wall time to stderr and keep them in overview.json.
+    pub timings: bool,
 }
 
 /// Everything `qbank run` computed.
@@ -106,9 +108,10 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
     progress.stage("classical item analysis");
     let items = stages::items(&ds);
     progress.stage("IRT calibration");
-    let calibrated = stages::calibrate(
+    let calibrated = stages::calibrate_timed(
         &ds,
         &stages::run_calibration_options(&ds.exam.config.calibration),
+        progress,
     );
     progress.stage("IRT equating and linking");
     let equating = stages::equate(&ds, &calibrated)?;
@@ -132,14 +135,15 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
         None
     };
     progress.stage("readiness");
-    let readiness = stages::readiness(
+    let readiness = stages::readiness_timed(
         &ds,
         &calibrated.forms,
         &equating.summary.scale,
         &equating.tables,
+        progress,
     );
     progress.stage("exam security");
-    let security = stages::security(&ds, &calibrated.forms, None)?;
+    let security = stages::security_timed(&ds, &calibrated.forms, None, progress)?;
     Ok(Run {
         security,
         ds,
@@ -200,6 +204,15 @@ pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overvi
     let run = run(dir, opts, &progress)?;
     progress.stage("report");
     run.write(staging.path(), opts)?;
+    if opts.timings {
+        let timings = progress.timings();
+        let overview = progress::WithTimings {
+            value: &run.overview,
+            timings: &timings,
+        };
+        tables::write_json(&staging.path().join("overview.json"), &overview)?;
+        progress.print_timings();
+    }
     staging.commit()?;
     progress.finish();
     Ok(run.overview)

@@ -6,7 +6,7 @@ use crate::classical::{analyse, default_dif, ItemAnalysis};
 use crate::exam::{self, Dataset, Diagnostics, Location};
 use crate::irt::fit::{item_fit, q3, Q3Pair, Q3_EXCESS};
 use crate::irt::scoring::{score_persons, PersonScore};
-use crate::irt::workflow::{calibrate_dataset, CalibrateOptions, CalibrationResult};
+use crate::irt::workflow::{calibrate_dataset_with, CalibrateOptions, CalibrationResult};
 use crate::irt::{
     attach_fit, CalibratedForms, Calibration, CalibrationSummary, ItemEstimate, ModelKind, Priors,
     Responses,
@@ -17,7 +17,7 @@ use crate::report::tables;
 use crate::scale::equating::{equate_forms, Equating};
 use crate::scale::{ConversionTable, Scale};
 
-use super::Error;
+use super::{Error, Progress};
 
 /// Loads and validates `dir`; on errors returns them all.
 pub fn load(dir: &Path) -> Result<(Dataset, Diagnostics), Error> {
@@ -87,11 +87,17 @@ pub struct Calibrated {
 
 /// Calibrates a data set, scores every person and attaches item fit.
 pub fn calibrate(ds: &Dataset, opts: &CalibrateOptions) -> Calibrated {
-    let mut result = calibrate_dataset(ds, opts);
+    calibrate_timed(ds, opts, &Progress::hidden())
+}
+
+/// [`calibrate`], each step (EM, standard errors, scores, fit) timed as a step of `progress`.
+pub fn calibrate_timed(ds: &Dataset, opts: &CalibrateOptions, progress: &Progress) -> Calibrated {
+    let mut result = calibrate_dataset_with(ds, opts, &|s| progress.step(s));
     let (scores, local_dependence) = score_and_fit(
         &result.responses,
         &result.calibration,
         &mut result.estimates,
+        progress,
     );
     let summary = result.summary(opts.model);
     let forms = CalibratedForms::of(ds, &result);
@@ -110,9 +116,13 @@ pub fn score_and_fit(
     data: &Responses,
     cal: &Calibration,
     estimates: &mut [ItemEstimate],
+    progress: &Progress,
 ) -> (Vec<PersonScore>, (f64, Vec<Q3Pair>)) {
+    progress.step("IRT calibration: person scores");
     let scores = score_persons(data, cal);
+    progress.step("IRT calibration: item fit");
     attach_fit(estimates, item_fit(data, cal, &scores));
+    progress.step("IRT calibration: local dependence (Q3)");
     let ld = q3(data, cal, &scores, 50.0, Q3_EXCESS);
     (scores, ld)
 }
@@ -169,7 +179,20 @@ pub fn readiness(
     scale: &Scale,
     tables: &[ConversionTable],
 ) -> Readiness {
+    readiness_timed(ds, forms, scale, tables, &Progress::hidden())
+}
+
+/// [`readiness`], each step timed as a step of `progress`.
+pub fn readiness_timed(
+    ds: &Dataset,
+    forms: &CalibratedForms,
+    scale: &Scale,
+    tables: &[ConversionTable],
+    progress: &Progress,
+) -> Readiness {
+    progress.step("readiness: context (item tables, subscores)");
     let ctx = Context::of(ds, forms, scale, tables);
+    progress.step("readiness: growth model fit (5-fold CV)");
     let model = fit_model(ds, &ctx);
     let ctx = match &model.estimate {
         Some(e) => {
@@ -178,6 +201,7 @@ pub fn readiness(
         }
         None => ctx,
     };
+    progress.step("readiness: every candidate");
     let candidates = assess(ds, &ctx);
     let mut cohort = cohort(&ctx, &candidates);
     cohort.model = Some(model);
@@ -215,10 +239,21 @@ pub fn security(
     forms: &CalibratedForms,
     suspected: Option<&[usize]>,
 ) -> Result<crate::security::workflow::SecurityAnalysis, Error> {
-    Ok(crate::security::workflow::analyse(
+    security_timed(ds, forms, suspected, &Progress::hidden())
+}
+
+/// [`security`], each step timed as a step of `progress`.
+pub fn security_timed(
+    ds: &Dataset,
+    forms: &CalibratedForms,
+    suspected: Option<&[usize]>,
+    progress: &Progress,
+) -> Result<crate::security::workflow::SecurityAnalysis, Error> {
+    Ok(crate::security::workflow::analyse_with(
         ds,
         forms,
         &ds.exam.config.security,
         suspected,
+        &|s| progress.step(s),
     )?)
 }

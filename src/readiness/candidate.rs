@@ -8,7 +8,7 @@ use crate::exam::Dataset;
 use crate::matrix::ResponseMatrix;
 
 use super::domains::{domain_profile, DomainFeedback};
-use super::posterior::Posterior;
+use super::posterior::{weighted_sum, Posterior};
 use super::status::{Consistency, Status};
 use super::{Context, DomainProfile, Z90};
 
@@ -151,6 +151,37 @@ pub fn assess_candidate(
     candidate_id: &str,
     attempts: &[PracticeAttempt],
 ) -> Option<CandidateReadiness> {
+    assess_with(ctx, &AheadTables::of(ctx), candidate_id, attempts)
+}
+
+/// The factors of P(pass) n = 0..=MAX_AHEAD attempts ahead at the growth and the ends of its
+/// interval ([`Context::pass_after_table`]), computed once for every candidate.
+struct AheadTables {
+    /// Indexed [growth, low end, high end][n].
+    tables: [Vec<Vec<f64>>; 3],
+}
+
+impl AheadTables {
+    fn of(ctx: &Context) -> AheadTables {
+        let sd = ctx.opts.growth_sd;
+        let (g_low, g_high) = ctx.growth_interval;
+        let at = |g: f64| {
+            (0..=MAX_AHEAD)
+                .map(|n| ctx.pass_after_table(n, g, sd))
+                .collect()
+        };
+        AheadTables {
+            tables: [at(ctx.opts.growth), at(g_low), at(g_high)],
+        }
+    }
+}
+
+fn assess_with(
+    ctx: &Context,
+    ahead_tables: &AheadTables,
+    candidate_id: &str,
+    attempts: &[PracticeAttempt],
+) -> Option<CandidateReadiness> {
     let mut order: Vec<usize> = (0..attempts.len()).collect();
     let instant = |k: usize| crate::exam::timestamps::sort_key(&attempts[k].submitted_at);
     order.sort_by(|&x, &y| instant(x).cmp(&instant(y)).then(x.cmp(&y)));
@@ -185,9 +216,11 @@ pub fn assess_candidate(
         weakest,
         plan,
     } = domain_profile(ctx, attempts, &order, start);
-    let ahead =
-        |g: f64| (0..=MAX_AHEAD).find(|&n| ctx.p_pass_after(&lp, n, g, sd) >= o.ready_probability);
-    let (g_low, g_high) = ctx.growth_interval;
+    let w: Vec<f64> = lp.iter().map(|l| l.exp()).collect();
+    let ahead = |k: usize| {
+        (0..=MAX_AHEAD)
+            .find(|&n| weighted_sum(&w, &ahead_tables.tables[k][n]) >= o.ready_probability)
+    };
     Some(CandidateReadiness {
         candidate_id: candidate_id.to_string(),
         attempts: scored,
@@ -203,9 +236,9 @@ pub fn assess_candidate(
         domains,
         weakest,
         plan,
-        attempts_to_ready: ahead(g),
-        attempts_to_ready_low: ahead(g_high),
-        attempts_to_ready_high: ahead(g_low),
+        attempts_to_ready: ahead(0),
+        attempts_to_ready_low: ahead(2),
+        attempts_to_ready_high: ahead(1),
         official_passed: None,
         official_scaled: None,
     })
@@ -236,6 +269,7 @@ pub fn assess(ds: &Dataset, ctx: &Context) -> Vec<CandidateReadiness> {
         by_candidate[m.candidate(a)].push(a as u32);
     }
     let cands = ds.exam.candidates.as_ref();
+    let tables = AheadTables::of(ctx);
     by_candidate
         .par_iter()
         .enumerate()
@@ -245,7 +279,7 @@ pub fn assess(ds: &Dataset, ctx: &Context) -> Vec<CandidateReadiness> {
                 .map(|&a| practice_attempt(m, a as usize))
                 .collect();
             let id = m.candidate_id(c);
-            let mut r = assess_candidate(ctx, id, &attempts)?;
+            let mut r = assess_with(ctx, &tables, id, &attempts)?;
             if let Some((cs, k)) = cands.and_then(|cs| Some((cs, *cs.index.get(id)?))) {
                 r.official_passed = cs.official_passed.as_ref().and_then(|v| v[k]);
                 r.official_scaled = cs.official_scaled.as_ref().and_then(|v| v[k]);

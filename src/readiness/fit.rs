@@ -16,6 +16,8 @@
 //! others): Brier score, log loss, and the calibration intercept and slope of a logistic
 //! regression of the outcome on logit(predicted) (Cox 1958), for the defaults and the fit.
 
+use std::borrow::Cow;
+
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +28,7 @@ use crate::exam::Dataset;
 use crate::irt::em::newton_step;
 
 use super::cohort::{bins, Bin};
+use super::posterior::{weighted_sum, Walk};
 use super::{practice_attempt, Context};
 
 /// The growth model's parameters.
@@ -95,12 +98,23 @@ const MAX_ITERATIONS: usize = 40;
 /// Finite-difference step in (g, ln s, delta).
 const H: f64 = 1e-3;
 
-/// One candidate with an official outcome: the first attempt's form, each attempt's
+/// One candidate with an official outcome: the forward filter after the first attempt (which
+/// does not depend on the growth model, so it is computed once), each later attempt's
 /// log-likelihood on the grid (time order) and the outcome.
 pub struct OutcomeCase {
-    first_form: usize,
-    lls: Vec<Vec<f64>>,
+    /// Log marginal likelihood of the first attempt.
+    first_log_lik: f64,
+    after_first: AfterFirst,
+    /// Log-likelihoods of the later attempts.
+    later: Vec<Vec<f64>>,
     passed: bool,
+}
+
+/// The posterior after the first attempt: its weights when no attempt follows (all the outcome
+/// needs), else its normalised log (where the filter goes on).
+enum AfterFirst {
+    Weights(Vec<f64>),
+    LogPosterior(Vec<f64>),
 }
 
 /// The candidates of `ds` with an official outcome and at least one attempt.
@@ -124,11 +138,21 @@ pub fn outcome_cases(ds: &Dataset, ctx: &Context) -> Vec<OutcomeCase> {
             let passed = passed[k]?;
             let mut attempts: Vec<_> = list.iter().map(|&a| practice_attempt(m, a)).collect();
             attempts.sort_by(|x, y| x.submitted_at.cmp(&y.submitted_at));
-            let first_form = attempts.first()?.form;
-            let lls = attempts.iter().map(|a| ctx.log_lik(&a.responses)).collect();
+            let first = attempts.first()?;
+            let (first_log_lik, lp) = ctx.filter_first(first.form, &ctx.log_lik(&first.responses));
+            let later: Vec<Vec<f64>> = attempts[1..]
+                .iter()
+                .map(|a| ctx.log_lik(&a.responses))
+                .collect();
+            let after_first = if later.is_empty() {
+                AfterFirst::Weights(lp.iter().map(|l| l.exp()).collect())
+            } else {
+                AfterFirst::LogPosterior(lp)
+            };
             Some(OutcomeCase {
-                first_form,
-                lls,
+                first_log_lik,
+                after_first,
+                later,
                 passed,
             })
         })
@@ -155,19 +179,113 @@ impl Context {
     }
 }
 
-/// (log-likelihood of the case, P(passing the exam)) under `p`.
-fn case_terms(ctx: &Context, c: &OutcomeCase, p: &GrowthParams) -> (f64, f64) {
-    let (ll, lp) = ctx.filter(c.first_form, &c.lls, p.growth, p.growth_sd);
-    let w: Vec<f64> = lp.iter().map(|l| l.exp()).collect();
-    let q = ctx.p_exam(&w, p.shift).clamp(1e-12, 1.0 - 1e-12);
-    (ll + if c.passed { q.ln() } else { (1.0 - q).ln() }, q)
+/// What every case's terms under one set of parameters share: the random walk's kernel and the
+/// factors of P(passing the exam) at the grid points.
+struct Shared<'a> {
+    ctx: &'a Context,
+    walk: Walk,
+    exam_pass: Vec<f64>,
+}
+
+impl Shared<'_> {
+    fn of<'a>(ctx: &'a Context, p: &GrowthParams) -> Shared<'a> {
+        Shared {
+            ctx,
+            walk: Walk::new(p.growth, p.growth_sd),
+            exam_pass: ctx.exam_pass_table(p.shift),
+        }
+    }
+
+    /// (log-likelihood of the case, P(passing the exam)).
+    fn case_terms(&self, c: &OutcomeCase) -> (f64, f64) {
+        let (ll, w) = filtered(self.ctx, c, &self.walk);
+        outcome_terms(ll, &w, &self.exam_pass, c.passed)
+    }
+}
+
+/// The log marginal likelihood of a case's practice responses and the weights of the posterior
+/// after its last attempt, under the growth model of `walk`.
+fn filtered<'c>(ctx: &Context, c: &'c OutcomeCase, walk: &Walk) -> (f64, Cow<'c, [f64]>) {
+    match &c.after_first {
+        AfterFirst::Weights(w) => (c.first_log_lik, Cow::Borrowed(w)),
+        AfterFirst::LogPosterior(lp) => {
+            let (ll, lp) = ctx.filter_continue(c.first_log_lik, lp.clone(), &c.later, walk);
+            (ll, Cow::Owned(lp.iter().map(|l| l.exp()).collect()))
+        }
+    }
+}
+
+/// (the case's log-likelihood with its outcome, P(passing the exam)) from [`filtered`]'s values.
+fn outcome_terms(ll: f64, w: &[f64], exam_pass: &[f64], passed: bool) -> (f64, f64) {
+    let q = weighted_sum(w, exam_pass).clamp(1e-12, 1.0 - 1e-12);
+    (ll + if passed { q.ln() } else { (1.0 - q).ln() }, q)
 }
 
 /// The joint log-likelihood of practice responses and official outcomes (summed in case order,
 /// so identical whatever the thread count).
 fn log_likelihood(ctx: &Context, cases: &[&OutcomeCase], p: &GrowthParams) -> f64 {
-    let parts: Vec<f64> = cases.par_iter().map(|c| case_terms(ctx, c, p).0).collect();
+    let shared = Shared::of(ctx, p);
+    let parts: Vec<f64> = cases.par_iter().map(|c| shared.case_terms(c).0).collect();
     parts.iter().sum()
+}
+
+/// [`log_likelihood`] at several points (in the internal coordinates of [`to_params`]) in one
+/// pass over the cases: a case's posterior is filtered once per distinct (g, ln s) among the
+/// points and its outcome term computed once per distinct shift it needs (a case with one
+/// attempt depends on the shift only). Each value is the same sum, in case order, as
+/// [`log_likelihood`]'s.
+fn log_likelihoods(ctx: &Context, cases: &[&OutcomeCase], points: &[[f64; 3]]) -> Vec<f64> {
+    let n = points.len();
+    // distinct (g, ln s) and shifts, and each point's index into them
+    let distinct = |key: &dyn Fn(&[f64; 3]) -> Vec<u64>| {
+        let mut keys: Vec<Vec<u64>> = Vec::new();
+        let index: Vec<usize> = points
+            .iter()
+            .map(|x| {
+                let k = key(x);
+                keys.iter().position(|y| *y == k).unwrap_or_else(|| {
+                    keys.push(k);
+                    keys.len() - 1
+                })
+            })
+            .collect();
+        (keys.len(), index)
+    };
+    let (n_walks, walk_of) = distinct(&|x| vec![x[0].to_bits(), x[1].to_bits()]);
+    let (n_shifts, shift_of) = distinct(&|x| vec![x[2].to_bits()]);
+    let first_with = |of: &[usize], k: usize| of.iter().position(|&m| m == k).unwrap_or(0);
+    let walks: Vec<Walk> = (0..n_walks)
+        .map(|k| {
+            let p = to_params(&points[first_with(&walk_of, k)]);
+            Walk::new(p.growth, p.growth_sd)
+        })
+        .collect();
+    let tables: Vec<Vec<f64>> = (0..n_shifts)
+        .map(|k| ctx.exam_pass_table(to_params(&points[first_with(&shift_of, k)]).shift))
+        .collect();
+    let parts: Vec<Vec<f64>> = cases
+        .par_iter()
+        .map(|c| match &c.after_first {
+            AfterFirst::Weights(w) => {
+                let by_shift: Vec<f64> = tables
+                    .iter()
+                    .map(|t| outcome_terms(c.first_log_lik, w, t, c.passed).0)
+                    .collect();
+                shift_of.iter().map(|&k| by_shift[k]).collect()
+            }
+            AfterFirst::LogPosterior(_) => {
+                let mut out = vec![0.0; n];
+                for (k, walk) in walks.iter().enumerate() {
+                    let (ll, w) = filtered(ctx, c, walk);
+                    for m in (0..n).filter(|&m| walk_of[m] == k) {
+                        out[m] = outcome_terms(ll, &w, &tables[shift_of[m]], c.passed).0;
+                    }
+                }
+                out
+            }
+        })
+        .collect();
+    (0..n).map(|m| parts.iter().map(|v| v[m]).sum()).collect()
 }
 
 fn to_params(x: &[f64; 3]) -> GrowthParams {
@@ -178,15 +296,35 @@ fn to_params(x: &[f64; 3]) -> GrowthParams {
     }
 }
 
-/// Gradient and Hessian of `f` at `x` by central differences with step `H`.
-fn derivatives(f: &dyn Fn(&[f64; 3]) -> f64, x: &[f64; 3], f0: f64) -> ([f64; 3], [f64; 9]) {
-    let at = |d: &[(usize, f64)]| {
+/// Gradient and Hessian of `f` at `x` by central differences with step `H`; `f_many` evaluates
+/// `f` at all the points at once.
+fn derivatives(
+    f_many: &dyn Fn(&[[f64; 3]]) -> Vec<f64>,
+    x: &[f64; 3],
+    f0: f64,
+) -> ([f64; 3], [f64; 9]) {
+    let point = |d: &[(usize, f64)]| {
         let mut y = *x;
         for &(i, s) in d {
             y[i] += s * H;
         }
-        f(&y)
+        y
     };
+    // The points in the order the formulas below use them.
+    let mut steps: Vec<Vec<(usize, f64)>> = Vec::new();
+    for i in 0..3 {
+        steps.push(vec![(i, 1.0)]);
+        steps.push(vec![(i, -1.0)]);
+        for j in 0..i {
+            for (si, sj) in [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)] {
+                steps.push(vec![(i, si), (j, sj)]);
+            }
+        }
+    }
+    let points: Vec<[f64; 3]> = steps.iter().map(|d| point(d)).collect();
+    let values = f_many(&points);
+    let at =
+        |d: &[(usize, f64)]| values[steps.iter().position(|s| s == d).expect("a listed point")];
     let mut grad = [0.0; 3];
     let mut hess = [0.0; 9];
     for i in 0..3 {
@@ -210,13 +348,14 @@ fn derivatives(f: &dyn Fn(&[f64; 3]) -> f64, x: &[f64; 3], f0: f64) -> ([f64; 3]
 /// module documentation); damped Newton steps (halved until the likelihood does not decrease).
 pub fn estimate(ctx: &Context, cases: &[&OutcomeCase], start: GrowthParams) -> GrowthEstimate {
     let f = |x: &[f64; 3]| log_likelihood(ctx, cases, &to_params(x));
+    let f_many = |xs: &[[f64; 3]]| log_likelihoods(ctx, cases, xs);
     let mut x = [start.growth, start.growth_sd.max(0.01).ln(), start.shift];
     let mut fx = f(&x);
     let mut converged = false;
     let mut iterations = 0;
     while iterations < MAX_ITERATIONS {
         iterations += 1;
-        let (grad, hess) = derivatives(&f, &x, fx);
+        let (grad, hess) = derivatives(&f_many, &x, fx);
         let step = newton_step(&grad, &hess);
         let mut t = 1.0;
         let mut moved = false;
@@ -241,7 +380,7 @@ pub fn estimate(ctx: &Context, cases: &[&OutcomeCase], start: GrowthParams) -> G
             break;
         }
     }
-    let (_, hess) = derivatives(&f, &x, fx);
+    let (_, hess) = derivatives(&f_many, &x, fx);
     let neg = nalgebra::Matrix3::from_fn(|i, j| -hess[i * 3 + j]);
     let cov = neg
         .try_inverse()
@@ -327,10 +466,8 @@ pub fn cross_validate(
         fold[k] = pos % FOLDS;
     }
     let y: Vec<bool> = cases.iter().map(|c| c.passed).collect();
-    let before: Vec<f64> = cases
-        .iter()
-        .map(|c| case_terms(ctx, c, defaults).1)
-        .collect();
+    let shared = Shared::of(ctx, defaults);
+    let before: Vec<f64> = cases.iter().map(|c| shared.case_terms(c).1).collect();
     let mut after = vec![f64::NAN; cases.len()];
     for f in 0..FOLDS {
         let train: Vec<&OutcomeCase> = (0..cases.len())
@@ -338,8 +475,9 @@ pub fn cross_validate(
             .map(|k| &cases[k])
             .collect();
         let est = estimate(ctx, &train, start);
+        let shared = Shared::of(ctx, &est.params);
         for k in (0..cases.len()).filter(|&k| fold[k] == f) {
-            after[k] = case_terms(ctx, &cases[k], &est.params).1;
+            after[k] = shared.case_terms(&cases[k]).1;
         }
     }
     CrossValidation {

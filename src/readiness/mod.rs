@@ -110,8 +110,13 @@ pub struct Context {
     theta: Vec<f64>,
     /// Per exam item: log Q at the grid points, then log P (empty for items without parameters).
     log_tables: Vec<Vec<f64>>,
+    /// Per exam item: P at the grid points, exp of the log P of `log_tables` (empty for items
+    /// without parameters).
+    p_tables: Vec<Vec<f64>>,
     /// Per exam item: P at the cut theta.
     p_cut: Vec<f64>,
+    /// [`Context::exam_pass_table`] at `shift` (the shift it was computed for), filled once.
+    exam_pass: std::sync::OnceLock<(f64, Vec<f64>)>,
 }
 
 impl Context {
@@ -126,12 +131,16 @@ impl Context {
         opts: ReadinessConfig,
     ) -> Context {
         let grid = Grid::new(GRID_POINTS, GRID_RANGE);
-        let log_tables = items
+        let log_tables: Vec<Vec<f64>> = items
             .iter()
             .map(|m| match m {
                 None => Vec::new(),
                 Some(m) => log_tables(std::slice::from_ref(m), &grid),
             })
+            .collect();
+        let p_tables = log_tables
+            .iter()
+            .map(|t| t[t.len() / 2..].iter().map(|l| l.exp()).collect())
             .collect();
         let theta = grid.theta;
         let mut probs = [0.0; 2];
@@ -172,7 +181,9 @@ impl Context {
             opts,
             theta,
             log_tables,
+            p_tables,
             p_cut,
+            exam_pass: std::sync::OnceLock::new(),
         }
     }
 

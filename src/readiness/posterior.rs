@@ -56,8 +56,7 @@ impl Context {
 
     /// P(right) of item `i` at grid point `k` (None for items without parameters).
     pub(crate) fn p_at(&self, i: usize, k: usize) -> Option<f64> {
-        let t = &self.log_tables[i];
-        (!t.is_empty()).then(|| t[self.theta.len() + k].exp())
+        self.p_tables[i].get(k).copied()
     }
 
     pub(crate) fn grid_len(&self) -> usize {
@@ -80,7 +79,13 @@ impl Context {
             .map(|(w, t)| w * ((t + STEP / 2.0 - cut) / STEP).clamp(0.0, 1.0))
             .sum::<f64>()
             / s;
-        let exam = self.p_exam(&w, self.shift) / s;
+        let exam = match self
+            .exam_pass
+            .get_or_init(|| (self.shift, self.exam_pass_table(self.shift)))
+        {
+            (shift, table) if *shift == self.shift => weighted_sum(&w, table),
+            _ => self.p_exam(&w, self.shift),
+        } / s;
         Posterior {
             eap,
             psd,
@@ -90,34 +95,19 @@ impl Context {
     }
 
     /// The prediction step of the growth model: the density of theta at the next attempt, the
-    /// current one convolved with N(g, sd^2) (log, unnormalised).
-    pub(crate) fn random_walk(&self, log_post: &[f64], g: f64, sd: f64) -> Vec<f64> {
-        if sd <= 0.0 && g == 0.0 {
+    /// current one convolved with N(g, sd^2) by `walk`'s kernel (log, unnormalised).
+    pub(crate) fn random_walk_with(&self, log_post: &[f64], walk: &Walk) -> Vec<f64> {
+        let Some(kernel) = &walk.kernel else {
             return log_post.to_vec();
-        }
+        };
         let p = relative_weights(log_post);
         let q = self.theta.len();
-        // Kernel on the grid's spacing, out to 7 SD (shift rounded to the grid when sd = 0); the
-        // tail left out is below 1e-11, so the likelihood of the growth fit is smooth in g and sd.
-        let half = ((7.0 * sd + g.abs()) / STEP).ceil() as i64;
-        let kernel: Vec<(i64, f64)> = (-half..=half)
-            .map(|d| {
-                let x = d as f64 * STEP - g;
-                let w = if sd > 0.0 {
-                    (-0.5 * (x / sd).powi(2)).exp()
-                } else {
-                    (x.abs() < STEP / 2.0) as u8 as f64
-                };
-                (d, w)
-            })
-            .filter(|k| k.1 > 0.0)
-            .collect();
         let mut out = vec![0.0; q];
         for (i, &pi) in p.iter().enumerate() {
             if pi < 1e-300 {
                 continue;
             }
-            for &(d, w) in &kernel {
+            for &(d, w) in kernel {
                 let j = i as i64 + d;
                 // Mass pushed off the grid stays at its edge.
                 out[j.clamp(0, q as i64 - 1) as usize] += pi * w;
@@ -140,6 +130,43 @@ impl Context {
     }
 }
 
+/// The kernel of the growth model's random walk N(g, sd^2) on the grid's spacing, computed once
+/// for every posterior it moves (None: no move, g = 0 and sd = 0).
+pub(crate) struct Walk {
+    kernel: Option<Vec<(i64, f64)>>,
+}
+
+impl Walk {
+    pub(crate) fn new(g: f64, sd: f64) -> Walk {
+        if sd <= 0.0 && g == 0.0 {
+            return Walk { kernel: None };
+        }
+        // Out to 7 SD (shift rounded to the grid when sd = 0); the tail left out is below 1e-11,
+        // so the likelihood of the growth fit is smooth in g and sd.
+        let half = ((7.0 * sd + g.abs()) / STEP).ceil() as i64;
+        let kernel: Vec<(i64, f64)> = (-half..=half)
+            .map(|d| {
+                let x = d as f64 * STEP - g;
+                let w = if sd > 0.0 {
+                    (-0.5 * (x / sd).powi(2)).exp()
+                } else {
+                    (x.abs() < STEP / 2.0) as u8 as f64
+                };
+                (d, w)
+            })
+            .filter(|k| k.1 > 0.0)
+            .collect();
+        Walk {
+            kernel: Some(kernel),
+        }
+    }
+}
+
+/// sum_k w_k f_k, in grid order.
+pub(crate) fn weighted_sum(w: &[f64], f: &[f64]) -> f64 {
+    w.iter().zip(f).map(|(w, f)| w * f).sum()
+}
+
 /// log sum_k exp(l_k).
 fn log_sum_exp(l: &[f64]) -> f64 {
     let top = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -149,11 +176,17 @@ fn log_sum_exp(l: &[f64]) -> f64 {
 impl Context {
     /// sum_k w_k Phi((theta_k + shift - theta_cut) / exam_se) (weights not normalised).
     pub(crate) fn p_exam(&self, w: &[f64], shift: f64) -> f64 {
+        weighted_sum(w, &self.exam_pass_table(shift))
+    }
+
+    /// Phi((theta_k + shift - theta_cut) / exam_se) at every grid point: the factor of
+    /// [`Context::p_exam`], computed once for many posteriors.
+    pub(crate) fn exam_pass_table(&self, shift: f64) -> Vec<f64> {
         let cut = self.scale.theta_cut;
-        w.iter()
-            .zip(&self.theta)
-            .map(|(w, t)| w * std_normal_cdf((t + shift - cut) / self.exam_se))
-            .sum()
+        self.theta
+            .iter()
+            .map(|t| std_normal_cdf((t + shift - cut) / self.exam_se))
+            .collect()
     }
 
     /// The growth model's forward filter (a hidden Markov model on the grid; e.g. Durbin &
@@ -169,16 +202,46 @@ impl Context {
         g: f64,
         sd: f64,
     ) -> (f64, Vec<f64>) {
+        let Some((first, rest)) = lls.split_first() else {
+            let mut lp = self.log_prior(first_form);
+            let c = log_sum_exp(&lp);
+            lp.iter_mut().for_each(|v| *v -= c);
+            return (0.0, lp);
+        };
+        let (log_lik, lp) = self.filter_first(first_form, first);
+        if rest.is_empty() {
+            return (log_lik, lp);
+        }
+        self.filter_continue(log_lik, lp, rest, &Walk::new(g, sd))
+    }
+
+    /// The forward filter's first step (which does not depend on the growth model): the log
+    /// marginal likelihood of the first attempt and the normalised log posterior after it.
+    pub(crate) fn filter_first(&self, first_form: usize, ll: &[f64]) -> (f64, Vec<f64>) {
         let mut lp = self.log_prior(first_form);
         let c = log_sum_exp(&lp);
         lp.iter_mut().for_each(|v| *v -= c);
-        let mut log_lik = 0.0;
-        for (pos, ll) in lls.iter().enumerate() {
-            if pos > 0 {
-                lp = self.random_walk(&lp, g, sd);
-                let c = log_sum_exp(&lp);
-                lp.iter_mut().for_each(|v| *v -= c);
-            }
+        for (p, l) in lp.iter_mut().zip(ll) {
+            *p += l;
+        }
+        let c = log_sum_exp(&lp);
+        lp.iter_mut().for_each(|v| *v -= c);
+        // 0 + c: the same sum as the filter's running total
+        (0.0 + c, lp)
+    }
+
+    /// The forward filter's later steps from `(log_lik, lp)` after an earlier attempt.
+    pub(crate) fn filter_continue(
+        &self,
+        mut log_lik: f64,
+        mut lp: Vec<f64>,
+        lls: &[Vec<f64>],
+        walk: &Walk,
+    ) -> (f64, Vec<f64>) {
+        for ll in lls {
+            lp = self.random_walk_with(&lp, walk);
+            let c = log_sum_exp(&lp);
+            lp.iter_mut().for_each(|v| *v -= c);
             for (p, l) in lp.iter_mut().zip(ll) {
                 *p += l;
             }
@@ -189,24 +252,24 @@ impl Context {
         (log_lik, lp)
     }
 
-    /// P(theta > theta_cut) `n` attempts from now under the growth model, from the normalised log
-    /// posterior `lp` of the current ability: sum_k w_k Phi((theta_k + n g - theta_cut) /
-    /// (sqrt(n) sd)) (the posterior predictive of the random walk; n = 0: the current P(pass)).
-    pub(crate) fn p_pass_after(&self, lp: &[f64], n: usize, g: f64, sd: f64) -> f64 {
+    /// P(theta > theta_cut) `n` attempts from now under the growth model is sum_k w_k f_k over
+    /// the normalised posterior w of the current ability (the posterior predictive of the random
+    /// walk; n = 0: the current P(pass)); this is f at every grid point,
+    /// f_k = Phi((theta_k + n g - theta_cut) / (sqrt(n) sd)), computed once for many posteriors.
+    pub(crate) fn pass_after_table(&self, n: usize, g: f64, sd: f64) -> Vec<f64> {
         let cut = self.scale.theta_cut;
         let spread = (n as f64).sqrt() * sd;
-        lp.iter()
-            .zip(&self.theta)
-            .map(|(l, t)| {
+        self.theta
+            .iter()
+            .map(|t| {
                 let ahead = t + n as f64 * g - cut;
-                let p = if spread > 0.0 {
+                if spread > 0.0 {
                     std_normal_cdf(ahead / spread)
                 } else {
                     // The grid cell holding the cut counts with its share above the cut.
                     ((ahead + STEP / 2.0) / STEP).clamp(0.0, 1.0)
-                };
-                l.exp() * p
+                }
             })
-            .sum()
+            .collect()
     }
 }

@@ -242,6 +242,19 @@ pub fn analyse(
     cfg: &SecurityConfig,
     suspected: Option<&[usize]>,
 ) -> Result<SecurityAnalysis, SecurityError> {
+    analyse_with(ds, forms, cfg, suspected, &|_| {})
+}
+
+/// [`analyse`], calling `stage` with the name of each step as it starts, so a caller can time
+/// them.
+pub fn analyse_with(
+    ds: &Dataset,
+    forms: &CalibratedForms,
+    cfg: &SecurityConfig,
+    suspected: Option<&[usize]>,
+    stage: &dyn Fn(&str),
+) -> Result<SecurityAnalysis, SecurityError> {
+    stage("security: person fit");
     let p = prepare(ds, forms)?;
     let (prior_mean, prior_sd) = pooled_latent(ds, forms);
 
@@ -252,6 +265,7 @@ pub fn analyse(
     };
     let weights = U3Weights::from_data(&p.data);
     let mut person_fit = person_fit_all(&p.bank, &p.data, &opts, Some(&weights))?;
+    stage("security: person-fit cutoffs (simulated)");
     let cutoffs = person_fit_cutoffs(
         &p.bank,
         &p.data,
@@ -267,6 +281,7 @@ pub fn analyse(
     }
 
     // Response times.
+    stage("security: response-time model");
     let times = response_times(&p, cfg);
     let residuals_std = times.as_ref().ok().and_then(|t| {
         residuals(&p.times, &t.fit)
@@ -275,23 +290,32 @@ pub fn analyse(
     });
 
     // Item monitors over the dated attempts.
+    stage("security: item monitors");
     let (window, window_starts) = windows(ds, cfg.window_days);
     let drift = if window_starts.is_empty() {
         None
     } else {
         let dated: Vec<usize> = (0..p.data.len()).filter(|&k| window[k].is_some()).collect();
-        let mut offsets = vec![0];
-        let mut resp = Vec::new();
-        let mut res = Vec::new();
-        for &k in &dated {
-            resp.extend_from_slice(p.data.attempt(k));
-            if let Some(r) = &residuals_std {
-                let off = p.data.offset(k);
-                res.extend_from_slice(&r[off..off + p.data.attempt(k).len()]);
+        // Usually every attempt is dated: then the monitors read the data as it is (a copy of
+        // the dated attempts' responses and residuals costs 12 bytes a response otherwise).
+        let copy;
+        let (sub, res) = if dated.len() == p.data.len() {
+            (&p.data, residuals_std.as_deref())
+        } else {
+            let mut offsets = vec![0];
+            let mut resp = Vec::new();
+            let mut res = Vec::new();
+            for &k in &dated {
+                resp.extend_from_slice(p.data.attempt(k));
+                if let Some(r) = &residuals_std {
+                    let off = p.data.offset(k);
+                    res.extend_from_slice(&r[off..off + p.data.attempt(k).len()]);
+                }
+                offsets.push(resp.len());
             }
-            offsets.push(resp.len());
-        }
-        let sub = AttemptData::new(p.bank.len(), offsets, resp)?;
+            copy = (AttemptData::new(p.bank.len(), offsets, resp)?, res);
+            (&copy.0, residuals_std.as_ref().map(|_| copy.1.as_slice()))
+        };
         let w: Vec<u32> = dated.iter().filter_map(|&k| window[k]).collect();
         let dopts = DriftOptions {
             prior_mean,
@@ -302,10 +326,9 @@ pub fn analyse(
             min_responses: cfg.min_window_responses,
             ..DriftOptions::default()
         };
-        let res = residuals_std.as_ref().map(|_| res.as_slice());
         Some(item_drift_over_time(
             &p.bank,
-            &sub,
+            sub,
             &w,
             window_starts.len(),
             res,
@@ -339,6 +362,7 @@ pub fn analyse(
         }
     };
     let suspected: Vec<usize> = (0..p.bank.len()).filter(|&j| suspected_bank[j]).collect();
+    stage("security: preknowledge");
     let preknowledge = if suspected.is_empty() {
         None
     } else {
