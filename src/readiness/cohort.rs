@@ -225,7 +225,7 @@ pub fn cohort(ctx: &Context, cands: &[CandidateReadiness]) -> Cohort {
         growth_model: growth_model(ctx),
         weakest_rule: weakest_rule(&ctx.opts),
         status,
-        p_pass_histogram: bins(20, cands.iter().map(|c| (c.p_pass, None))),
+        p_pass_histogram: bins(20, cands.iter().map(|c| (c.p_pass, c.official_passed))),
         learning_curve,
         weakest,
         no_domain_stands_out: cands.iter().filter(|c| c.weakest.is_none()).count(),

@@ -3,19 +3,9 @@
 //! clipped to where the candidates are and says so, a perfect scorer gets no weakest domain or
 //! study plan, and without official outcomes readiness.json has no observed pass shares.
 
+use crate::common::qbank_ok;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
-
-fn qbank(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
-        .args(args)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(o.status.success(), "qbank {args:?}: {err}");
-    err
-}
 
 /// Rewrites a CSV file through `edit(header, record)`, dropping the columns `drop`.
 fn rewrite_csv(path: &Path, drop: &[&str], edit: impl Fn(&csv::StringRecord, &mut Vec<String>)) {
@@ -51,7 +41,7 @@ fn a_many_form_practice_program_reads_well() {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("many_forms");
     let _ = fs::remove_dir_all(&root);
     let ds = root.join("ds");
-    qbank(&[
+    qbank_ok(&[
         "simulate",
         "--out",
         ds.to_str().unwrap(),
@@ -95,7 +85,7 @@ fn a_many_form_practice_program_reads_well() {
         }
     });
     let out = root.join("out");
-    qbank(&[
+    qbank_ok(&[
         "run",
         ds.to_str().unwrap(),
         "--quiet",

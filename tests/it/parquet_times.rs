@@ -5,14 +5,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use qbank::exam::timestamps::{parse_instant, Zone};
 use qbank::exam::{self, Diagnostics, Overview};
 
-use crate::common::{fixture, ATTEMPTS, TOML};
+use crate::common::{fixture, qbank_ok, ATTEMPTS, TOML};
+use crate::timestamps::validate;
 
 const BERLIN: &str = "Europe/Berlin";
 
@@ -128,18 +128,6 @@ fn submissions(ds: &exam::Dataset) -> std::collections::BTreeMap<String, String>
         .collect()
 }
 
-fn qbank(args: &[&str]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "qbank {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// Each candidate's attempts in the order readiness_attempts.csv lists them (time order);
 /// candidates in id order (the file lists them as the log first shows them).
 fn attempt_order(out: &Path) -> Vec<(String, String)> {
@@ -172,7 +160,7 @@ fn a_parquet_timestamp_log_runs_as_its_csv_text() {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parquet_times");
     let _ = fs::remove_dir_all(&root);
     let text = root.join("text");
-    qbank(&[
+    qbank_ok(&[
         "simulate",
         "--out",
         text.to_str().unwrap(),
@@ -205,7 +193,7 @@ fn a_parquet_timestamp_log_runs_as_its_csv_text() {
         (&text, root.join("text_out")),
         (&native, root.join("native_out")),
     ] {
-        qbank(&[
+        qbank_ok(&[
             "run",
             ds.to_str().unwrap(),
             "--quiet",
@@ -304,13 +292,8 @@ fn a_wall_clock_time_skipped_by_daylight_saving_is_an_error_with_its_row() {
         Stored::UtcDigits,
         &format!("timezone = \"{BERLIN}\"\n"),
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
-        .arg("validate")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let (code, err) = validate(&dir);
+    assert_eq!(code, Some(2), "{err}");
     // Rows reversed: T2's rows are Parquet rows 1-3.
     assert!(
         err.contains("attempts.parquet:1 column 'submitted_at'")
