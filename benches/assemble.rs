@@ -3,7 +3,7 @@
 //! sets, each item on at most one form, only `active` items), for each objective: maximin
 //! information at the cut theta = -0.25, and the reference form's TIF and TCC as targets at
 //! theta = -1, -0.25, 0.5 (tolerance 0.25); and the TCC target again with an anchor set (10 items
-//! of the reference form on every new form). Solved by good_lp + microlp with a 60 s limit and a
+//! of the reference form on every new form). Solved by microlp with a 60 s limit and a
 //! relative gap of at most 1 %.
 //!
 //! `cargo bench --bench assemble` (release build). Prints, per objective, the solver status, the
@@ -41,7 +41,7 @@ fn spec_text(objective: &str, reference: &str) -> String {
         ));
     }
     s.push_str("\n[[count]]\ncolumn = \"type\"\nvalue = \"multiple\"\nmin = 10\nmax = 20\n");
-    s.push_str("\n[solver]\ntime_limit_seconds = 60\nmip_gap = 0.01\n");
+    s.push_str("\n[solver]\ntime_limit_seconds = 60\nnode_limit = 1000000\nmip_gap = 0.01\n");
     s
 }
 

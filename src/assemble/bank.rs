@@ -53,6 +53,8 @@ pub struct BankItem {
     pub item_type: String,
     pub key: String,
     pub options: u8,
+    /// items.csv's enemy group, carried into the next bank.
+    pub enemy_group: Option<String>,
     /// Bank parameters (operational, retired: as in items.csv) or the run's estimates (ready);
     /// None for items needing revision and new items.
     pub abc: Option<(f64, f64, f64)>,
@@ -70,6 +72,19 @@ pub struct BankItem {
     pub flags: Vec<String>,
     /// One line in plain words.
     pub reason: String,
+}
+
+/// Flags that say only "not enough data yet": an item held back for these alone goes back on a
+/// form as pretest unchanged (no revision needed), after the never-presented items.
+pub const DATA_FLAGS: [&str; 3] = ["min_n", "se_b", "not_calibrated"];
+
+impl BankItem {
+    /// Held back only for lack of data (every flag one of [`DATA_FLAGS`]).
+    pub fn needs_more_data(&self) -> bool {
+        self.status == BankStatus::NeedsRevision
+            && !self.flags.is_empty()
+            && self.flags.iter().all(|f| DATA_FLAGS.contains(&f.as_str()))
+    }
 }
 
 /// The next bank and the date of the run's data.
@@ -237,6 +252,7 @@ pub fn update_bank(
                 item_type: it.item_type.as_str().to_string(),
                 key: it.key.to_string(),
                 options: it.options,
+                enemy_group: it.enemy_group.clone(),
                 abc,
                 previous,
                 status,

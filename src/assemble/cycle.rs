@@ -14,25 +14,31 @@ use crate::irt::test_level::{tcc, test_information};
 use crate::irt::{CalibratedForms, Logistic};
 use crate::scale::{classification, conversion_table, Classification, ConversionTable, Scale};
 
-use super::bank::{BankStatus, BankUpdate};
+use super::bank::{BankStatus, BankUpdate, DATA_FLAGS};
 use super::health::largest_remainder;
 use super::pool::{AttrValue, Item, Pool};
+use super::solver::MipStatus;
 use super::{Assembly, AtaError, CountSpec, CountValue, Spec};
 
 /// Statuses assembled from by default in a data set.
 pub const DEFAULT_ALLOWED: [&str; 2] = ["operational", "ready"];
 
+/// items.csv's enemy column: the default `enemy_column` of a data set's assembly.
+pub const ENEMY_COLUMN: &str = "enemy_group";
+
 /// The pool of the next bank: operational, ready and retired items with their parameters
 /// (`allowed_status` decides which may be picked; needs-revision items, whose estimates may be
-/// out of range, are left out), with attribute columns domain, type and status.
+/// out of range, are left out), with attribute columns domain, type, status and, when any item
+/// has one, enemy_group.
 pub fn bank_pool(bank: &BankUpdate) -> Result<Pool, AtaError> {
+    let has_enemies = bank.items.iter().any(|b| b.enemy_group.is_some());
     let items = bank
         .items
         .iter()
         .filter(|b| b.status != BankStatus::NeedsRevision)
         .filter_map(|b| {
             let (a, bb, c) = b.abc?;
-            let attributes = BTreeMap::from([
+            let mut attributes = BTreeMap::from([
                 ("domain".to_string(), AttrValue::Text(b.domain.clone())),
                 ("type".to_string(), AttrValue::Text(b.item_type.clone())),
                 (
@@ -40,6 +46,13 @@ pub fn bank_pool(bank: &BankUpdate) -> Result<Pool, AtaError> {
                     AttrValue::Text(b.status.as_str().to_string()),
                 ),
             ]);
+            if has_enemies {
+                let group = b
+                    .enemy_group
+                    .clone()
+                    .map_or(AttrValue::Missing, AttrValue::Text);
+                attributes.insert(ENEMY_COLUMN.to_string(), group);
+            }
             Some(Item {
                 id: b.item_id.clone(),
                 a,
@@ -53,13 +66,17 @@ pub fn bank_pool(bank: &BankUpdate) -> Result<Pool, AtaError> {
 }
 
 /// Fills what a data set supplies and the spec left out: `allowed_status` = operational and
-/// ready; `reference_form` = the base form's scored items; and, when no `[[count]]` is on
+/// ready; `enemy_column` = items.csv's enemy_group when any item has one; `reference_form` = the
+/// base form's scored items; and, when no `[[count]]` is on
 /// `domain`, the blueprint counts from qbank.toml's domain weights (largest remainder of
 /// weight % x length, each exact: min = max).
 pub fn complete_spec(spec: &mut Spec, ds: &Dataset) {
     let exam = &ds.exam;
     if spec.allowed_status.is_none() {
         spec.allowed_status = Some(DEFAULT_ALLOWED.map(String::from).to_vec());
+    }
+    if spec.enemy_column.is_none() && exam.items.iter().any(|i| i.enemy_group.is_some()) {
+        spec.enemy_column = Some(ENEMY_COLUMN.to_string());
     }
     if spec.reference_form.is_none() {
         let base = &exam.forms[exam.base_form()];
@@ -232,7 +249,8 @@ pub struct NextForms {
     pub pre_equating: Option<PreEquating>,
     /// Only when the pool has a `domain` column.
     pub health: Option<super::PoolHealth>,
-    /// Pretest items per form (the bank's new items, each on one form).
+    /// Pretest items per form (the bank's new items, then items held back only for lack of
+    /// data; each on one form).
     pub pretest: Vec<Vec<String>>,
     /// What the user should know (e.g. pretest slots left empty).
     pub notes: Vec<String>,
@@ -266,6 +284,23 @@ fn curves(pool: &Pool, spec: &Spec, assembly: &Assembly) -> FormCurves {
     FormCurves { theta, forms }
 }
 
+/// What the solve's stop means for the user: a stop by the wall-clock safety net is not
+/// reproducible, a stop by the node limit is.
+fn solver_notes(assembly: &Assembly, spec: &Spec) -> Vec<String> {
+    match assembly.status {
+        MipStatus::TimeLimit => vec![format!(
+            "the solver was stopped by the {} s time limit before its node limit ({}): another run may return different forms; raise time_limit_seconds or lower node_limit in [solver] for a reproducible stop",
+            spec.solver.time_limit_seconds, spec.solver.node_limit
+        )],
+        MipStatus::NodeLimit => vec![format!(
+            "the solver stopped at its node limit ({}) with a gap of {}: the forms are feasible and reproducible but not proven optimal; raise node_limit for a smaller gap",
+            spec.solver.node_limit,
+            assembly.gap.map_or("unknown".to_string(), |g| format!("{:.2} %", 100.0 * g))
+        )],
+        _ => Vec::new(),
+    }
+}
+
 /// `qbank assemble --pool`: assembles from a pool file's items, with the curves and, when the
 /// pool has a `domain` column, the pool health.
 pub fn assemble_pool(pool: Pool, spec: Spec) -> Result<NextForms, AtaError> {
@@ -275,7 +310,7 @@ pub fn assemble_pool(pool: Pool, spec: Spec) -> Result<NextForms, AtaError> {
         .has_column("domain")
         .then(|| super::pool_health(&pool, &spec, &super::HealthConfig::default()).ok())
         .flatten();
-    let mut notes = Vec::new();
+    let mut notes = solver_notes(&assembly, &spec);
     if spec.pretest > 0 {
         notes.push(format!(
             "{} pretest slots per form left empty: a pool file has no unscored new items (a data set fills them with its bank's new items)",
@@ -313,23 +348,28 @@ pub fn next_forms(
     complete_spec(&mut spec, ds);
     let pool = bank_pool(bank)?;
     let mut next = assemble_pool(pool, spec)?;
-    next.notes.clear();
-    let fresh: Vec<&str> = bank
-        .items
-        .iter()
-        .filter(|b| b.status == BankStatus::New)
+    next.notes = solver_notes(&next.assembly, &next.spec);
+    // Pretest candidates: never-presented items first, then items held back only for lack of
+    // data (they need more responses, not a revision), each on one form, dealt round-robin.
+    let new_items = bank.items.iter().filter(|b| b.status == BankStatus::New);
+    let more_data = bank.items.iter().filter(|b| b.needs_more_data());
+    let n_new = new_items.clone().count();
+    let candidates: Vec<&str> = new_items
+        .chain(more_data)
         .map(|b| b.item_id.as_str())
         .collect();
     let n_forms = next.assembly.forms.len();
-    for (k, id) in fresh.iter().take(next.spec.pretest * n_forms).enumerate() {
+    let slots = next.spec.pretest * n_forms;
+    for (k, id) in candidates.iter().take(slots).enumerate() {
         next.pretest[k % n_forms].push(id.to_string());
     }
-    let filled = fresh.len().min(next.spec.pretest * n_forms);
-    if filled < next.spec.pretest * n_forms {
+    let filled = candidates.len().min(slots);
+    if slots > 0 {
         next.notes.push(format!(
-            "{filled} of {} pretest slots filled: the bank has {} new items",
-            next.spec.pretest * n_forms,
-            fresh.len()
+            "{filled} of {slots} pretest slots filled: {} never-presented items and {} items held back only for lack of data ({}) go back on a form",
+            n_new.min(slots),
+            filled - n_new.min(slots),
+            DATA_FLAGS.join(", ")
         ));
     }
     let cohort = latest_cohort(ds, forms);

@@ -9,6 +9,7 @@ use super::model::{build, BuildOptions, Prepared};
 use super::pool::format_number;
 use super::solver::{solve_mip, MipFailure, MipOptions};
 use super::spec::Objective;
+use super::Budget;
 
 fn precheck_failure(message: String) -> Option<Diagnosis> {
     Some(Diagnosis {
@@ -203,7 +204,7 @@ fn feasible(
     prep: &Prepared,
     groups: &BTreeSet<ConstraintGroup>,
     keys: &BTreeSet<String>,
-    time_limit: f64,
+    budget: Budget,
 ) -> Verdict {
     let built = build(
         prep,
@@ -219,7 +220,7 @@ fn feasible(
     let lp = solve_mip(
         &built.model.relaxed(),
         &MipOptions {
-            time_limit_seconds: Some(time_limit),
+            time_limit_seconds: Some(budget.seconds),
             ..MipOptions::default()
         },
     );
@@ -231,7 +232,8 @@ fn feasible(
     match solve_mip(
         &built.model,
         &MipOptions {
-            time_limit_seconds: Some(time_limit),
+            node_limit: Some(budget.nodes),
+            time_limit_seconds: Some(budget.seconds),
             ..MipOptions::default()
         },
     ) {
@@ -243,13 +245,13 @@ fn feasible(
 
 /// Relaxes each group in turn (then pairs, when no single group helps), and inside a group that
 /// helps, each of its constraints in turn; returns the diagnosis.
-pub(crate) fn diagnose_by_relaxation(prep: &Prepared, time_limit: f64) -> Diagnosis {
+pub(crate) fn diagnose_by_relaxation(prep: &Prepared, budget: Budget) -> Diagnosis {
     let groups = prep.groups();
     let none = BTreeSet::new();
     let mut culprits = Vec::new();
     let mut unknown = Vec::new();
     for &g in &groups {
-        match feasible(prep, &BTreeSet::from([g]), &none, time_limit) {
+        match feasible(prep, &BTreeSet::from([g]), &none, budget) {
             Verdict::Feasible => culprits.push(g),
             Verdict::Unknown => unknown.push(g),
             Verdict::Infeasible => {}
@@ -266,12 +268,8 @@ pub(crate) fn diagnose_by_relaxation(prep: &Prepared, time_limit: f64) -> Diagno
             continue;
         }
         for k in keys {
-            if feasible(
-                prep,
-                &BTreeSet::new(),
-                &BTreeSet::from([k.clone()]),
-                time_limit,
-            ) == Verdict::Feasible
+            if feasible(prep, &BTreeSet::new(), &BTreeSet::from([k.clone()]), budget)
+                == Verdict::Feasible
             {
                 culprit_constraints.push(k);
             }
@@ -296,7 +294,7 @@ pub(crate) fn diagnose_by_relaxation(prep: &Prepared, time_limit: f64) -> Diagno
         let mut pairs = Vec::new();
         for (i, &g) in groups.iter().enumerate() {
             for &h in &groups[i + 1..] {
-                if feasible(prep, &BTreeSet::from([g, h]), &none, time_limit) == Verdict::Feasible {
+                if feasible(prep, &BTreeSet::from([g, h]), &none, budget) == Verdict::Feasible {
                     pairs.push((g, h));
                 }
             }
@@ -311,8 +309,8 @@ pub(crate) fn diagnose_by_relaxation(prep: &Prepared, time_limit: f64) -> Diagno
         } else if !unknown.is_empty() {
             let names: Vec<&str> = unknown.iter().map(|g| g.describe()).collect();
             format!(
-                "infeasible: relaxing one group at a time did not prove feasibility within {} s; undecided: {}",
-                format_number(time_limit),
+                "infeasible: relaxing one group at a time did not prove feasibility within {} branch-and-bound nodes per check; undecided: {}",
+                budget.nodes,
                 names.join(", ")
             )
         } else {

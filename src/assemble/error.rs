@@ -30,9 +30,9 @@ pub enum AtaError {
     /// The model has no solution; the diagnosis says which constraint group cannot be met.
     #[error("{}", .0.message)]
     Infeasible(Box<Diagnosis>),
-    /// The solver stopped (time limit) before it found any feasible assembly.
-    #[error("no feasible assembly found within the time limit of {seconds} s (the model may still be feasible)")]
-    NoSolutionInTime { seconds: f64 },
+    /// The solver stopped (node or time limit) before it found any feasible assembly.
+    #[error("no feasible assembly found within {nodes} branch-and-bound nodes or {seconds} s (the model may still be feasible: raise [solver] node_limit)")]
+    NoSolutionInTime { nodes: u64, seconds: f64 },
     /// The backend failed for another reason (numerical trouble, unsupported bounds).
     #[error("solver ({backend}): {message}")]
     Solver {

@@ -124,9 +124,13 @@ pub fn assemble(pool: &Pool, spec: &Spec) -> Result<Assembly, AtaError> {
     };
     let built = build(&prep, &opts);
     let limit = spec.solver.time_limit_seconds;
-    let diag_limit = (limit / 4.0).clamp(1.0, 10.0);
+    let nodes = spec.solver.node_limit;
+    let budget = Budget {
+        nodes: (nodes / 10).max(100),
+        seconds: (limit / 4.0).clamp(1.0, 10.0),
+    };
     let infeasible = |prep: &Prepared| {
-        AtaError::Infeasible(Box::new(diagnose::diagnose_by_relaxation(prep, diag_limit)))
+        AtaError::Infeasible(Box::new(diagnose::diagnose_by_relaxation(prep, budget)))
     };
 
     let lp = match solve_mip(
@@ -138,7 +142,7 @@ pub fn assemble(pool: &Pool, spec: &Spec) -> Result<Assembly, AtaError> {
     ) {
         Ok(s) => s,
         Err(MipFailure::Infeasible) => return Err(infeasible(&prep)),
-        Err(e) => return Err(solver_error(e, limit)),
+        Err(e) => return Err(solver_error(e, 0, limit)),
     };
     let lp_bound = lp.objective;
 
@@ -148,12 +152,17 @@ pub fn assemble(pool: &Pool, spec: &Spec) -> Result<Assembly, AtaError> {
     // not used there.
     let target = matches!(prep.objective, Objective::Target { .. });
     if spec.solver.warm_start && target && spec.forms > 1 && prep.anchors == 0 {
-        warm = sequential_start(&prep, &built, &opts, lp_bound, limit / 4.0);
+        let per_form = Budget {
+            nodes: (nodes / 4 / spec.forms as u64).max(50),
+            seconds: (limit / 4.0 / spec.forms as f64).max(0.5),
+        };
+        warm = sequential_start(&prep, &built, &opts, lp_bound, per_form);
     }
     let remaining = (limit - started.elapsed().as_secs_f64()).max(1.0);
     let sol = match solve_mip(
         &built.model,
         &MipOptions {
+            node_limit: Some(nodes),
             time_limit_seconds: Some(remaining),
             mip_gap: spec.solver.mip_gap,
             warm_start: warm.as_ref().map(|w| w.0.clone()),
@@ -161,7 +170,7 @@ pub fn assemble(pool: &Pool, spec: &Spec) -> Result<Assembly, AtaError> {
     ) {
         Ok(s) => s,
         Err(MipFailure::Infeasible) => return Err(infeasible(&prep)),
-        Err(e) => return Err(solver_error(e, remaining)),
+        Err(e) => return Err(solver_error(e, nodes, remaining)),
     };
     Ok(report(
         &prep,
@@ -173,9 +182,16 @@ pub fn assemble(pool: &Pool, spec: &Spec) -> Result<Assembly, AtaError> {
     ))
 }
 
-fn solver_error(e: MipFailure, seconds: f64) -> AtaError {
+/// A sub-solve's stopping rule: the node budget is the reproducible stop, the seconds a safety net.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub nodes: u64,
+    pub seconds: f64,
+}
+
+fn solver_error(e: MipFailure, nodes: u64, seconds: f64) -> AtaError {
     match e {
-        MipFailure::NoSolutionInTime => AtaError::NoSolutionInTime { seconds },
+        MipFailure::NoSolutionInTime => AtaError::NoSolutionInTime { nodes, seconds },
         MipFailure::Infeasible => AtaError::Solver {
             backend: BACKEND,
             message: "infeasible".into(),
@@ -196,13 +212,12 @@ fn sequential_start(
     full: &Built,
     full_opts: &BuildOptions,
     lp_bound: f64,
-    budget: f64,
+    per_form: Budget,
 ) -> Option<(Vec<(usize, f64)>, f64)> {
     let spec = prep.spec;
     let n = prep.n_eligible();
     let mut uses = vec![spec.max_forms_per_item; n];
     let mut forms_items: Vec<Vec<usize>> = Vec::new();
-    let per_form = (budget / spec.forms as f64).max(0.5);
     for _ in 0..spec.forms {
         let step = build(
             prep,
@@ -219,7 +234,8 @@ fn sequential_start(
         let sol = solve_mip(
             &step.model,
             &MipOptions {
-                time_limit_seconds: Some(per_form),
+                node_limit: Some(per_form.nodes),
+                time_limit_seconds: Some(per_form.seconds),
                 mip_gap: 0.005,
                 warm_start: None,
             },

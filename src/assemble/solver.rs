@@ -1,21 +1,21 @@
 //! The one place that talks to a MIP solver. Assembly builds a backend-neutral [`MipModel`]
 //! (variables with bounds, sparse rows with lower/upper bounds, a linear objective) and calls
-//! [`solve_mip`]; swapping the backend (e.g. good_lp's `highs` feature) means rewriting only
-//! this function.
+//! [`solve_mip`]; swapping the backend (e.g. HiGHS) means rewriting only this function.
 //!
-//! Backend: good_lp 1.15 with the pure-Rust `microlp` 0.6 solver (branch and bound on a
-//! bounded-variable simplex, pseudocost branching, reports the best bound and relative gap).
+//! Backend: the pure-Rust `microlp` 0.6 solver (branch and bound on a bounded-variable simplex,
+//! pseudocost branching, reports the best bound and relative gap), called directly rather than
+//! through good_lp because only microlp's own options carry a node limit: a node budget stops
+//! the search at the same point on every run and machine, a wall-clock limit does not.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use good_lp::solvers::microlp::microlp;
-use good_lp::{
-    variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel,
-    Variable, WithInitialSolution, WithMipGap, WithTimeLimit,
+use microlp::{
+    ComparisonOp, LinearExpr, OptimizationDirection, Problem, SolutionStatus, SolveOptions,
+    TerminationReason,
 };
 
 /// Name and version of the backend, for reports.
-pub const BACKEND: &str = "good_lp 1.15 / microlp 0.6";
+pub const BACKEND: &str = "microlp 0.6";
 
 /// Direction of the objective.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,9 @@ impl MipModel {
 /// Stopping rules and an optional starting point (values for some or all variables).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MipOptions {
+    /// Branch-and-bound nodes at most: the deterministic stop.
+    pub node_limit: Option<u64>,
+    /// Wall-clock safety net; a solve stopped by it may differ between runs.
     pub time_limit_seconds: Option<f64>,
     /// Relative gap at which the search may stop (0 = prove optimality).
     pub mip_gap: f64,
@@ -80,7 +83,9 @@ pub enum MipStatus {
     Optimal,
     /// Stopped with the relative gap at or below the requested one.
     GapLimit,
-    /// Stopped by the time limit with a feasible solution.
+    /// Stopped by the node limit with a feasible solution (reproducible).
+    NodeLimit,
+    /// Stopped by the time limit with a feasible solution (may differ between runs).
     TimeLimit,
 }
 
@@ -104,94 +109,91 @@ pub struct MipSolution {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MipFailure {
     Infeasible,
+    /// A node or time limit fired before any feasible solution was found.
     NoSolutionInTime,
     Other(String),
 }
 
-/// Solves a MIP with the configured backend (good_lp + microlp).
+/// Solves a MIP with the configured backend (microlp).
 pub fn solve_mip(model: &MipModel, options: &MipOptions) -> Result<MipSolution, MipFailure> {
     let started = Instant::now();
-    let mut pv = ProblemVariables::new();
-    let vars: Vec<Variable> = model
-        .vars
-        .iter()
-        .map(|v| {
-            let def = variable().bounds(v.lower..=v.upper);
-            pv.add(if v.integer { def.integer() } else { def })
-        })
-        .collect();
-    let mut objective = Expression::with_capacity(model.objective.len() + 1);
-    for &(j, c) in &model.objective {
-        objective.add_mul(c, vars[j]);
+    let mut problem = Problem::new(match model.sense {
+        Sense::Maximise => OptimizationDirection::Maximize,
+        Sense::Minimise => OptimizationDirection::Minimize,
+    });
+    let objective: Vec<f64> = {
+        let mut c = vec![0.0; model.vars.len()];
+        for &(j, v) in &model.objective {
+            c[j] += v;
+        }
+        c
+    };
+    let mut vars = Vec::with_capacity(model.vars.len() + 1);
+    for (v, &c) in model.vars.iter().zip(&objective) {
+        let var = if v.integer {
+            let (lo, hi) = (v.lower.ceil(), v.upper.floor());
+            if !(lo >= i32::MIN as f64 && hi <= i32::MAX as f64) {
+                return Err(MipFailure::Other(
+                    "integer bounds outside the i32 range".into(),
+                ));
+            }
+            if lo > hi {
+                return Err(MipFailure::Infeasible);
+            }
+            problem.add_integer_var(c, (lo as i32, hi as i32))
+        } else {
+            problem.add_var(c, (v.lower, v.upper))
+        };
+        vars.push(var);
     }
-    // microlp ignores an objective constant; a variable fixed at 1 carries the offset so that the
+    // microlp has no objective constant; a variable fixed at 1 carries the offset so that the
     // backend's relative gap uses the shifted objective.
-    let offset_var = if model.objective_offset != 0.0 {
-        let v = pv.add(variable().bounds(1.0..=1.0));
-        objective.add_mul(model.objective_offset, v);
-        Some(v)
-    } else {
-        None
-    };
-    let problem = match model.sense {
-        Sense::Maximise => pv.maximise(objective),
-        Sense::Minimise => pv.minimise(objective),
-    };
-    let mut solver = problem.using(microlp);
-    if let Some(t) = options.time_limit_seconds {
-        solver = solver.with_time_limit(t);
-    }
-    if options.mip_gap > 0.0 {
-        solver = solver
-            .with_mip_gap(options.mip_gap as f32)
-            .map_err(|e| MipFailure::Other(format!("{e:?}")))?;
-    }
-    if let Some(start) = &options.warm_start {
-        let mut hint: Vec<(Variable, f64)> = start.iter().map(|&(j, x)| (vars[j], x)).collect();
-        if let Some(v) = offset_var {
-            hint.push((v, 1.0));
-        }
-        solver = solver.with_initial_solution(hint);
-    }
+    let offset_var = (model.objective_offset != 0.0)
+        .then(|| problem.add_var(model.objective_offset, (1.0, 1.0)));
     for row in &model.rows {
-        let mut e = Expression::with_capacity(row.coefs.len());
-        for &(j, c) in &row.coefs {
-            e.add_mul(c, vars[j]);
-        }
+        let expr = || -> LinearExpr { row.coefs.iter().map(|&(j, c)| (vars[j], c)).collect() };
         if row.lower == row.upper {
-            solver.add_constraint(e.eq(row.lower));
+            problem.add_constraint(expr(), ComparisonOp::Eq, row.lower);
         } else {
             if row.lower.is_finite() {
-                solver.add_constraint(e.clone().geq(row.lower));
+                problem.add_constraint(expr(), ComparisonOp::Ge, row.lower);
             }
             if row.upper.is_finite() {
-                solver.add_constraint(e.leq(row.upper));
+                problem.add_constraint(expr(), ComparisonOp::Le, row.upper);
             }
         }
     }
-    let solution = match solver.solve() {
-        Ok(s) => s,
-        Err(ResolutionError::Infeasible) => return Err(MipFailure::Infeasible),
-        Err(ResolutionError::Other(m)) if m.contains("Time limit") => {
-            return Err(MipFailure::NoSolutionInTime)
-        }
+    let mut opts = SolveOptions::default();
+    opts.node_limit = options.node_limit;
+    opts.time_limit = options.time_limit_seconds.map(Duration::from_secs_f64);
+    opts.mip_gap = options.mip_gap;
+    opts.warm_start = options.warm_start.as_ref().map(|start| {
+        let mut hint: Vec<_> = start.iter().map(|&(j, x)| (vars[j], x)).collect();
+        hint.extend(offset_var.map(|v| (v, 1.0)));
+        hint
+    });
+    let outcome = match problem.solve_with(opts) {
+        Ok(o) => o,
+        Err(microlp::Error::Infeasible) => return Err(MipFailure::Infeasible),
         Err(e) => return Err(MipFailure::Other(e.to_string())),
     };
-    let status = match solution.status() {
-        SolutionStatus::Optimal => MipStatus::Optimal,
-        SolutionStatus::GapLimit => MipStatus::GapLimit,
-        SolutionStatus::TimeLimit => MipStatus::TimeLimit,
+    let solution = outcome
+        .into_solution()
+        .map_err(|_| MipFailure::NoSolutionInTime)?;
+    let status = match (solution.status(), solution.termination_reason()) {
+        (SolutionStatus::Optimal, _) | (_, TerminationReason::ProvenOptimal) => MipStatus::Optimal,
+        (_, TerminationReason::MipGap) => MipStatus::GapLimit,
+        (_, TerminationReason::NodeLimit) => MipStatus::NodeLimit,
+        _ => MipStatus::TimeLimit,
     };
-    let values: Vec<f64> = vars.iter().map(|&v| solution.value(v)).collect();
-    let inner = solution.into_inner();
-    let stats = inner.stats();
-    let objective = inner.objective() - model.objective_offset;
+    let values: Vec<f64> = vars.iter().map(|&v| solution.var_value_raw(v)).collect();
+    let stats = solution.stats();
     Ok(MipSolution {
         status,
         values,
-        objective,
+        objective: solution.objective() - model.objective_offset,
         best_bound: stats.best_bound.map(|b| b - model.objective_offset),
-        gap: inner.gap(),
+        gap: solution.gap(),
         nodes: Some(stats.nodes_solved),
         seconds: started.elapsed().as_secs_f64(),
     })

@@ -30,7 +30,8 @@
 //! max = 12
 //!
 //! [solver]
-//! time_limit_seconds = 60
+//! node_limit = 20000           # the reproducible stop (branch-and-bound nodes)
+//! time_limit_seconds = 300      # a safety net only: a stop by time may differ between runs
 //! mip_gap = 0.01
 //! ```
 //!
@@ -148,7 +149,12 @@ pub struct CountSpec {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SolverSpec {
-    /// Wall-clock limit of the MIP solve.
+    /// Branch-and-bound nodes at most of the main solve (the warm start's steps share a quarter
+    /// of it, each infeasibility check gets a tenth): the reproducible stop, the same on every
+    /// run and machine.
+    pub node_limit: u64,
+    /// Wall-clock safety net of the MIP solve. A solve it stops may differ between runs (the
+    /// assembly then says so).
     pub time_limit_seconds: f64,
     /// Relative gap at which the solver may stop (0 = prove optimality).
     pub mip_gap: f64,
@@ -163,7 +169,8 @@ pub struct SolverSpec {
 impl Default for SolverSpec {
     fn default() -> Self {
         SolverSpec {
-            time_limit_seconds: 60.0,
+            node_limit: 20_000,
+            time_limit_seconds: 300.0,
             mip_gap: 0.0,
             symmetry_breaking: true,
             warm_start: true,
@@ -357,6 +364,9 @@ impl Spec {
         let s = &self.solver;
         if !(s.time_limit_seconds.is_finite() && s.time_limit_seconds > 0.0) {
             return bad("[solver] time_limit_seconds must be a positive number".into());
+        }
+        if s.node_limit == 0 {
+            return bad("[solver] node_limit must be a positive number".into());
         }
         if !(s.mip_gap.is_finite() && s.mip_gap >= 0.0) {
             return bad("[solver] mip_gap must be a number >= 0".into());

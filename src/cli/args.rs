@@ -155,6 +155,10 @@ pub struct AssembleArgs {
     /// No progress bar on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write the solver's wall-clock seconds into assembly.json (they differ between runs, so
+    /// they are left out by default to keep outputs byte-identical).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Args)]
@@ -256,7 +260,7 @@ pub struct ImportArgs {
 pub struct LinkArgs {
     /// CSV of the new form's parameters: item_id, then a,b[,c] or a,d[,g] (slope, intercept,
     /// logit of c)[, common column].
-    #[arg(long, required_unless_present = "chain", requires = "old_params")]
+    #[arg(long, required_unless_present_any = ["chain", "path"], requires = "old_params")]
     pub new_params: Option<PathBuf>,
     /// CSV of the old (base) form's parameters.
     #[arg(long)]
@@ -271,6 +275,13 @@ pub struct LinkArgs {
     /// With --chain: the scale-drift test of the chain against the direct link of its end forms.
     #[arg(long, requires = "chain")]
     pub compare_direct: bool,
+    /// Bisector of several paths between the same two forms: give --path F1,...,Fk once per
+    /// path (bisector.csv, bisector.json; the weighted bisector with --path-covs).
+    #[arg(long, conflicts_with_all = ["new_params", "old_params", "chain"])]
+    pub path: Vec<String>,
+    /// Covariance files of each --path's forms, one --path-covs C1,...,Ck per --path, in order.
+    #[arg(long, requires = "path")]
+    pub path_covs: Vec<String>,
     #[command(flatten)]
     pub uncertainty: LinkUncertainty,
     #[command(flatten)]
@@ -348,6 +359,16 @@ pub struct EquateArgs {
     /// Kernel equating: gaussian, logistic or uniform.
     #[arg(long, default_value = "gaussian", value_parser = parse_kernel)]
     pub kernel: Kernel,
+    /// Kernel equating design: eg (equivalent groups), neat-ce (chain equating) or neat-pse
+    /// (post-stratification with --w1); the NEAT designs need --anchor-column.
+    #[arg(long, default_value = "eg", value_parser = ["eg", "neat-ce", "neat-pse"])]
+    pub design: String,
+    /// Kernel NEAT: log-linear moments of the anchor score in each bivariate presmoothing.
+    #[arg(long, default_value_t = 3)]
+    pub smooth_anchor: usize,
+    /// Kernel NEAT: cross moments x^i a^i' (i, i' = 1..=N) in each bivariate presmoothing.
+    #[arg(long, default_value_t = 1)]
+    pub cross_moments: usize,
     /// Kernel equating: `optimal` (penalty function) or a bandwidth for both forms.
     #[arg(long, default_value = "optimal", value_parser = parse_bandwidth)]
     pub bandwidth: Bandwidth,

@@ -368,14 +368,20 @@ pub fn assemble(a: &AssembleArgs) -> Outcome {
                 .out
                 .clone()
                 .unwrap_or_else(|| default_out(dir).join("next_forms"));
-            (cycle::assemble_dataset(dir, &a.spec, &out, a.quiet)?, out)
+            (
+                cycle::assemble_dataset(dir, &a.spec, &out, a.quiet, a.timings)?,
+                out,
+            )
         }
         (None, Some(pool)) => {
             let out = a
                 .out
                 .clone()
                 .ok_or_else(|| usage("--pool needs --out DIR"))?;
-            (cycle::assemble_pool_file(pool, &a.spec, &out)?, out)
+            (
+                cycle::assemble_pool_file(pool, &a.spec, &out, a.timings)?,
+                out,
+            )
         }
         (None, None) => return Err(usage("give a data-set folder or --pool FILE")),
     };

@@ -143,6 +143,9 @@ pub fn link(a: &LinkArgs) -> Outcome {
     if !a.chain.is_empty() {
         return link_chain(a);
     }
+    if !a.path.is_empty() {
+        return super::equating_paths::link_paths(a);
+    }
     let (Some(new), Some(old)) = (&a.new_params, &a.old_params) else {
         return Err(usage("give --new-params and --old-params, or --chain"));
     };
@@ -238,12 +241,15 @@ fn equate_kernel(a: &EquateArgs) -> Outcome {
         new_scores: n,
         old_scores: o,
         score_column: &a.score_column,
-        anchor_column: None,
+        anchor_column: a.anchor_column.as_deref().filter(|_| a.design != "eg"),
         frequency_column: a.frequency_column.as_deref(),
         max_score: a.max_score,
         w1: a.w1,
         bootstrap: None,
     };
+    if a.design != "eg" {
+        return super::equating_paths::equate_kernel_neat(a, &args, &out);
+    }
     let opts = KernelOptions {
         kernel: a.kernel,
         bandwidth_x: a.bandwidth,
@@ -257,10 +263,15 @@ fn equate_kernel(a: &EquateArgs) -> Outcome {
         k.h_x,
         k.h_y
     );
+    print_equated(&k.e_y, &k.see_y, &out);
+    Ok(())
+}
+
+/// A kernel equating's table (raw, equivalent, see) and the output folder.
+pub(super) fn print_equated(e_y: &[f64], see_y: &[f64], out: &Path) {
     println!("{:>5} {:>12} {:>8}", "raw", "equivalent", "see");
-    for (x, (e, s)) in k.e_y.iter().zip(&k.see_y).enumerate() {
+    for (x, (e, s)) in e_y.iter().zip(see_y).enumerate() {
         println!("{x:>5} {e:>12.4} {s:>8.4}");
     }
     println!("outputs in {}", out.display());
-    Ok(())
 }

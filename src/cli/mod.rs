@@ -5,6 +5,7 @@
 pub mod args;
 pub mod commands;
 pub mod equating;
+pub mod equating_paths;
 
 use std::process::ExitCode;
 

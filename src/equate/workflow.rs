@@ -11,8 +11,8 @@ use crate::irt::{calibrate, starting_items, EmOptions, ModelKind, Priors};
 
 use super::classical::{equate, Conversion, Method, Sample};
 use super::link_se::{
-    anchor_drift_tests, chain, link_with_options, raw_cut_se, true_score_se, AnchorDrift,
-    DriftOptions, FormEstimates, LinkEstimate, LinkOptions, ScoreDirection,
+    anchor_drift_tests, chain, link_with_options, observed_score_se, raw_cut_se, true_score_se,
+    AnchorDrift, DriftOptions, FormEstimates, LinkEstimate, LinkOptions, ScoreDirection,
 };
 use super::linking::{CurveOptions, Link, LinkMethod};
 
@@ -39,6 +39,10 @@ pub struct FormLink {
     /// through both forms' parameters and the link (None below the guessing floor, at the
     /// maximum, or without covariances).
     pub se_equating: Vec<Option<f64>>,
+    /// SE of each raw score's base-form observed-score equivalent (raw 0..=max) in the form's
+    /// synthetic population ([`SeparateOptions::observed`]; `link_se::observed_score_se`); empty
+    /// when the form has no population given or without covariances.
+    pub se_equating_observed: Vec<Option<f64>>,
     /// The form's expected raw score at the cut theta of the base scale, with its SE.
     pub raw_cut: Option<RawCutSe>,
 }
@@ -164,6 +168,18 @@ pub struct SeparateOptions<'a> {
     pub drift: &'a DriftOptions,
     /// The cut on the base scale (for the raw cuts' SEs).
     pub theta_cut: f64,
+    /// The synthetic population of each form's observed-score equating, on the base scale (for
+    /// the SEs of observed-score equated scores; forms not listed get none).
+    pub observed: &'a [ObservedPopulation],
+}
+
+/// The synthetic population in which a form's observed-score equating is done: quadrature points
+/// on the base scale and their weights (treated as known).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedPopulation {
+    pub form_id: String,
+    pub theta: Vec<f64>,
+    pub weights: Vec<f64>,
 }
 
 /// Calibrates every form separately (its own N(0, 1) scale, `model` and `priors` as the run's
@@ -187,6 +203,7 @@ pub fn separate_links(
         em,
         drift,
         theta_cut,
+        observed,
     } = *opts;
     let data = &cal.responses;
     let scale_d = cal.calibration.items[0].scale_d;
@@ -361,7 +378,16 @@ pub fn separate_links(
             true_score_se(form, base_form, &l, ScoreDirection::NewToOld, None, scale_d)
                 .map(|rows| rows.iter().map(|r| r.se).collect())
                 .unwrap_or_default();
+        let se_equating_observed = observed
+            .iter()
+            .find(|p| p.form_id == name(g))
+            .and_then(|p| {
+                observed_score_se(form, base_form, &l, &p.theta, &p.weights, scale_d).ok()
+            })
+            .map(|rows| rows.iter().map(|r| r.se).collect())
+            .unwrap_or_default();
         out.links.push(FormLink {
+            se_equating_observed,
             raw_cut: cut(form, Some(&l)),
             se_equating,
             form_id: name(g),

@@ -18,7 +18,7 @@ pub const FILES: [&str; 4] = ["items", "forms", "attempts", "candidates"];
 pub fn file_columns(file: &str) -> Vec<&'static str> {
     use super::{attempts, candidates, forms, items};
     match file {
-        "items" => [&items::ITEM_COLUMNS[..], &items::PARAM_COLUMNS[..]].concat(),
+        "items" => [&items::ITEM_COLUMNS[..], &items::OPTIONAL_COLUMNS[..]].concat(),
         "forms" => forms::FORM_COLUMNS.to_vec(),
         "attempts" => [&attempts::REQUIRED[..], &attempts::OPTIONAL[..]].concat(),
         "candidates" => [

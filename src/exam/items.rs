@@ -1,5 +1,6 @@
 //! The item bank (`items.csv`): id, domain, single/multiple response, key, number of options and,
-//! for calibrated items, bank parameters a, b, c.
+//! for calibrated items, bank parameters a, b, c; optionally `enemy_group` (items sharing a value
+//! must not appear on one form together: test assembly puts at most one of them on a form).
 
 use std::collections::HashMap;
 
@@ -45,6 +46,8 @@ pub struct Item {
     pub key: OptionSet,
     pub options: u8,
     pub bank: Option<BankParams>,
+    /// Enemy group (empty cells: none).
+    pub enemy_group: Option<String>,
 }
 
 impl Item {
@@ -56,6 +59,8 @@ impl Item {
 
 pub(crate) const ITEM_COLUMNS: [&str; 5] = ["item_id", "domain", "type", "key", "options"];
 pub(crate) const PARAM_COLUMNS: [&str; 3] = ["a", "b", "c"];
+/// Columns items.csv may have beside [`ITEM_COLUMNS`].
+pub(crate) const OPTIONAL_COLUMNS: [&str; 4] = ["a", "b", "c", "enemy_group"];
 
 /// Reads and checks the item bank. Items with errors are left out; every error is reported.
 pub fn read_items(table: &Table, config: &Config, diags: &mut Diagnostics) -> Vec<Item> {
@@ -160,6 +165,11 @@ pub fn read_items(table: &Table, config: &Config, diags: &mut Diagnostics) -> Ve
                 key,
                 options,
                 bank,
+                enemy_group: row
+                    .get("enemy_group")
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty())
+                    .map(String::from),
             });
         }
     }

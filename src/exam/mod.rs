@@ -88,7 +88,7 @@ pub fn load(dir: &Path, diags: &mut Diagnostics) -> Option<Dataset> {
         &items_path,
         &display(&items_path),
         &item_cols,
-        &items::PARAM_COLUMNS,
+        &items::OPTIONAL_COLUMNS,
         &map.for_file("items"),
         diags,
     );

@@ -6,6 +6,7 @@
 //! ([`workflow`]); the calibrated forms every later stage reads ([`forms`]) and the calibration's
 //! summary ([`summary`]).
 
+pub mod cohort_se;
 pub mod data;
 pub mod em;
 pub mod fit;

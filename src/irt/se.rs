@@ -90,7 +90,12 @@ pub fn covariance(data: &Responses, cal: &Calibration) -> Covariance {
     if n <= OAKES_MAX_PARAMS {
         oakes(data, cal)
     } else {
-        cross_product_block(data, cal)
+        let mut cov = cross_product_block(data, cal);
+        // the cohorts' (mean, sd) need the information they share with the items
+        if let Some(latent) = super::cohort_se::cohort_se(data, cal) {
+            cov.latent = latent;
+        }
+        cov
     }
 }
 
@@ -324,6 +329,14 @@ pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
 /// calibrations without free latent parameters). O(persons x parameters^2): for a form's separate
 /// calibration, not a whole bank.
 pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix<f64>> {
+    cross_product_information(data, cal)
+        .cholesky()
+        .map(|c| c.inverse())
+}
+
+/// The full cross-product information of the items' free parameters plus the curvature of the
+/// log priors (the matrix [`cross_product_full`] inverts).
+pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix<f64> {
     let q = cal.grid.len();
     let tables = log_tables(&cal.items, &cal.grid);
     let lw = super::em::log_weights(cal);
@@ -385,7 +398,7 @@ pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix
             }
         }
     }
-    info.cholesky().map(|c| c.inverse())
+    info
 }
 
 /// A person's posterior over the quadrature points, unnormalised: `ll` gets

@@ -7,7 +7,7 @@ use crate::equate::classical::{bootstrap_se, equate, Conversion, Method, Sample}
 use crate::equate::irt_observed::observed_score_equating;
 use crate::equate::irt_true::true_score_equating;
 use crate::equate::link_se::{
-    form_from_tables, true_score_se, FormEstimates, LinkOptions, ScoreDirection,
+    form_from_tables, observed_score_se, true_score_se, FormEstimates, LinkOptions, ScoreDirection,
 };
 use crate::equate::linking::{CurveOptions, LinkMethod};
 use crate::equate::workflow::neat_tables;
@@ -287,11 +287,24 @@ pub fn equate_params(
     let new = lp.new_on_old(link_method);
     let old = lp.old_models();
     let mut se = None;
+    let bad = |e: crate::equate::link_se::LinkError| {
+        Error::invalid(
+            Location::file(exam::display(args.new_params)),
+            e.to_string(),
+        )
+    };
+    let with_cov = args.new_cov.is_some() && args.old_cov.is_some();
     let equivalents = if observed {
         let grid = Grid::new(61, 6.0);
-        observed_score_equating(&new, &old, &grid.theta, &grid.normal_weights(0.0, 1.0))
+        let weights = grid.normal_weights(0.0, 1.0);
+        if with_cov {
+            let rows = observed_score_se(&lp.new, &lp.old, l, &grid.theta, &weights, lp.scale_d)
+                .map_err(bad)?;
+            se = Some(rows.iter().map(|r| r.se.unwrap_or(f64::NAN)).collect());
+        }
+        observed_score_equating(&new, &old, &grid.theta, &weights)
     } else {
-        if args.new_cov.is_some() && args.old_cov.is_some() {
+        if with_cov {
             let rows = true_score_se(
                 &lp.new,
                 &lp.old,
@@ -300,12 +313,7 @@ pub fn equate_params(
                 None,
                 lp.scale_d,
             )
-            .map_err(|e| {
-                Error::invalid(
-                    Location::file(exam::display(args.new_params)),
-                    e.to_string(),
-                )
-            })?;
+            .map_err(bad)?;
             se = Some(rows.iter().map(|r| r.se.unwrap_or(f64::NAN)).collect());
         }
         true_score_equating(&new, &old)

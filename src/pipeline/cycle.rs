@@ -127,6 +127,7 @@ pub fn assemble_dataset(
     spec_path: &Path,
     out: &Path,
     quiet: bool,
+    timings: bool,
 ) -> Result<NextForms, Error> {
     let spec = read_spec(spec_path)?;
     let progress = Progress::new(6, quiet);
@@ -134,7 +135,7 @@ pub fn assemble_dataset(
     progress.stage("assembling");
     let next = assemble_stage(&c.ds, &c.bank, &c.calibrated, &c.equating, spec, spec_path)?;
     write_bank(&out.join("bank"), &c.bank)?;
-    write_next_forms(out, &next)?;
+    write_next_forms(out, &next, timings)?;
     progress.finish();
     Ok(next)
 }
@@ -145,10 +146,11 @@ pub fn assemble_pool_file(
     pool_path: &Path,
     spec_path: &Path,
     out: &Path,
+    timings: bool,
 ) -> Result<NextForms, Error> {
     let spec = read_spec(spec_path)?;
     let pool = read_pool(pool_path)?;
     let next = assemble_pool(pool, spec).map_err(|e| assembly_error(e, spec_path))?;
-    write_next_forms(out, &next)?;
+    write_next_forms(out, &next, timings)?;
     Ok(next)
 }

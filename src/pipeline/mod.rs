@@ -172,7 +172,7 @@ impl Run {
         }
         report::assembly::write_bank(&out.join("bank"), &self.bank)?;
         if let Some(next) = &self.next_forms {
-            report::assembly::write_next_forms(&out.join("next_forms"), next)?;
+            report::assembly::write_next_forms(&out.join("next_forms"), next, false)?;
         }
         report::security::write_tables(out, &self.ds, &self.security)?;
         let warnings: Vec<String> = self.diags.iter().map(|d| d.to_string()).collect();

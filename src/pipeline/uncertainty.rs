@@ -1,14 +1,18 @@
 //! File-based commands for the uncertainty of links and equatings: `qbank link --chain` (chains
-//! of links with their standard errors, the identity and scale-drift tests) and
-//! `qbank equate --method kernel` (kernel equating with SEE).
+//! of links with their standard errors, the identity and scale-drift tests), `qbank link --path`
+//! (bisectors of several paths) and `qbank equate --method kernel` (kernel equating with SEE, in
+//! the equivalent-groups and the NEAT designs).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::equate::kernel::{kernel_equate_eg, KernelEquating, KernelOptions};
+use crate::equate::kernel::{
+    joint_frequencies, kernel_equate_eg, kernel_equate_neat, KernelEquating, KernelOptions,
+    NeatEquating, NeatOptions,
+};
 use crate::equate::link_se::{
-    chain, identity_test, link_with_options, scale_drift_test, ChainResult, FormEstimates,
-    LinkOptions,
+    bisector, chain, chain_forms, identity_test, link_with_options, scale_drift_test,
+    BisectorWeights, Bisectors, ChainResult, FormEstimates, LinkEstimate, LinkOptions,
 };
 use crate::equate::linking::LinkMethod;
 use crate::exam::{self, Location};
@@ -149,4 +153,106 @@ pub fn equate_kernel(
     })?;
     writers::write_kernel(out, &ke)?;
     Ok(ke)
+}
+
+/// `qbank equate --method kernel --design neat-ce|neat-pse`: kernel equating in the NEAT design
+/// (KE ch. 10) from score files with an anchor column; each file's (total, anchor) table is
+/// presmoothed by a bivariate log-linear model; writes `conversion.csv` (raw, equivalent, see)
+/// and `equating.json`.
+pub fn equate_kernel_neat(
+    args: &ScoreFiles<'_>,
+    opts: &NeatOptions,
+    out: &Path,
+) -> Result<NeatEquating, Error> {
+    if args.anchor_column.is_none() {
+        return Err(Error::Usage(
+            "the NEAT design needs --anchor-column (the anchor score in both files)".into(),
+        ));
+    }
+    let (x, y) = read_samples(args)?;
+    let at = |p: &Path, e: crate::equate::kernel::KernelError| {
+        Error::invalid(Location::file(exam::display(p)), e.to_string())
+    };
+    let table = |s: &crate::equate::classical::Sample, p: &Path| {
+        let anchor = s.anchor.as_deref().unwrap_or(&[]);
+        joint_frequencies(&s.total, anchor, s.max_total, s.max_anchor).map_err(|e| at(p, e))
+    };
+    let (xa, ya) = (table(&x, args.new_scores)?, table(&y, args.old_scores)?);
+    let ke = kernel_equate_neat(&xa, &ya, opts).map_err(|e| at(args.new_scores, e))?;
+    writers::write_kernel_neat(out, &ke)?;
+    Ok(ke)
+}
+
+/// What `qbank link --path ... --path ...` needs: several paths (chains of parameter files)
+/// between the same two forms.
+#[derive(Debug, Clone)]
+pub struct PathFiles<'a> {
+    /// Parameter files of each path; every path starts at the same form and ends at the same form.
+    pub paths: &'a [Vec<PathBuf>],
+    /// Covariance files of each path's forms (one list per path, or none: no standard errors).
+    pub covs: &'a [Vec<PathBuf>],
+    pub method: LinkMethod,
+    pub opts: LinkOptions,
+}
+
+/// `qbank link --path F1,...,Fk --path F1,...,Fk`: links the first form onto the last along each
+/// path (a file met on several paths is one form), then the bisector and, with covariance files,
+/// the weighted bisector of the paths (Battauz 2013; equateIRT's `bisectorec`); writes
+/// `bisector.csv` and `bisector.json`.
+pub fn bisector_files(args: &PathFiles<'_>, out: &Path) -> Result<Bisectors, Error> {
+    if args.paths.len() < 2 || args.paths.iter().any(|p| p.len() < 2) {
+        return Err(Error::Usage(
+            "give --path at least twice, each with at least two parameter files".into(),
+        ));
+    }
+    if !args.covs.is_empty()
+        && (args.covs.len() != args.paths.len()
+            || args
+                .covs
+                .iter()
+                .zip(args.paths)
+                .any(|(c, p)| c.len() != p.len()))
+    {
+        return Err(Error::Usage(
+            "--path-covs: give one list per --path with one covariance file per form".into(),
+        ));
+    }
+    let all: Vec<PathBuf> = args.paths.iter().flatten().cloned().collect();
+    let all_covs: Vec<PathBuf> = args.covs.iter().flatten().cloned().collect();
+    let names = form_names(&all);
+    let mut forms: BTreeMap<String, FormEstimates> = BTreeMap::new();
+    for (k, (path, name)) in all.iter().zip(&names).enumerate() {
+        if !forms.contains_key(name) {
+            let cov = all_covs.get(k).map(PathBuf::as_path);
+            let (form, _) = read_form(name, path, cov, None, args.opts.d)?;
+            forms.insert(name.clone(), form);
+        }
+    }
+    let failed = |e: crate::equate::link_se::LinkError| {
+        Error::invalid(Location::file(exam::display(&all[0])), e.to_string())
+    };
+    let mut chains = Vec::new();
+    let mut start = 0;
+    for p in args.paths {
+        let path: Vec<&FormEstimates> = names[start..start + p.len()]
+            .iter()
+            .map(|n| &forms[n])
+            .collect();
+        start += p.len();
+        chains.push(chain_forms(&path, args.method, &args.opts).map_err(failed)?);
+    }
+    let refs: Vec<&LinkEstimate> = chains.iter().collect();
+    let unweighted = bisector(&refs, &BisectorWeights::Unweighted).map_err(failed)?;
+    let weighted = if unweighted.se_A.is_some() {
+        Some(bisector(&refs, &BisectorWeights::MinimumVariance).map_err(failed)?)
+    } else {
+        None
+    };
+    let result = Bisectors {
+        paths: chains,
+        bisector: unweighted,
+        weighted_bisector: weighted,
+    };
+    writers::write_bisector(out, &result)?;
+    Ok(result)
 }

@@ -16,7 +16,7 @@ use crate::assemble::bank::{BankStatus, BankUpdate};
 use crate::assemble::cycle::{NextForms, PreEquatedForm};
 use crate::assemble::PoolHealth;
 
-const BANK_HEADER: [&str; 17] = [
+const BANK_HEADER: [&str; 18] = [
     "item_id",
     "domain",
     "type",
@@ -25,6 +25,7 @@ const BANK_HEADER: [&str; 17] = [
     "a",
     "b",
     "c",
+    "enemy_group",
     "status",
     "previous",
     "n",
@@ -36,7 +37,7 @@ const BANK_HEADER: [&str; 17] = [
     "reason",
 ];
 
-/// Writes `DIR/items.csv` (items.csv's columns plus status, previous status, n, se_b, fit_p,
+/// Writes `DIR/items.csv` (items.csv's columns with enemy_group, plus status, previous status, n, se_b, fit_p,
 /// dif_category, run_date, flags and reason) and `DIR/changes.csv` (item_id, from, to, flags,
 /// reason: every item whose status or flags changed).
 pub fn write_bank(dir: &Path, bank: &BankUpdate) -> Result<(), WriteError> {
@@ -56,6 +57,7 @@ pub fn write_bank(dir: &Path, bank: &BankUpdate) -> Result<(), WriteError> {
                 opt(b.abc.map(|x| x.0), 4),
                 opt(b.abc.map(|x| x.1), 4),
                 opt(b.abc.map(|x| x.2), 4),
+                b.enemy_group.clone().unwrap_or_default(),
                 b.status.as_str().to_string(),
                 b.previous.to_string(),
                 opt(b.n, 0),
@@ -89,7 +91,10 @@ pub fn write_bank(dir: &Path, bank: &BankUpdate) -> Result<(), WriteError> {
 /// Writes the assembled forms into `dir`: `forms.csv` (form_id, position, item_id, scored),
 /// `assembly.json`, `tif_tcc.csv`, with a data set `conversion_FORM.csv` per new form and
 /// `preequating.json`, with a domain column `pool_health.csv`; figures in `dir/figures`.
-pub fn write_next_forms(dir: &Path, next: &NextForms) -> Result<(), WriteError> {
+pub fn write_next_forms(dir: &Path, next: &NextForms, timings: bool) -> Result<(), WriteError> {
+    // Wall-clock seconds differ between runs; they are written only when asked for, so that the
+    // same inputs give byte-identical outputs.
+    let secs = |x: f64| timings.then_some(x);
     std::fs::create_dir_all(dir.join("figures")).map_err(WriteError::at(dir))?;
     let spec = &next.spec;
     let a = &next.assembly;
@@ -128,7 +133,7 @@ pub fn write_next_forms(dir: &Path, next: &NextForms) -> Result<(), WriteError> 
                 "constraints": form.constraints,
                 "status": a.status,
                 "gap": a.gap,
-                "seconds": a.seconds,
+                "seconds": secs(a.seconds),
             })
         })
         .collect();
@@ -142,8 +147,8 @@ pub fn write_next_forms(dir: &Path, next: &NextForms) -> Result<(), WriteError> 
         "lp_bound": a.lp_bound,
         "gap_to_lp_bound": a.gap_to_lp_bound,
         "nodes": a.nodes,
-        "seconds": a.seconds,
-        "solver_seconds": a.solver_seconds,
+        "seconds": secs(a.seconds),
+        "solver_seconds": secs(a.solver_seconds),
         "anchors": a.anchors,
         "max_item_exposure": a.max_item_exposure,
         "spec": spec,
@@ -373,7 +378,7 @@ pub fn assembled_section(doc: &mut Doc, next: &NextForms) -> Result<(), WriteErr
     let a = &next.assembly;
     doc.section("assembled", "Assembled forms");
     doc.p(&format!(
-        "{} forms of {} items assembled from the next bank by a mixed-integer program ({}): status {:?}, objective {}, gap {} (solver seconds are in assembly.json). Every constraint is recomputed from the selected items.",
+        "{} forms of {} items assembled from the next bank by a mixed-integer program ({}): status {:?}, objective {}, gap {} (the node count, and with --timings the solver's seconds, are in assembly.json). Every constraint is recomputed from the selected items.",
         a.forms.len(),
         next.spec.length,
         a.backend,

@@ -10,6 +10,7 @@
 //! Parquet conversion ([`convert`]).
 
 pub mod assembly;
+mod cohorts;
 pub mod convert;
 pub mod dataset;
 pub mod doc;
@@ -115,6 +116,7 @@ pub fn write_report(input: &ReportInput<'_>, out: &Path) -> Result<(), WriteErro
     sections::score_distributions(&mut doc, input)?;
     review::item_review(&mut doc, input, scores)?;
     sections::calibration(&mut doc, input, scores)?;
+    cohorts::cohort_densities(&mut doc, input)?;
     sections::equating(&mut doc, input)?;
     if let Some((bank, next)) = input.cycle {
         assembly::bank_section(&mut doc, bank)?;

@@ -174,10 +174,22 @@ pub fn candidate_page(
         None,
     );
     doc.section("summary", "Would I pass?");
+    // The status reads the first probability; the second may differ a lot when the fitted
+    // practice -> exam shift is large, so the sentence says why.
+    let why_exam = if ctx.shift.abs() >= 0.05 {
+        format!(
+            "allowing for that exam's own measurement error and for candidates scoring {} logits {} on the official exam than in practice (fitted to official outcomes)",
+            f(ctx.shift.abs(), 2),
+            if ctx.shift > 0.0 { "higher" } else { "lower" }
+        )
+    } else {
+        "allowing for that exam's own measurement error".to_string()
+    };
     doc.p(&format!(
-        "Status: {}. Probability that your ability is above the pass mark now: {}; of passing a full-length exam now, allowing for that exam's own measurement error: {} (all {} attempt(s) combined, later ones counting more; scaled score about {}). {} of your last {} full-length attempt(s) reached the target of {}.",
+        "Status: {} (decided on the first probability). Probability that your ability is above the pass mark now: {}; of passing a full-length official exam now, {}: {} (all {} attempt(s) combined, later ones counting more; scaled score about {}). {} of your last {} full-length attempt(s) reached the target of {}.",
         c.status.as_str(),
         super::pct(c.p_pass),
+        why_exam,
         super::pct(c.p_pass_exam),
         c.attempts.len(),
         f(c.scaled, 0),

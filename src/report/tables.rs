@@ -305,6 +305,7 @@ pub fn write_conversion_table(out: &Path, t: &ConversionTable) -> Result<(), Wri
             "pass",
             "csem",
             "se_equating",
+            "se_equating_observed",
         ],
         t.rows.iter().map(|r| {
             vec![
@@ -319,6 +320,9 @@ pub fn write_conversion_table(out: &Path, t: &ConversionTable) -> Result<(), Wri
                 r.pass.to_string(),
                 r.csem.map(|x| fmt_f(x, 2)).unwrap_or_default(),
                 r.se_equating.map(|x| fmt_f(x, 4)).unwrap_or_default(),
+                r.se_equating_observed
+                    .map(|x| fmt_f(x, 4))
+                    .unwrap_or_default(),
             ]
         }),
     )

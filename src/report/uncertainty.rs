@@ -1,5 +1,6 @@
 //! Files of the uncertainty commands: `chain.csv` and `chain.json` (`qbank link --chain`),
-//! `conversion.csv` and `equating.json` of kernel equating.
+//! `bisector.csv` and `bisector.json` (`qbank link --path`), `conversion.csv` and
+//! `equating.json` of kernel equating (equivalent groups and NEAT).
 
 use std::path::Path;
 
@@ -52,20 +53,25 @@ struct KernelSummary<'a> {
     see_old_to_new: &'a [f64],
 }
 
-/// `conversion.csv` (raw, equivalent, see: new-form scores on the old form's scale) and
-/// `equating.json`.
-pub fn write_kernel(out: &Path, k: &KernelEquating) -> Result<(), WriteError> {
+/// `conversion.csv` of a kernel equating: raw, equivalent, see (new-form scores on the old
+/// form's scale).
+fn write_equated(out: &Path, e_y: &[f64], see_y: &[f64]) -> Result<(), WriteError> {
     let p = out.join("conversion.csv");
     write_csv(
         &p,
         &["raw", "equivalent", "see"],
-        k.e_y
-            .iter()
-            .zip(&k.see_y)
+        e_y.iter()
+            .zip(see_y)
             .enumerate()
             .map(|(x, (e, s))| vec![x.to_string(), fmt_f(*e, 4), fmt_f(*s, 4)]),
     )
-    .map_err(WriteError::at(&p))?;
+    .map_err(WriteError::at(&p))
+}
+
+/// `conversion.csv` (raw, equivalent, see: new-form scores on the old form's scale) and
+/// `equating.json`.
+pub fn write_kernel(out: &Path, k: &KernelEquating) -> Result<(), WriteError> {
+    write_equated(out, &k.e_y, &k.see_y)?;
     let summary = KernelSummary {
         method: "kernel (equivalent groups)",
         kernel: k.kernel.as_str(),
@@ -82,6 +88,88 @@ pub fn write_kernel(out: &Path, k: &KernelEquating) -> Result<(), WriteError> {
         see_old_to_new: &k.see_x,
     };
     write_json(&out.join("equating.json"), &summary)
+}
+
+/// The equated scores and SEEs of a NEAT kernel equating, with its bandwidths and fits.
+#[derive(serde::Serialize)]
+struct NeatSummary<'a> {
+    method: &'static str,
+    design: &'a crate::equate::kernel::NeatMethod,
+    kernel: &'static str,
+    bandwidths: &'a crate::equate::kernel::NeatBandwidths,
+    model_new: &'a crate::equate::kernel::BivariateModel,
+    model_old: &'a crate::equate::kernel::BivariateModel,
+    /// Fitted marginal frequencies of the total scores (N r_j in P, N s_k in Q).
+    fitted_frequencies_new: Vec<f64>,
+    fitted_frequencies_old: Vec<f64>,
+    pre: &'a Option<Vec<crate::equate::kernel::PreRow>>,
+    equivalents: &'a [f64],
+    see: &'a [f64],
+    equivalents_old_to_new: &'a [f64],
+    see_old_to_new: &'a [f64],
+}
+
+/// `conversion.csv` (raw, equivalent, see) and `equating.json` of a NEAT kernel equating.
+pub fn write_kernel_neat(
+    out: &Path,
+    k: &crate::equate::kernel::NeatEquating,
+) -> Result<(), WriteError> {
+    write_equated(out, &k.e_y, &k.see_y)?;
+    let freq = |f: &crate::equate::kernel::BivariateFit| -> Vec<f64> {
+        f.marginal_x().iter().map(|r| r * f.n).collect()
+    };
+    let summary = NeatSummary {
+        method: "kernel (non-equivalent groups with anchor test)",
+        design: &k.method,
+        kernel: k.kernel.as_str(),
+        bandwidths: &k.bandwidths,
+        model_new: &k.fit_xa.model,
+        model_old: &k.fit_ya.model,
+        fitted_frequencies_new: freq(&k.fit_xa),
+        fitted_frequencies_old: freq(&k.fit_ya),
+        pre: &k.pre,
+        equivalents: &k.e_y,
+        see: &k.see_y,
+        equivalents_old_to_new: &k.e_x,
+        see_old_to_new: &k.see_x,
+    };
+    write_json(&out.join("equating.json"), &summary)
+}
+
+/// `bisector.csv` (a row per path, then the bisector and the weighted bisector: path, from, to,
+/// A, B, se_A, se_B, weights) and `bisector.json`.
+pub fn write_bisector(out: &Path, b: &crate::equate::link_se::Bisectors) -> Result<(), WriteError> {
+    let p = out.join("bisector.csv");
+    let row = |what: String, l: &LinkEstimate, weights: String| {
+        let mut r = vec![what];
+        r.extend(link_row(l));
+        r.push(weights);
+        r
+    };
+    let weights = |l: &LinkEstimate| match &l.kind {
+        crate::equate::link_se::LinkKind::Bisector { weights, .. } => weights
+            .iter()
+            .map(|w| fmt_f(*w, 6))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    };
+    let mut rows: Vec<Vec<String>> = b
+        .paths
+        .iter()
+        .map(|l| row(l.path().join(" > "), l, String::new()))
+        .collect();
+    rows.push(row("bisector".into(), &b.bisector, weights(&b.bisector)));
+    if let Some(w) = &b.weighted_bisector {
+        rows.push(row("weighted bisector".into(), w, weights(w)));
+    }
+    write_csv(
+        &p,
+        &["path", "from", "to", "A", "B", "se_A", "se_B", "weights"],
+        rows,
+    )
+    .map_err(WriteError::at(&p))?;
+    write_json(&out.join("bisector.json"), b)
 }
 
 /// The anchor drift tests, chained links and unlinked forms of `qbank run` in words.
@@ -199,7 +287,7 @@ pub fn cut_words(eq: &crate::scale::equating::EquatingSummary) -> String {
         })
         .collect();
     format!(
-        "How precise the raw cuts are (expected raw score at the cut theta): {}. These standard errors come from each form's separate calibration (item parameter covariance by the delta method, block diagonal by item) and, for forms other than {}, from the link to it; sampling of the candidates who take the form is not included (that is the CSEM's part). conversion_FORM.csv gives the SE of equating of every raw score (se_equating, in raw points of the base form) beside the CSEM.",
+        "How precise the raw cuts are (expected raw score at the cut theta): {}. These standard errors come from each form's separate calibration (item parameter covariance by the delta method, block diagonal by item) and, for forms other than {}, from the link to it; sampling of the candidates who take the form is not included (that is the CSEM's part). conversion_FORM.csv gives the SE of equating of every raw score (se_equating for the true-score equivalent and se_equating_observed for the observed-score one, in raw points of the base form) beside the CSEM.",
         parts.join("; "),
         eq.base_form
     )

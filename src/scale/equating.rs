@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::equate::irt_observed::observed_score_equating;
 use crate::equate::link_se::DriftOptions;
 use crate::equate::linking::LinkMethod;
-use crate::equate::workflow::{separate_links, FormLink, SeparateOptions, Unlinked};
+use crate::equate::workflow::{
+    separate_links, FormLink, ObservedPopulation, SeparateOptions, Unlinked,
+};
 use crate::exam::Dataset;
 use crate::irt::workflow::CalibrationResult;
 use crate::irt::{CalibratedForms, EmOptions, ItemModel, ModelKind, Priors};
@@ -108,6 +110,7 @@ pub fn equate_forms(
         skipped: mut warnings,
     } = form_tables(ds, forms)?;
     let base = forms.base();
+    let mut populations = Vec::new();
     for t in tables.iter_mut() {
         let form = forms.by_id(&t.form_id).expect("tables are made per form");
         let synthetic: Vec<f64> = form
@@ -118,6 +121,11 @@ pub fn equate_forms(
             .collect();
         let observed =
             observed_score_equating(&form.scored, &base.scored, &forms.theta, &synthetic);
+        populations.push(ObservedPopulation {
+            form_id: t.form_id.clone(),
+            theta: forms.theta.clone(),
+            weights: synthetic,
+        });
         for r in t.rows.iter_mut() {
             r.base_equivalent_observed = observed.get(r.raw).copied();
         }
@@ -141,6 +149,7 @@ pub fn equate_forms(
             em,
             drift: &drift,
             theta_cut,
+            observed: &populations,
         },
         &scored,
     );
@@ -148,6 +157,7 @@ pub fn equate_forms(
         if let Some(l) = separate.links.iter().find(|l| l.form_id == t.form_id) {
             for r in t.rows.iter_mut() {
                 r.se_equating = l.se_equating.get(r.raw).copied().flatten();
+                r.se_equating_observed = l.se_equating_observed.get(r.raw).copied().flatten();
             }
         }
     }

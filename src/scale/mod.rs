@@ -113,6 +113,8 @@ pub struct ConversionRow {
     /// points) from the separate calibrations and the link, when computed
     /// ([`equating::equate_forms`]).
     pub se_equating: Option<f64>,
+    /// Standard error of the observed-score equivalent (base raw-score points), the same way.
+    pub se_equating_observed: Option<f64>,
 }
 
 /// A form's raw -> scaled conversion table and its raw cut.
@@ -174,6 +176,7 @@ pub fn conversion_table<M: ItemModel>(
                 pass: false,
                 csem,
                 se_equating: None,
+                se_equating_observed: None,
                 base_equivalent_observed: None,
             }
         })

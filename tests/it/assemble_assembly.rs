@@ -430,3 +430,33 @@ fn pool_csv_reading() {
         "pool: column 'item_id' not found in the header (columns: id, b)"
     );
 }
+
+// property: a search cut short by the node limit is reproducible — the same spec twice (and
+// under another rayon thread count) gives the same forms, with status node_limit, and the forms
+// still meet every constraint (re-checked here).
+#[test]
+fn node_limit_stops_the_search_at_the_same_point() {
+    let bank = small_bank(150);
+    let spec = Spec::from_toml(&format!(
+        "forms = 3\nlength = 10\nenemy_column = \"enemy\"\nallowed_status = [\"active\"]\n[objective]\ninformation_at = -0.25\n{BLUEPRINT}\n[solver]\nnode_limit = 400\ntime_limit_seconds = 600\n"
+    ))
+    .expect("spec");
+    let first = assemble(&bank.pool, &spec).expect("assembly");
+    assert_eq!(
+        first.status,
+        MipStatus::NodeLimit,
+        "400 nodes should not prove a 3-form maximin optimal (nodes {:?})",
+        first.nodes
+    );
+    assert_eq!(first.nodes, Some(400), "nodes solved");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    let second = pool.install(|| assemble(&bank.pool, &spec).expect("assembly"));
+    for (f, (a, b)) in first.forms.iter().zip(&second.forms).enumerate() {
+        assert_eq!(a.items, b.items, "form {} differs between runs", f + 1);
+        check_blueprint(&bank.pool, &a.items, f + 1);
+    }
+    assert_eq!(first.objective_value, second.objective_value);
+}

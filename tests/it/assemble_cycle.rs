@@ -292,7 +292,7 @@ fn assemble_and_bank_from_the_command_line() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let items = fs::read_to_string(bank_out.join("items.csv")).expect("bank/items.csv");
     assert!(
-        items.starts_with("item_id,domain,type,key,options,a,b,c,status,previous,n,se_b,fit_p,dif_category,run_date,flags,reason"),
+        items.starts_with("item_id,domain,type,key,options,a,b,c,enemy_group,status,previous,n,se_b,fit_p,dif_category,run_date,flags,reason"),
         "bank/items.csv header: {}",
         items.lines().next().unwrap_or("")
     );
@@ -339,10 +339,13 @@ fn assemble_and_bank_from_the_command_line() {
     );
 }
 
-// snapshot: pretest slots of a data set's new forms are filled with the bank's new items (never
-// presented, no parameters), each on one form, written as scored = false rows after the scored ones.
+// property: a data set's items.csv may carry `enemy_group` (validation accepts it, the next bank
+// keeps it, assembly uses it by default: no new form has two scored items of one group); pretest
+// slots are filled with the bank's new items first (never presented, no parameters), then with
+// items held back only for lack of data (their only flags min_n / se_b), each on one form, written
+// as scored = false rows after the scored ones. Checked against bank/items.csv read here.
 #[test]
-fn pretest_slots_take_the_new_items() {
+fn pretest_slots_and_enemy_groups_from_the_data_set() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("assemble_pretest");
     let _ = fs::remove_dir_all(&tmp);
     let data = tmp.join("data");
@@ -356,9 +359,27 @@ fn pretest_slots_take_the_new_items() {
     ] {
         fs::copy(root().join("data/demo").join(f), data.join(f)).expect("copy the demo");
     }
-    let mut items = fs::read_to_string(root().join("data/demo/items.csv")).expect("items");
+    // Enemy pairs: the first 120 items in 60 groups of two consecutive items.
+    let demo = fs::read_to_string(root().join("data/demo/items.csv")).expect("items");
+    let mut items = String::new();
+    let mut group_of: HashMap<String, String> = HashMap::new();
+    for (k, line) in demo.lines().enumerate() {
+        if k == 0 {
+            items.push_str(&format!("{line},enemy_group\n"));
+            continue;
+        }
+        let group = if k <= 120 {
+            format!("E{:02}", (k - 1) / 2)
+        } else {
+            String::new()
+        };
+        if !group.is_empty() {
+            group_of.insert(line.split(',').next().unwrap().to_string(), group.clone());
+        }
+        items.push_str(&format!("{line},{group}\n"));
+    }
     for k in 1..=6 {
-        items.push_str(&format!("NEW{k},D1,single,A,4,,,\n"));
+        items.push_str(&format!("NEW{k},D1,single,A,4,,,,\n"));
     }
     fs::write(data.join("items.csv"), items).expect("items");
     let spec = write(
@@ -366,38 +387,92 @@ fn pretest_slots_take_the_new_items() {
         "spec.toml",
         &fs::read_to_string(data.join("assembly.toml"))
             .expect("spec")
-            .replace("pretest = 15", "pretest = 2"),
+            .replace("pretest = 15", "pretest = 3"),
     );
     let out = tmp.join("out");
     let o = assemble_cli(&data, false, &spec, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // The next bank keeps the groups and says which items need only more data.
+    let bank = fs::read_to_string(out.join("bank/items.csv")).expect("bank/items.csv");
+    let mut lines = bank.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (id_c, group_c, status_c, flags_c) = (
+        col("item_id"),
+        col("enemy_group"),
+        col("status"),
+        col("flags"),
+    );
+    let mut more_data = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let expected = group_of.get(f[id_c]).map_or("", String::as_str);
+        assert_eq!(
+            f[group_c], expected,
+            "enemy_group of {} in the next bank",
+            f[id_c]
+        );
+        let only_data =
+            !f[flags_c].is_empty() && f[flags_c].split('|').all(|x| x == "min_n" || x == "se_b");
+        if f[status_c] == "needs_revision" && only_data {
+            more_data.push(f[id_c].to_string());
+        }
+    }
+    assert!(
+        more_data.len() >= 6,
+        "the demo holds items back for SE(b) alone: {more_data:?}"
+    );
+
     let forms = fs::read_to_string(out.join("forms.csv")).expect("forms.csv");
     let pretest: Vec<&str> = forms.lines().filter(|l| l.ends_with(",false")).collect();
-    assert_eq!(
-        pretest.len(),
-        6,
-        "6 new items over 4 forms x 2 slots: {pretest:?}"
-    );
+    assert_eq!(pretest.len(), 12, "4 forms x 3 slots: {pretest:?}");
+    let mut expected: Vec<String> = (1..=6).map(|k| format!("NEW{k}")).collect();
+    expected.extend(more_data.iter().take(6).cloned());
     for (k, form) in ["N1", "N2", "N3", "N4"].iter().enumerate() {
-        let n = pretest
-            .iter()
-            .filter(|l| l.starts_with(&format!("{form},")))
-            .count();
-        assert_eq!(n, if k < 2 { 2 } else { 1 }, "pretest rows of {form}");
-        let pos: Vec<usize> = forms
+        let rows: Vec<Vec<&str>> = forms
             .lines()
             .filter(|l| l.starts_with(&format!("{form},")))
-            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .map(|l| l.split(',').collect())
             .collect();
+        let pos: Vec<usize> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
         assert_eq!(
             pos,
             (1..=pos.len()).collect::<Vec<_>>(),
             "{form} positions 1..n"
         );
+        let got: Vec<&str> = rows
+            .iter()
+            .filter(|r| r[3] == "false")
+            .map(|r| r[2])
+            .collect();
+        let want: Vec<&str> = expected
+            .iter()
+            .skip(k)
+            .step_by(4)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(got, want, "pretest items of {form}, dealt round-robin");
+        let mut seen = HashMap::new();
+        for r in rows.iter().filter(|r| r[3] == "true") {
+            if let Some(g) = group_of.get(r[2]) {
+                if let Some(other) = seen.insert(g.clone(), r[2]) {
+                    panic!("{form} has {other} and {} of enemy group {g}", r[2]);
+                }
+            }
+        }
     }
     let json = fs::read_to_string(out.join("assembly.json")).expect("json");
     assert!(
-        json.contains("6 of 8 pretest slots filled"),
-        "note on empty slots"
+        json.contains("\"enemy_column\": \"enemy_group\""),
+        "enemy column defaulted"
+    );
+    assert!(
+        json.contains("12 of 12 pretest slots filled: 6 never-presented items and 6 items held back only for lack of data"),
+        "note on the pretest slots"
+    );
+    assert!(
+        json.contains("\"seconds\": null"),
+        "no wall-clock times without --timings"
     );
 }

@@ -13,7 +13,7 @@ use qbank::equate::link_se::{
 use qbank::equate::linking::{LinkMethod, ThetaPoints};
 use qbank::irt::ModelKind;
 
-fn gh() -> LinkOptions {
+pub(super) fn gh() -> LinkOptions {
     LinkOptions {
         curve: ThetaPoints::EQUATEIRT.curve_options(false).unwrap(),
         d: 1.0,

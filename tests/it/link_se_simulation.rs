@@ -6,12 +6,17 @@
 //!
 //! Design: 2PL, two 30-item forms sharing 15 items, 1000 examinees each; the old form's group
 //! N(0, 1), the new form's group N(0.3, 1.2^2), so each calibration standardises its own group and
-//! the true link is A = 1.2, B = 0.3. 200 replications (slow: several minutes at opt-level 1):
+//! the true link is A = 1.2, B = 0.3. Quantities: A, B, the true-score equivalent of raw 18 and
+//! the observed-score equivalents of raw 8, 18 and 26 (N(0, 1) population on the old scale,
+//! `link_se::observed_score_se`). 200 replications (slow: several minutes at opt-level 1):
 //! `cargo test --test it -- --ignored link_se_simulation --nocapture` prints the table.
 
-use qbank::equate::link_se::{link_with_options, true_score_se, LinkOptions, ScoreDirection};
+use qbank::equate::link_se::{
+    link_with_options, observed_score_se, true_score_se, LinkOptions, ScoreDirection,
+};
 use qbank::equate::linking::LinkMethod;
 use qbank::equate::workflow::calibration_estimates;
+use qbank::irt::quadrature::Grid;
 use qbank::irt::{self, EmOptions, Logistic, ModelKind, Priors, Responses};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -78,8 +83,12 @@ fn delta_method_se_matches_sd_over_calibrated_replications() {
         LinkMethod::Haebara,
         LinkMethod::StockingLord,
     ];
-    // per method: values and SEs of A, B, equated raw 18
-    let mut vals = vec![[Vec::new(), Vec::new(), Vec::new()]; methods.len()];
+    // observed-score equating in a N(0, 1) population on the old scale (as `qbank equate`)
+    let grid = Grid::new(61, 6.0);
+    let weights = grid.normal_weights(0.0, 1.0);
+    // per method: values and SEs of A, B, true-score equated raw 18, observed-score equated raw
+    // 8, 18, 26
+    let mut vals = vec![std::array::from_fn::<Vec<f64>, 6, _>(|_| Vec::new()); methods.len()];
     let mut ses = vals.clone();
     for r in 0..REPLICATIONS {
         let mut rng = ChaCha8Rng::seed_from_u64(1000 + r as u64);
@@ -89,9 +98,18 @@ fn delta_method_se_matches_sd_over_calibrated_replications() {
             let l = link_with_options(&new, &old, m, &LinkOptions::default()).expect("link");
             let eq = true_score_se(&new, &old, &l, ScoreDirection::NewToOld, Some(&[18.0]), 1.0)
                 .expect("equated score");
-            for (q, (v, s)) in [(l.A, l.se_A), (l.B, l.se_B), (eq[0].equivalent, eq[0].se)]
-                .into_iter()
-                .enumerate()
+            let obs = observed_score_se(&new, &old, &l, &grid.theta, &weights, 1.0)
+                .expect("observed-score equated scores");
+            for (q, (v, s)) in [
+                (l.A, l.se_A),
+                (l.B, l.se_B),
+                (eq[0].equivalent, eq[0].se),
+                (obs[8].equivalent, obs[8].se),
+                (obs[18].equivalent, obs[18].se),
+                (obs[26].equivalent, obs[26].se),
+            ]
+            .into_iter()
+            .enumerate()
             {
                 vals[k][q].push(v);
                 ses[k][q].push(s.expect("an SE"));
@@ -106,7 +124,17 @@ fn delta_method_se_matches_sd_over_calibrated_replications() {
     let mut failures = Vec::new();
     eprintln!("method               quantity     mean    SD(reps)  mean delta SE  ratio");
     for (k, m) in methods.iter().enumerate() {
-        for (q, name) in ["A", "B", "equated 18"].iter().enumerate() {
+        for (q, name) in [
+            "A",
+            "B",
+            "true 18",
+            "observed 8",
+            "observed 18",
+            "observed 26",
+        ]
+        .iter()
+        .enumerate()
+        {
             let (s, d) = (mean(&ses[k][q]), sd(&vals[k][q]));
             eprintln!(
                 "{:<20} {:<10} {:>8.4} {:>9.4} {:>13.4} {:>6.3}",

@@ -14,7 +14,7 @@ use super::common::{assert_close, data_path};
 /// Published digits: equateIRT prints 5-6 significant digits (half a unit of the last).
 const EQUATEIRT_TOL: f64 = 5e-6;
 
-fn out_dir(name: &str) -> PathBuf {
+pub(super) fn out_dir(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("uncertainty_cli")
         .join(name);
@@ -22,7 +22,7 @@ fn out_dir(name: &str) -> PathBuf {
     d
 }
 
-fn qbank(args: &[&str]) -> std::process::Output {
+pub(super) fn qbank(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_qbank"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -30,14 +30,14 @@ fn qbank(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn est(k: usize, what: &str) -> String {
+pub(super) fn est(k: usize, what: &str) -> String {
     data_path(&format!("est3pl/form{k}_{what}.csv"))
         .display()
         .to_string()
 }
 
 /// CSV rows (header first) of a file.
-fn read_csv(p: &Path) -> Vec<Vec<String>> {
+pub(super) fn read_csv(p: &Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
         .lines()
@@ -45,18 +45,67 @@ fn read_csv(p: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn num(s: &str, what: &str) -> f64 {
+pub(super) fn num(s: &str, what: &str) -> f64 {
     s.parse()
         .unwrap_or_else(|_| panic!("{what}: '{s}' is not a number"))
 }
 
-fn ok(o: &std::process::Output) {
+pub(super) fn ok(o: &std::process::Output) {
     assert!(
         o.status.success(),
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// `qbank equate` of est3pl's test1 onto test5 from parameter and covariance files (Haebara on
+/// the 30-point Gauss-Hermite rule) by `method`: conversion.csv's rows, header checked.
+fn equate_test1_on_test5(method: &str) -> Vec<Vec<String>> {
+    let out = out_dir(method);
+    let (p1, p5, c1, c5) = (
+        est(1, "params"),
+        est(5, "params"),
+        est(1, "cov"),
+        est(5, "cov"),
+    );
+    ok(&qbank(&[
+        "equate",
+        "--new-params",
+        &p1,
+        "--old-params",
+        &p5,
+        "--new-cov",
+        &c1,
+        "--old-cov",
+        &c5,
+        "--method",
+        method,
+        "--link-method",
+        "haebara",
+        "--theta-points",
+        "gauss-hermite:30",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let rows = read_csv(&out.join("conversion.csv"));
+    assert_eq!(
+        rows[0].join(","),
+        "raw,equivalent,se",
+        "{method}: conversion.csv header"
+    );
+    rows
+}
+
+/// est3pl's form k read as `qbank` reads parameter and covariance files, named `name`.
+fn est_form(k: usize, name: &str) -> qbank::equate::link_se::FormEstimates {
+    let (t, c) = qbank::exam::param_files::read_param_tables(
+        Path::new(&est(k, "params")),
+        Some(Path::new(&est(k, "cov"))),
+        None,
+    )
+    .unwrap();
+    qbank::equate::link_se::form_from_tables(name, &t, c.as_ref(), 1.0).unwrap()
 }
 
 // reference: equateIRT tutorial, direct link test1 -> test5 by Haebara: A = 1.00935
@@ -131,7 +180,7 @@ fn link_with_covariances_matches_equateirt_direct_link() {
     );
 }
 
-fn chain_args(forms: &[usize]) -> (String, String) {
+pub(super) fn chain_args(forms: &[usize]) -> (String, String) {
     let join = |what: &str| {
         forms
             .iter()
@@ -276,53 +325,12 @@ fn circular_chain_gives_equateirt_identity_test() {
 // and are empty below the guessing floor and at the maximum score.
 #[test]
 fn irt_true_equating_from_parameter_files_has_standard_errors() {
-    let out = out_dir("irt_true");
-    let (p1, p5, c1, c5) = (
-        est(1, "params"),
-        est(5, "params"),
-        est(1, "cov"),
-        est(5, "cov"),
-    );
-    ok(&qbank(&[
-        "equate",
-        "--new-params",
-        &p1,
-        "--old-params",
-        &p5,
-        "--new-cov",
-        &c1,
-        "--old-cov",
-        &c5,
-        "--method",
-        "irt-true",
-        "--link-method",
-        "haebara",
-        "--theta-points",
-        "gauss-hermite:30",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
-    let rows = read_csv(&out.join("conversion.csv"));
-    assert_eq!(
-        rows[0].join(","),
-        "raw,equivalent,se",
-        "conversion.csv header"
-    );
+    let rows = equate_test1_on_test5("irt-true");
     assert_eq!(rows.len(), 1 + 21, "raw scores 0-20");
     assert!(rows[21][2].is_empty(), "no SE at the maximum score");
     use qbank::equate::link_se::{link_with_se, true_score_se, ScoreDirection};
     use qbank::equate::linking::{LinkMethod, ThetaPoints};
-    let form = |k: usize| {
-        let (t, c) = qbank::exam::param_files::read_param_tables(
-            Path::new(&est(k, "params")),
-            Some(Path::new(&est(k, "cov"))),
-            None,
-        )
-        .unwrap();
-        qbank::equate::link_se::form_from_tables("f", &t, c.as_ref(), 1.0).unwrap()
-    };
-    let (mut f1, f5) = (form(1), form(5));
-    f1.name = "f1".into();
+    let (f1, f5) = (est_form(1, "f1"), est_form(5, "f5"));
     let l = link_with_se(&f1, &f5, LinkMethod::Haebara, &ThetaPoints::EQUATEIRT, 1.0).unwrap();
     let lib = true_score_se(&f1, &f5, &l, ScoreDirection::NewToOld, None, 1.0).unwrap();
     for r in &rows[1..] {
@@ -337,6 +345,34 @@ fn irt_true_equating_from_parameter_files_has_standard_errors() {
             Some(se) => assert_close(num(&r[2], "se"), se, 1e-4, &format!("se at raw {x}")),
             None => assert!(r[2].is_empty(), "raw {x}: no SE expected, got '{}'", r[2]),
         }
+    }
+}
+
+// property: `--method irt-observed` with covariance files writes the SE of every observed-score
+// equivalent, equal to the library's `observed_score_se` (N(0, 1) population on 61 points in
+// [-6, 6]); its derivatives are checked in `link_se_observed`, its size in `link_se_simulation`
+#[test]
+fn irt_observed_equating_from_parameter_files_has_standard_errors() {
+    let rows = equate_test1_on_test5("irt-observed");
+    use qbank::equate::link_se::{link_with_se, observed_score_se};
+    use qbank::equate::linking::{LinkMethod, ThetaPoints};
+    let (f1, f5) = (est_form(1, "f1"), est_form(5, "f5"));
+    let l = link_with_se(&f1, &f5, LinkMethod::Haebara, &ThetaPoints::EQUATEIRT, 1.0).unwrap();
+    let grid = qbank::irt::quadrature::Grid::new(61, 6.0);
+    let w = grid.normal_weights(0.0, 1.0);
+    let lib = observed_score_se(&f1, &f5, &l, &grid.theta, &w, 1.0).unwrap();
+    for r in &rows[1..] {
+        let x: usize = r[0].parse().unwrap();
+        let what = format!("raw {x}");
+        assert_close(
+            num(&r[1], &what),
+            lib[x].equivalent,
+            1e-4,
+            &format!("equivalent at {what}"),
+        );
+        let se = lib[x].se.expect("an SE at every raw score");
+        assert!(se > 0.0 && se < 1.0, "{what}: SE {se}");
+        assert_close(num(&r[2], "se"), se, 1e-4, &format!("se at {what}"));
     }
 }
 

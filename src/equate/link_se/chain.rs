@@ -425,3 +425,14 @@ pub struct ChainResult {
     /// Why a test was not computed, when one was asked for.
     pub notes: Vec<String>,
 }
+
+/// Several paths between the same two forms and their bisectors (`qbank link --path`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Bisectors {
+    /// Each path's composed link.
+    pub paths: Vec<LinkEstimate>,
+    /// Equal n_p (Holland & Strawderman 2011).
+    pub bisector: LinkEstimate,
+    /// Weights minimising Var(A*) + Var(B*) (with covariance matrices only).
+    pub weighted_bisector: Option<LinkEstimate>,
+}

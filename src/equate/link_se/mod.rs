@@ -13,7 +13,8 @@
 //! - [`chain`]: chains of links, the identity test of a circular chain, the scale-drift test and
 //!   the (weighted) bisector of several paths;
 //! - [`drift`]: displacement tests of the anchor items after linking;
-//! - [`scores`]: IRT true-score equating and raw cut scores with their standard errors.
+//! - [`scores`]: IRT true-score equating and raw cut scores with their standard errors;
+//! - [`observed`]: IRT observed-score equating with its standard errors.
 //!
 //! The methods, the criterion's points ([`crate::equate::linking::ThetaPoints`],
 //! [`crate::equate::linking::CurveOptions`]) and the test-level functions
@@ -24,17 +25,19 @@ pub mod constants;
 pub mod curve;
 pub mod drift;
 pub mod error;
+pub mod observed;
 pub mod params;
 pub mod scores;
 pub mod sensitivity;
 
 pub use chain::{
-    bisector, chain, chain_forms, identity_test, scale_drift_test, BisectorWeights, ChainResult,
-    WaldTest,
+    bisector, chain, chain_forms, identity_test, scale_drift_test, BisectorWeights, Bisectors,
+    ChainResult, WaldTest,
 };
 pub use constants::{link_with_options, link_with_se, LinkEstimate, LinkKind, LinkOptions};
 pub use drift::{anchor_drift_tests, holm_adjust, AnchorDrift, DriftOptions};
 pub use error::LinkError;
+pub use observed::observed_score_se;
 pub use params::{form_from_tables, FormEstimates, ItemParams3pl};
 pub use scores::{raw_cut_se, true_score_se, EquatedScore, RawCut, ScoreDirection};
 pub use sensitivity::Sensitivity;

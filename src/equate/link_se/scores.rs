@@ -99,7 +99,7 @@ pub(crate) fn check_forms(
 }
 
 /// Variance of a scalar from its sensitivity; None when a covariance matrix is missing.
-fn scalar_se(s: &Sensitivity) -> Result<Option<f64>, LinkError> {
+pub(crate) fn scalar_se(s: &Sensitivity) -> Result<Option<f64>, LinkError> {
     match s.covariance() {
         Ok(v) => Ok(Some(v[(0, 0)].max(0.0).sqrt())),
         Err(LinkError::MissingCovariance { .. }) => Ok(None),
