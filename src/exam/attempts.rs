@@ -16,6 +16,7 @@ use super::config::ColumnsConfig;
 use super::diagnostics::{Diagnostics, Location};
 use super::forms::Form;
 use super::items::{Item, ItemType, OptionSet};
+use super::timestamps::{native_time, NativeTime, Submitted};
 use crate::matrix::{encode, ResponseMatrix, StringArena};
 
 pub(crate) const REQUIRED: [&str; 5] = [
@@ -375,7 +376,19 @@ impl Builder {
         let form = as_str("form_id")?.expect("selected");
         let item = as_str("item_id")?.expect("selected");
         let response = as_str("response")?.expect("selected");
-        let submitted = as_str("submitted_at")?;
+        // A native Parquet timestamp or date column is read as numbers, anything else as text.
+        let native = df
+            .column("submitted_at")
+            .ok()
+            .and_then(|c| native_time(c.dtype()).map(|kind| (c, kind)));
+        let submitted = match native {
+            Some(_) => None,
+            None => as_str("submitted_at")?,
+        };
+        let native: Option<(NativeTime, Vec<Option<i64>>)> = match native {
+            Some((c, kind)) => Some((kind, c.cast(&DataType::Int64)?.i64()?.iter().collect())),
+            None => None,
+        };
         // Slices of the batch's fields, read once through the arrays' iterators.
         fn fields(ca: &StringChunked) -> Vec<&str> {
             ca.iter().map(|o| o.unwrap_or("").trim()).collect()
@@ -426,7 +439,12 @@ impl Builder {
             let (attempt_id, candidate_id, form_id, item_id) =
                 (attempt[i], candidate[i], form[i], item[i]);
             let response_text = response[i];
-            let sub = submitted[i];
+            let sub = match &native {
+                Some((kind, values)) => values[i]
+                    .map(|v| Submitted::Native(*kind, v))
+                    .unwrap_or(Submitted::Text("")),
+                None => Submitted::Text(submitted[i]),
+            };
             let secs = match &seconds[i] {
                 Ok(v) => *v,
                 Err(t) => {
@@ -441,11 +459,11 @@ impl Builder {
                 form_id,
                 item_id,
                 response_text.trim(),
-                sub,
             ]
             .iter()
             .all(|f| f.is_empty())
                 && secs.is_none()
+                && sub.is_empty()
             {
                 // A blank line (spreadsheets often leave some at the end): nothing to read.
                 continue;
@@ -474,7 +492,7 @@ impl Builder {
         item_id: &str,
         response_text: &str,
         secs: Option<f64>,
-        submitted: &str,
+        submitted: Submitted<'_>,
     ) {
         if attempt_id.is_empty() {
             self.diags
@@ -568,7 +586,7 @@ impl Builder {
         attempt_id: &str,
         candidate_id: &str,
         form_id: &str,
-        submitted: &str,
+        submitted: Submitted<'_>,
     ) -> Option<u32> {
         // Rows of one attempt usually come together: try the previous row's attempt first.
         let known = match self.last_attempt {
@@ -627,17 +645,21 @@ impl Builder {
         let a = self.attempts.len() as u32;
         self.attempt_index.insert(attempt_id.into(), a);
         self.attempt_ids.push(attempt_id);
-        let submitted = if submitted.is_empty() {
-            String::new()
-        } else {
-            match super::timestamps::parse_instant(submitted, self.zone) {
+        let instant = match submitted {
+            Submitted::Text("") => None,
+            Submitted::Text(t) => Some(super::timestamps::parse_instant(t, self.zone)),
+            Submitted::Native(kind, v) => Some(kind.instant(v, self.zone)),
+        };
+        let submitted = match instant {
+            None => String::new(),
+            Some(instant) => match instant {
                 Ok(t) => super::timestamps::format_utc(t),
                 Err(e) => {
                     self.diags
                         .error(self.loc(row, "submitted_at"), format!("submitted_at {e}"));
                     String::new()
                 }
-            }
+            },
         };
         self.submitted_at.push(&submitted);
         self.attempts.push(AttemptInfo {

@@ -3,10 +3,15 @@
 //! `Europe/Berlin`, or `UTC`, the default). Everything is normalised to UTC text
 //! (`2026-01-05T01:25:33Z`), so attempts are ordered by instant, never by how a file wrote them.
 //!
+//! A Parquet log may also hold `submitted_at` natively: a timestamp column (any unit; with a
+//! time zone its values are instants, without one wall-clock times read in `timezone`) or a date
+//! column (midnight in `timezone`), giving the same instants as the same values written as text.
+//!
 //! Dates and zones use chrono and chrono-tz, which polars already builds (no build cost).
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use polars::prelude::{DataType, TimeUnit};
 
 /// Accepted forms, shown in every error.
 pub const EXAMPLES: &str =
@@ -54,13 +59,59 @@ pub fn parse_instant(text: &str, zone: Zone) -> Result<DateTime<Utc>, String> {
     }
     let n = naive(t)
         .ok_or_else(|| format!("'{t}' is not an ISO 8601 date-time; accepted forms: {EXAMPLES}"))?;
+    in_zone(n, zone, t)
+}
+
+/// A wall-clock date-time read in `zone` (the earlier instant when a daylight-saving change
+/// makes it ambiguous); `shown` is how the message names it.
+fn in_zone(n: NaiveDateTime, zone: Zone, shown: &str) -> Result<DateTime<Utc>, String> {
     match zone.0.from_local_datetime(&n) {
         LocalResult::Single(d) => Ok(d.with_timezone(&Utc)),
         LocalResult::Ambiguous(d, _) => Ok(d.with_timezone(&Utc)),
         LocalResult::None => Err(format!(
-            "'{t}' does not exist in time zone {} (skipped by a daylight-saving change); give an offset, e.g. {EXAMPLES}",
+            "'{shown}' does not exist in time zone {} (skipped by a daylight-saving change); give an offset, e.g. {EXAMPLES}",
             zone.0
         )),
+    }
+}
+
+/// How a native (Parquet) time column of `submitted_at` stores its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeTime {
+    /// Whole units since 1970-01-01 00:00, `per_second` units a second. `zoned`: the column has
+    /// a time zone, so the values are instants (UTC); without one they are wall-clock times,
+    /// read in qbank.toml's `timezone` like zone-less text.
+    Timestamp { per_second: i64, zoned: bool },
+    /// Days since 1970-01-01, read as midnight in qbank.toml's `timezone` (like the text
+    /// `2026-01-05`).
+    Date,
+}
+
+impl NativeTime {
+    /// The instant of one stored value.
+    pub fn instant(self, value: i64, zone: Zone) -> Result<DateTime<Utc>, String> {
+        let out_of_range = || format!("the time value {value} is out of range");
+        let (instant, zoned) = match self {
+            NativeTime::Timestamp { per_second, zoned } => {
+                let (secs, sub) = (value.div_euclid(per_second), value.rem_euclid(per_second));
+                let nanos = sub * (1_000_000_000 / per_second);
+                let d = DateTime::from_timestamp(secs, nanos as u32).ok_or_else(out_of_range)?;
+                (d, zoned)
+            }
+            NativeTime::Date => {
+                let d = DateTime::from_timestamp(
+                    value.checked_mul(86_400).ok_or_else(out_of_range)?,
+                    0,
+                )
+                .ok_or_else(out_of_range)?;
+                (d, false)
+            }
+        };
+        if zoned {
+            return Ok(instant);
+        }
+        let n = instant.naive_utc();
+        in_zone(n, zone, &n.format("%Y-%m-%dT%H:%M:%S").to_string())
     }
 }
 
@@ -98,6 +149,35 @@ pub fn sort_key(text: &str) -> Option<i64> {
         .map(|d| d.timestamp_millis())
 }
 
+/// A row's `submitted_at`: text as written, or a value of a native Parquet time column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Submitted<'a> {
+    Text(&'a str),
+    Native(NativeTime, i64),
+}
+
+impl Submitted<'_> {
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self, Submitted::Text(""))
+    }
+}
+
+/// How a Parquet column of this type stores times (None: read the column as text).
+pub(crate) fn native_time(dtype: &DataType) -> Option<NativeTime> {
+    match dtype {
+        DataType::Datetime(unit, tz) => Some(NativeTime::Timestamp {
+            per_second: match unit {
+                TimeUnit::Nanoseconds => 1_000_000_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Milliseconds => 1_000,
+            },
+            zoned: tz.is_some(),
+        }),
+        DataType::Date => Some(NativeTime::Date),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +195,48 @@ mod tests {
         assert!(parse_instant("01/05/2026 01:46", utc).is_err());
         assert!(parse_instant("2026-03-29T02:30:00", berlin).is_err());
         assert!(Zone::parse("Mars/Olympus").is_err());
+    }
+
+    // reference: native Parquet values (instants or wall-clock times) give the instants of the
+    // same text, in every time unit.
+    #[test]
+    fn native_values_read_as_their_text() {
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
+        let ms = 1_767_576_333_000_i64; // 2026-01-05T01:25:33Z
+        for (per_second, value) in [
+            (1_000, ms),
+            (1_000_000, ms * 1_000),
+            (1_000_000_000, ms * 1_000_000),
+        ] {
+            let zoned = NativeTime::Timestamp {
+                per_second,
+                zoned: true,
+            };
+            let wall = NativeTime::Timestamp {
+                per_second,
+                zoned: false,
+            };
+            assert_eq!(
+                zoned.instant(value, berlin).unwrap(),
+                parse_instant("2026-01-05T01:25:33Z", berlin).unwrap(),
+                "zoned, {per_second} units a second"
+            );
+            assert_eq!(
+                wall.instant(value, berlin).unwrap(),
+                parse_instant("2026-01-05 01:25:33", berlin).unwrap(),
+                "wall clock, {per_second} units a second"
+            );
+        }
+        assert_eq!(
+            NativeTime::Date.instant(20_458, berlin).unwrap(),
+            parse_instant("2026-01-05", berlin).unwrap()
+        );
+        let gap = 1_774_751_400_000_i64; // 2026-03-29T02:30:00 as a wall clock: not in Berlin
+        let wall = NativeTime::Timestamp {
+            per_second: 1_000,
+            zoned: false,
+        };
+        assert!(wall.instant(gap, berlin).is_err());
+        assert!(wall.instant(i64::MAX, berlin).is_err());
     }
 }

@@ -109,6 +109,7 @@ pub fn readiness(dir: &Path, out: &Path, pages: &[String], quiet: bool) -> Resul
     let progress = Progress::new(3, quiet);
     progress.stage("reading and validating");
     let (ds, _) = stages::load(dir)?;
+    stages::require_practice(&ds, "qbank readiness")?;
     stages::check_candidates(&ds, pages)?;
     progress.stage("IRT calibration");
     let c = stages::calibrate(

@@ -169,7 +169,11 @@ impl Run {
         self.calibrated.write(out, &self.ds)?;
         tables::write_equating(out, &self.equating)?;
         tables::write_neat_tables(out, &self.neat)?;
-        self.readiness.write(out, &opts.readiness_pages)?;
+        // Readiness files only for practice data (as the report's section).
+        let practice = stages::is_practice(&self.ds);
+        if practice {
+            self.readiness.write(out, &opts.readiness_pages)?;
+        }
         report::assembly::write_bank(&out.join("bank"), &self.bank)?;
         if let Some(next) = &self.next_forms {
             report::assembly::write_next_forms(&out.join("next_forms"), next, opts.timings)?;
@@ -186,8 +190,7 @@ impl Run {
             equating: &self.equating.summary,
             tables: &self.equating.tables,
             warnings: &warnings,
-            readiness: stages::is_practice(&self.ds)
-                .then_some((&self.readiness.ctx, &self.readiness.cohort)),
+            readiness: practice.then_some((&self.readiness.ctx, &self.readiness.cohort)),
             cycle: Some((&self.bank, self.next_forms.as_ref())),
             security: Some(&self.security),
             markdown: opts.markdown,

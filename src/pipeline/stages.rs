@@ -30,6 +30,9 @@ pub fn load(dir: &Path) -> Result<(Dataset, Diagnostics), Error> {
 
 /// Every candidate asked for by `--candidate` must have attempts (checked before anything runs).
 pub fn check_candidates(ds: &Dataset, ids: &[String]) -> Result<(), Error> {
+    if !ids.is_empty() {
+        require_practice(ds, "a readiness page (--candidate)")?;
+    }
     let mut d = Diagnostics::default();
     for id in ids {
         if !ds.matrix.candidate_ids.iter().any(|c| c == id) {
@@ -170,6 +173,24 @@ pub fn is_practice(ds: &Dataset) -> bool {
         let mut seen = vec![false; m.n_candidates()];
         (0..m.n_attempts()).any(|a| std::mem::replace(&mut seen[m.candidate(a)], true))
     })
+}
+
+/// An error (exit 2) when the data set is not practice data: readiness (`what` was asked for) is
+/// for practice data only.
+pub fn require_practice(ds: &Dataset, what: &str) -> Result<(), Error> {
+    if is_practice(ds) {
+        return Ok(());
+    }
+    let why = match ds.exam.config.readiness.practice {
+        Some(false) => "qbank.toml says [readiness] practice = false",
+        _ => "every candidate made one attempt",
+    };
+    let mut d = Diagnostics::default();
+    d.error(
+        Location::file(exam::display(&ds.exam.dir.join("qbank.toml"))),
+        format!("{what} is for practice data, and this data set is not practice data ({why}); set [readiness] practice = true to assess readiness anyway"),
+    );
+    Err(Error::Invalid(d))
 }
 
 /// Readiness of every practice candidate (see [`crate::readiness`]).

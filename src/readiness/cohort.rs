@@ -25,7 +25,8 @@ pub struct Bin {
     pub n: usize,
     /// Mean predicted P(pass) in the bin (reliability diagrams).
     pub predicted: f64,
-    /// Observed share passing in the bin (reliability diagrams).
+    /// Observed share passing officially among the bin's candidates with an official outcome;
+    /// NaN (null in JSON) when none of them has one.
     pub observed: f64,
 }
 
@@ -88,22 +89,24 @@ pub struct Cohort {
 }
 
 pub(crate) fn bins(n_bins: usize, pairs: impl Iterator<Item = (f64, Option<bool>)>) -> Vec<Bin> {
-    let mut acc = vec![(0usize, 0.0, 0usize); n_bins];
+    // (candidates, sum of P, with an outcome, passed)
+    let mut acc = vec![(0usize, 0.0, 0usize, 0usize); n_bins];
     for (p, y) in pairs {
         let b = ((p * n_bins as f64) as usize).min(n_bins - 1);
         acc[b].0 += 1;
         acc[b].1 += p;
-        acc[b].2 += y.unwrap_or(false) as usize;
+        acc[b].2 += y.is_some() as usize;
+        acc[b].3 += (y == Some(true)) as usize;
     }
     acc.iter()
         .enumerate()
-        .map(|(b, &(n, sp, sy))| Bin {
+        .map(|(b, &(n, sp, known, sy))| Bin {
             from: b as f64 / n_bins as f64,
             to: (b + 1) as f64 / n_bins as f64,
             n,
             predicted: if n > 0 { sp / n as f64 } else { f64::NAN },
-            observed: if n > 0 {
-                sy as f64 / n as f64
+            observed: if known > 0 {
+                sy as f64 / known as f64
             } else {
                 f64::NAN
             },
@@ -222,7 +225,7 @@ pub fn cohort(ctx: &Context, cands: &[CandidateReadiness]) -> Cohort {
         growth_model: growth_model(ctx),
         weakest_rule: weakest_rule(&ctx.opts),
         status,
-        p_pass_histogram: bins(20, cands.iter().map(|c| (c.p_pass, None))),
+        p_pass_histogram: bins(20, cands.iter().map(|c| (c.p_pass, c.official_passed))),
         learning_curve,
         weakest,
         no_domain_stands_out: cands.iter().filter(|c| c.weakest.is_none()).count(),

@@ -164,7 +164,8 @@ pub fn domain_profile(
         })
         .collect();
     // The plan follows the evidence: the domains that stand out, in proportion to their cost;
-    // when none does, practice in blueprint proportion.
+    // when none does, practice in blueprint proportion. No plan for a candidate who answered
+    // everything right, or on whom no domain has enough evidence.
     let standing: Vec<&DomainProfile> = domains
         .iter()
         .filter(|d| d.stands_out && d.cost > 0.0)
@@ -184,11 +185,46 @@ pub fn domain_profile(
             .collect()
     };
     plan.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    if matches!(
+        advice(&domains, weakest),
+        Advice::AllRight | Advice::NoEvidence
+    ) {
+        plan.clear();
+    }
 
     DomainFeedback {
         domains,
         weakest,
         plan,
+    }
+}
+
+/// What the domain evidence of a candidate supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advice {
+    /// This domain is below the candidate's overall level: study it first.
+    Weakest(usize),
+    /// Domains were tested and none stands out: practise in blueprint proportion.
+    NoneStandsOut,
+    /// Every scored item of the recent attempts was right: nothing to study.
+    AllRight,
+    /// No domain has enough items to be judged: no advice yet.
+    NoEvidence,
+}
+
+/// The advice a domain profile supports (see [`Advice`]).
+pub fn advice(domains: &[DomainProfile], weakest: Option<usize>) -> Advice {
+    if let Some(d) = weakest {
+        return Advice::Weakest(d);
+    }
+    let seen: Vec<&DomainProfile> = domains.iter().filter(|d| d.items > 0).collect();
+    // observed is the weighted share right: exactly 1 when every response was right.
+    if !seen.is_empty() && seen.iter().all(|d| d.observed >= 1.0) {
+        Advice::AllRight
+    } else if domains.iter().any(|d| d.enough_evidence) {
+        Advice::NoneStandsOut
+    } else {
+        Advice::NoEvidence
     }
 }
 

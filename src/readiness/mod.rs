@@ -50,7 +50,7 @@ pub use candidate::{
 pub use cohort::{
     cohort, growth_model, Bin, Cohort, CurvePoint, DomainCount, OutcomeCheck, StatusShare,
 };
-pub use domains::{plan_text, DomainProfile};
+pub use domains::{advice, plan_text, Advice, DomainProfile};
 pub use fit::{
     fit_model, CrossValidation, GrowthEstimate, GrowthParams, ModelFit, PredictionScores,
 };

@@ -95,9 +95,13 @@ fn perfect_and_all_omitted_attempts_give_finite_bounded_answers() {
     assert!(a.high90 <= 1000.0 && a.low90 < a.high90);
     assert_eq!(top.window, 1);
     assert_eq!(top.status, Status::Ready);
-    // No shortfall anywhere: the plan follows the blueprint.
+    // No shortfall anywhere and every item right: no weakest domain and no study plan.
     assert!(top.domains.iter().all(|d| d.cost < 0.0));
-    assert_eq!(ctx.domain_id(top.plan[0].0), "D3");
+    assert_eq!(
+        crate::readiness::advice(&top.domains, top.weakest),
+        crate::readiness::Advice::AllRight
+    );
+    assert!(top.plan.is_empty(), "plan {:?}", top.plan);
 
     // Everything omitted counts as wrong: finite, clearly not ready.
     let none = assess_candidate(

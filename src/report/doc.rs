@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::esc;
-use super::figures::{self, Chart};
+use super::figures::{self, Chart, Figure};
 
 const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
 h1{font-size:1.6em}h2{border-bottom:2px solid #0072b2;padding-bottom:.2em;margin-top:2em}h3{margin-top:1.6em}\
@@ -185,7 +185,16 @@ impl Doc {
 
     /// A figure: written as SVG and PNG, inlined in the HTML, linked from the Markdown.
     pub fn figure(&mut self, chart: &Chart, caption: &str) -> Result<(), WriteError> {
-        let svg = figures::write(chart, &self.fig_dir)?;
+        self.any_figure(Figure::One(chart), caption)
+    }
+
+    /// Charts as small multiples in one figure (see [`figures::Panels`]).
+    pub fn panels(&mut self, panels: &figures::Panels, caption: &str) -> Result<(), WriteError> {
+        self.any_figure(Figure::Grid(panels), caption)
+    }
+
+    fn any_figure(&mut self, fig: Figure<'_>, caption: &str) -> Result<(), WriteError> {
+        let svg = figures::write_figure(fig, &self.fig_dir)?;
         // Drop the XML declaration: the SVG is inlined into HTML.
         let body = svg.find("<svg").map(|i| &svg[i..]).unwrap_or(&svg);
         let _ = writeln!(
@@ -196,9 +205,9 @@ impl Doc {
         let _ = write!(
             self.md,
             "\n![{}]({}/{}.png)\n\n_{}_\n",
-            md_cell(&chart.title),
+            md_cell(fig.title()),
             self.fig_rel,
-            chart.name,
+            fig.name(),
             caption
         );
         Ok(())

@@ -18,6 +18,8 @@ pub mod figures;
 pub mod files;
 pub mod item_tables;
 pub mod jmle;
+mod multiples;
+mod precision;
 pub mod readiness;
 pub mod readiness_model;
 mod review;

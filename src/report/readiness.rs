@@ -7,7 +7,7 @@ use std::path::Path;
 use super::doc::Doc;
 use super::f;
 use super::figures::{Chart, Series};
-use crate::readiness::{plan_text, CandidateReadiness, Cohort, Context};
+use crate::readiness::{advice, plan_text, Advice, CandidateReadiness, Cohort, Context};
 
 /// The readiness section of the main report: cohort figures.
 pub fn cohort_section(doc: &mut Doc, ctx: &Context, coh: &Cohort) -> Result<(), WriteError> {
@@ -342,31 +342,38 @@ pub fn plan_words(ctx: &Context, c: &CandidateReadiness) -> String {
             None => id.to_string(),
         }
     };
-    let mut s = if c.weakest.is_some() {
-        let parts: Vec<String> = c
-            .plan
-            .iter()
-            .map(|&(d, share)| {
-                let cost = c.domains[d].cost;
-                format!(
-                    "{} % on {} (about {} scaled points lost there)",
-                    f(100.0 * share, 0),
-                    name(d),
-                    f(cost, 0)
-                )
-            })
-            .collect();
-        format!(
-            "Weakest domain: {}, clearly below your overall level ({} % confidence). Study plan: spend {}.",
-            name(c.weakest.unwrap_or_default()),
-            f(100.0 * ctx.opts.weakest_confidence, 0),
-            parts.join(", ")
-        )
-    } else {
-        format!(
+    let mut s = match advice(&c.domains, c.weakest) {
+        Advice::AllRight => {
+            return "You answered every scored item right in your recent attempts: no domain to study first.".into()
+        }
+        Advice::NoEvidence => {
+            return "Not enough evidence yet on any domain to say where to study: take a full-length practice exam.".into()
+        }
+        Advice::Weakest(weakest) => {
+            let parts: Vec<String> = c
+                .plan
+                .iter()
+                .map(|&(d, share)| {
+                    let cost = c.domains[d].cost;
+                    format!(
+                        "{} % on {} (about {} scaled points lost there)",
+                        f(100.0 * share, 0),
+                        name(d),
+                        f(cost, 0)
+                    )
+                })
+                .collect();
+            format!(
+                "Weakest domain: {}, clearly below your overall level ({} % confidence). Study plan: spend {}.",
+                name(weakest),
+                f(100.0 * ctx.opts.weakest_confidence, 0),
+                parts.join(", ")
+            )
+        }
+        Advice::NoneStandsOut => format!(
             "No domain stands out: your domain scores are within what your overall level predicts, so differences between them may be chance. Keep practising in blueprint proportion ({}).",
             plan_text(ctx, &c.plan)
-        )
+        ),
     };
     let thin: Vec<String> = c
         .domains
@@ -466,9 +473,12 @@ pub fn write_tables(
                 ahead(c.attempts_to_ready),
                 ahead(c.attempts_to_ready_low),
                 ahead(c.attempts_to_ready_high),
-                c.weakest
-                    .map(|d| ctx.domain_id(d).to_string())
-                    .unwrap_or_else(|| "no domain stands out".into()),
+                match advice(&c.domains, c.weakest) {
+                    Advice::Weakest(d) => ctx.domain_id(d).to_string(),
+                    Advice::NoneStandsOut => "no domain stands out".into(),
+                    Advice::AllRight => "none (every item right)".into(),
+                    Advice::NoEvidence => "not enough evidence".into(),
+                },
                 plan_text(ctx, &c.plan),
             ];
             for d in &c.domains {

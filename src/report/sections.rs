@@ -5,7 +5,6 @@ use super::figures::{Chart, Series};
 use super::files::WriteError;
 use super::tables::link_row;
 use super::{f, pct, ReportInput};
-use crate::irt::test_level::test_information;
 use crate::irt::ItemModel;
 
 pub(super) fn overview(doc: &mut Doc, input: &ReportInput<'_>) -> Result<(), WriteError> {
@@ -85,7 +84,7 @@ pub(super) fn score_distributions(
     doc.section("scores", "Score distributions");
     let mut cdf_series = Vec::new();
     let mut raw_series = Vec::new();
-    doc.pair();
+    let mut histograms = Vec::new();
     for t in input.tables {
         let fidx = ds.exam.form_index(&t.form_id).unwrap_or(0);
         let attempts: Vec<usize> = (0..m.n_attempts()).filter(|&a| m.form(a) == fidx).collect();
@@ -113,10 +112,11 @@ pub(super) fn score_distributions(
             let c = scaled.iter().filter(|&&x| x == *s).count() as f64;
             bars.push((*s, c));
         }
-        let gap = reachable
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .fold(f64::INFINITY, f64::min);
+        // The typical gap sets the width; bars closer than that (where the scale is clipped)
+        // are narrowed by the figure so that they do not overlap.
+        let mut gaps: Vec<f64> = reachable.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_by(f64::total_cmp);
+        let gap = gaps.get(gaps.len() / 2).copied().unwrap_or(f64::INFINITY);
         let width = if gap.is_finite() {
             (0.8 * gap).clamp(2.0, 40.0)
         } else {
@@ -139,16 +139,19 @@ pub(super) fn score_distributions(
                 }],
             )
         };
-        doc.figure(
-            &chart,
-            &format!(
-                "Form {}: {} attempts, one bar per reachable scaled score (raw score); {} at or above {}.",
-                t.form_id,
-                attempts.len(),
-                pct(pass),
-                scale.cut
-            ),
-        )?;
+        let caption = format!(
+            "Form {}: {} attempts, one bar per reachable scaled score (raw score); {} at or above {}.",
+            t.form_id,
+            attempts.len(),
+            pct(pass),
+            scale.cut
+        );
+        histograms.push(super::multiples::FormHistogram {
+            chart,
+            caption,
+            attempts: attempts.len(),
+            pass,
+        });
         let mut sorted = scaled.clone();
         sorted.sort_by(f64::total_cmp);
         // One point per distinct reported score (at most 901), not per attempt.
@@ -178,7 +181,7 @@ pub(super) fn score_distributions(
                 .collect(),
         });
     }
-    doc.end_group();
+    super::multiples::form_histograms(doc, histograms, scale.cut)?;
     doc.pair();
     doc.figure(
         &Chart::lines(
@@ -214,7 +217,6 @@ pub(super) fn calibration(
     scores: &[crate::irt::scoring::PersonScore],
 ) -> Result<(), WriteError> {
     let cal = input.calibration;
-    let ds = input.ds;
     let scale = &input.equating.scale;
     doc.section("calibration", "Calibration");
     doc.p(&format!(
@@ -291,37 +293,8 @@ pub(super) fn calibration(
         &wright,
         "Item difficulties beside the candidates' abilities; the cut is marked.",
     )?;
-    let theta: Vec<f64> = (0..=80).map(|k| -4.0 + 0.1 * k as f64).collect();
-    let info = ds
-        .exam
-        .forms
-        .iter()
-        .enumerate()
-        .map(|(fi, form)| {
-            let ti = test_information(&input.forms.forms[fi].scored, &theta);
-            Series {
-                label: form.id.clone(),
-                points: theta
-                    .iter()
-                    .zip(ti)
-                    .map(|(t, i)| (*t, 1.0 / i.sqrt()))
-                    .collect(),
-            }
-        })
-        .collect();
-    doc.figure(
-        &Chart {
-            vline: Some((scale.theta_cut, "cut".into())),
-            ..Chart::lines(
-                "csem",
-                "Conditional standard error by form",
-                "theta",
-                "SE of theta = 1 / sqrt(information)",
-                info,
-            )
-        },
-        "Measurement is most precise where the curve is lowest; it should be low at the cut.",
-    )?;
+    let (csem, caption) = super::precision::csem_chart(input, scores);
+    doc.figure(&csem, &caption)?;
     doc.end_group();
     Ok(())
 }

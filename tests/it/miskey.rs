@@ -5,20 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-fn qbank(args: &[&str]) -> std::process::Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "qbank {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use crate::common::qbank_ok as qbank;
 
 /// Rows of a CSV as header-keyed maps.
 fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {

@@ -4,13 +4,13 @@
 
 use std::fs;
 
-use crate::import::{export, folder, import_and_run, s};
+use crate::import::{export, folder, import_and_run, qbank, s, text};
 
 #[test]
 fn a_single_form_exam_reads_well() {
     let dir = folder("single_form");
     let (wide, key) = export(&dir, 300, true, "8");
-    import_and_run(
+    let ds = import_and_run(
         &dir,
         &["--wide", s(&wide), "--key", s(&key), "--omit-codes", "8"],
     );
@@ -45,6 +45,25 @@ fn a_single_form_exam_reads_well() {
         !md.contains("## Readiness"),
         "readiness on operational data"
     );
+    // ... and no readiness files; asking for readiness is an error that says how to force it.
+    for file in ["readiness.csv", "readiness_attempts.csv", "readiness.json"] {
+        assert!(!out.join(file).exists(), "{file} on operational data");
+    }
+    let other = dir.join("report2");
+    for args in [
+        vec!["run", s(&ds), "--candidate", "S0001", "--out", s(&other)],
+        vec!["readiness", s(&ds), "--out", s(&other)],
+    ] {
+        let o = qbank(&args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+        assert!(
+            t.contains("is for practice data, and this data set is not practice data (every candidate made one attempt)")
+                && t.contains("[readiness] practice = true"),
+            "{args:?}: {t}"
+        );
+        assert!(!other.exists(), "{args:?} wrote {}", other.display());
+    }
     // Scored items are reviewed: every flagged item has a card.
     let flags = fs::read_to_string(out.join("flags.csv")).unwrap();
     let flagged: std::collections::BTreeSet<&str> = flags

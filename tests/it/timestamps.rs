@@ -8,7 +8,7 @@ use qbank::exam::{self, Diagnostics, Overview};
 
 use crate::common::{fixture, ATTEMPTS, TOML};
 
-fn validate(dir: &std::path::Path) -> (Option<i32>, String) {
+pub(crate) fn validate(dir: &std::path::Path) -> (Option<i32>, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_qbank"))
         .arg("validate")
         .arg(dir)
