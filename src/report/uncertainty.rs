@@ -250,8 +250,21 @@ fn raw_cuts(eq: &crate::scale::equating::EquatingSummary) -> Vec<(String, f64, f
         .collect()
 }
 
+/// A raw cut's SE is worth drawing and quoting when +- 2 SE fits inside the base form's raw
+/// score range; a larger one says that the form's separate calibration is unstable (too few
+/// candidates for its item parameters), not how precise the cut is.
+fn usable(eq: &crate::scale::equating::EquatingSummary, se: f64) -> bool {
+    let range = eq
+        .forms
+        .iter()
+        .find(|f| f.form_id == eq.base_form)
+        .map_or(f64::INFINITY, |f| f.scored_items as f64);
+    se.is_finite() && 4.0 * se <= range
+}
+
 /// Segments just below the pass mark (one per form, stacked 2 % of the scale apart so that none
-/// hides another) spanning each form's expected raw score at the cut +- 2 SE.
+/// hides another) spanning each form's expected raw score at the cut +- 2 SE (forms whose SE is
+/// not [`usable`] are left out; the words say why).
 pub fn cut_bands(
     eq: &crate::scale::equating::EquatingSummary,
     cut: f64,
@@ -259,6 +272,7 @@ pub fn cut_bands(
     let step = 0.02 * (eq.scale.max - eq.scale.min).abs().max(1.0);
     raw_cuts(eq)
         .into_iter()
+        .filter(|(_, _, se)| usable(eq, *se))
         .enumerate()
         .map(|(k, (form, e, se))| {
             let y = cut - step * (k + 1) as f64;
@@ -279,11 +293,17 @@ pub fn cut_words(eq: &crate::scale::equating::EquatingSummary) -> String {
     let parts: Vec<String> = cuts
         .iter()
         .map(|(form, e, se)| {
-            format!(
-                "form {form}: {e:.1} raw points at the cut theta (SE {se:.2}; plus or minus two SE: {:.1} to {:.1})",
-                e - 2.0 * se,
-                e + 2.0 * se
-            )
+            if usable(eq, *se) {
+                format!(
+                    "form {form}: {e:.1} raw points at the cut theta (SE {se:.2}; plus or minus two SE: {:.1} to {:.1})",
+                    e - 2.0 * se,
+                    e + 2.0 * se
+                )
+            } else {
+                format!(
+                    "form {form}: {e:.1} raw points at the cut theta, with an SE of {se:.3e} that says its separate calibration is unstable (too few candidates for its item parameters), not how precise its cut is; it is left out of the figure"
+                )
+            }
         })
         .collect();
     format!(
