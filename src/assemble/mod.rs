@@ -142,7 +142,7 @@ pub fn assemble(pool: &Pool, spec: &Spec) -> Result<Assembly, AtaError> {
     ) {
         Ok(s) => s,
         Err(MipFailure::Infeasible) => return Err(infeasible(&prep)),
-        Err(e) => return Err(solver_error(e, 0, limit)),
+        Err(e) => return Err(solver_error(e, nodes, limit)),
     };
     let lp_bound = lp.objective;
 

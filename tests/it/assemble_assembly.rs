@@ -116,15 +116,21 @@ fn check_blueprint(pool: &Pool, items: &[String], form: usize) {
     }
 }
 
+/// Three 10-item forms of the blueprint above, maximin information at theta = -0.25, with the
+/// given `[solver]` lines.
+fn maximin_spec(solver: &str) -> Spec {
+    Spec::from_toml(&format!(
+        "forms = 3\nlength = 10\nenemy_column = \"enemy\"\nallowed_status = [\"active\"]\n[objective]\ninformation_at = -0.25\n{BLUEPRINT}\n[solver]\n{solver}\n"
+    ))
+    .expect("spec")
+}
+
 // property: maximin over 3 forms — every form meets the blueprint, no item is reused, the
 // reported objective is the smallest recomputed TIF, and the gap is within the requested 1 %.
 #[test]
 fn maximin_forms_meet_the_blueprint() {
     let bank = small_bank(150);
-    let spec = Spec::from_toml(&format!(
-        "forms = 3\nlength = 10\nenemy_column = \"enemy\"\nallowed_status = [\"active\"]\n[objective]\ninformation_at = -0.25\n{BLUEPRINT}\n[solver]\nmip_gap = 0.01\ntime_limit_seconds = 20\n"
-    ))
-    .expect("spec");
+    let spec = maximin_spec("mip_gap = 0.01\ntime_limit_seconds = 20");
     let a = assemble(&bank.pool, &spec).expect("assembly");
     let by_id: BTreeMap<&str, &Item> = bank
         .pool
@@ -437,10 +443,7 @@ fn pool_csv_reading() {
 #[test]
 fn node_limit_stops_the_search_at_the_same_point() {
     let bank = small_bank(150);
-    let spec = Spec::from_toml(&format!(
-        "forms = 3\nlength = 10\nenemy_column = \"enemy\"\nallowed_status = [\"active\"]\n[objective]\ninformation_at = -0.25\n{BLUEPRINT}\n[solver]\nnode_limit = 400\ntime_limit_seconds = 600\n"
-    ))
-    .expect("spec");
+    let spec = maximin_spec("node_limit = 400\ntime_limit_seconds = 600");
     let first = assemble(&bank.pool, &spec).expect("assembly");
     assert_eq!(
         first.status,
