@@ -114,6 +114,24 @@ impl Responses {
         self.item_ids = item_ids;
     }
 
+    /// The persons of group `g` alone, with items and group numbers as they are here.
+    pub fn group_persons(&self, g: u16) -> Responses {
+        let mut out = Responses {
+            item_ids: self.item_ids.clone(),
+            offsets: vec![0],
+            group_names: self.group_names.clone(),
+            ..Default::default()
+        };
+        for p in (0..self.n_persons()).filter(|&p| self.group[p] == g) {
+            out.codes.extend_from_slice(self.codes(p));
+            out.offsets.push(out.codes.len() as u64);
+            out.weight.push(self.weight[p]);
+            out.group.push(g);
+            out.person_ids.push(self.person_ids[p].clone());
+        }
+        out
+    }
+
     /// The persons of group `g` alone, as one group, keeping only the items they saw; returns
     /// the subset and, for each of its items, the item's index here.
     pub fn select_group(&self, g: u16) -> (Responses, Vec<usize>) {

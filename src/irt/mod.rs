@@ -20,6 +20,7 @@ pub mod se;
 pub mod summary;
 pub mod test_level;
 pub mod workflow;
+pub mod xpd;
 
 pub use data::Responses;
 pub use em::{calibrate, Calibration, EmOptions, Termination};

@@ -1,0 +1,222 @@
+//! The full cross-product (XPD, empirical) information of the items' free parameters: the sum
+//! over persons of w s s', s the person's Fisher score in every free item parameter (the
+//! complete-data score at the person's posterior; mirt's `SE.type = "crossprod"`), plus the
+//! curvature of the log priors. Unlike the block version in [`super::se`] it keeps the
+//! covariances between items, which links and cohort means are made of.
+//!
+//! Persons who answered the same free items (the attempts of one form) share a dense block: their
+//! scores are gathered in columns and the block's outer products summed by one matrix product
+//! (`matrixmultiply`'s blocked dgemm) instead of an update per entry and person. Persons whose item
+//! set is rare are gathered with zeros for the items they did not answer. Blocks of persons are
+//! fixed before any work is shared out and their products added in that order, so the result does
+//! not depend on the number of threads.
+
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::data::Responses;
+use super::em::{log_tables, Calibration};
+use super::model::ItemModel;
+use super::se::person_posterior;
+
+/// Persons per block (columns of one matrix product).
+const BLOCK: usize = 2048;
+/// Item sets with fewer persons are pooled with the other rare ones.
+const MIN_SET: usize = 64;
+/// Blocks computed at once before being added to the information (bounds the memory).
+const BATCH: usize = 16;
+
+/// [`cross_product_information`] inverted (None when it is not positive definite): the full
+/// covariance of the items' free parameters, in the packing order of [`super::em::pack`].
+pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix<f64>> {
+    cross_product_information(data, cal)
+        .cholesky()
+        .map(|c| c.inverse())
+}
+
+/// A block of persons and the free items whose scores it gathers (sorted item indices).
+struct Block {
+    items: Vec<u32>,
+    persons: Vec<u32>,
+}
+
+/// The full cross-product information of the items' free parameters plus the curvature of the
+/// log priors, in the packing order of [`super::em::pack`] (items only).
+pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix<f64> {
+    let q = cal.grid.len();
+    let tables = log_tables(&cal.items, &cal.grid);
+    let lw = super::em::log_weights(cal);
+    let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
+    let mut offset = Vec::with_capacity(npar.len());
+    let mut total = 0;
+    for (i, &k) in npar.iter().enumerate() {
+        offset.push(total);
+        if !cal.fixed[i] {
+            total += k;
+        }
+    }
+    // Score tables parameter-major, [(c * 3 + u) * Q + k] for code c = 2 i + x, so that a
+    // person's score in a parameter is a dot product with the posterior over the grid.
+    let mut table = vec![0.0; cal.items.len() * 2 * 3 * q];
+    let mut sc = [0.0; 3];
+    for (i, m) in cal.items.iter().enumerate() {
+        for (k, &t) in cal.grid.theta.iter().enumerate() {
+            for x in 0..2 {
+                m.score(t, x, &mut sc[..npar[i]]);
+                for (u, s) in sc[..npar[i]].iter().enumerate() {
+                    table[((2 * i + x) * 3 + u) * q + k] = *s;
+                }
+            }
+        }
+    }
+    let blocks = person_blocks(data, &cal.fixed);
+    let mut info = DMatrix::<f64>::zeros(total, total);
+    for batch in blocks.chunks(BATCH) {
+        let parts: Vec<(Vec<usize>, Vec<f64>)> = batch
+            .par_iter()
+            .map(|b| {
+                // the block's parameters: global index of each local row
+                let mut params = Vec::new();
+                let mut local = vec![usize::MAX; cal.items.len()];
+                for &i in &b.items {
+                    local[i as usize] = params.len();
+                    params.extend(offset[i as usize]..offset[i as usize] + npar[i as usize]);
+                }
+                let k = params.len();
+                let n = b.persons.len();
+                // column j: sqrt(w) times person j's scores (zero for items not answered)
+                let mut s = vec![0.0; k * n];
+                let mut ll = vec![0.0; q];
+                for (j, &p) in b.persons.iter().enumerate() {
+                    let p = p as usize;
+                    let codes = data.codes(p);
+                    let tot =
+                        person_posterior(&mut ll, &lw[data.group[p] as usize], &tables, codes, q);
+                    let f = data.weight[p].sqrt() / tot;
+                    let col = &mut s[j * k..(j + 1) * k];
+                    for &c in codes {
+                        let i = c as usize / 2;
+                        if cal.fixed[i] {
+                            continue;
+                        }
+                        for u in 0..npar[i] {
+                            let t = &table[(c as usize * 3 + u) * q..][..q];
+                            col[local[i] + u] =
+                                f * ll.iter().zip(t).map(|(a, b)| a * b).sum::<f64>();
+                        }
+                    }
+                }
+                let mut out = vec![0.0; k * k];
+                if k > 0 && n > 0 {
+                    // out (k x k, column-major) = S S', S = s as a k x n column-major matrix
+                    // SAFETY: the pointers and strides describe the k x n and k x k buffers above.
+                    unsafe {
+                        matrixmultiply::dgemm(
+                            k,
+                            n,
+                            k,
+                            1.0,
+                            s.as_ptr(),
+                            1,
+                            k as isize,
+                            s.as_ptr(),
+                            k as isize,
+                            1,
+                            0.0,
+                            out.as_mut_ptr(),
+                            1,
+                            k as isize,
+                        );
+                    }
+                }
+                (params, out)
+            })
+            .collect();
+        for (params, out) in parts {
+            let k = params.len();
+            for (b, &gb) in params.iter().enumerate() {
+                let col = &mut info.as_mut_slice()[gb * total..(gb + 1) * total];
+                for (a, &ga) in params.iter().enumerate() {
+                    col[ga] += out[b * k + a];
+                }
+            }
+        }
+    }
+    let zero = vec![0.0; q];
+    for (i, m) in cal.items.iter().enumerate() {
+        if cal.fixed[i] {
+            continue;
+        }
+        let k = npar[i];
+        let (mut g, mut h) = (vec![0.0; k], vec![0.0; k * k]);
+        m.log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h);
+        for u in 0..k {
+            for v in 0..k {
+                info[(offset[i] + u, offset[i] + v)] -= h[u * k + v];
+            }
+        }
+    }
+    info
+}
+
+/// The persons with a positive weight in blocks of at most [`BLOCK`]: the persons of each item
+/// set with at least [`MIN_SET`] persons (sets in order of first appearance, persons in order),
+/// then the rest pooled, each pooled block gathering the union of its persons' items.
+fn person_blocks(data: &Responses, fixed: &[bool]) -> Vec<Block> {
+    let mut set_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+    let mut sets: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+    let mut key = Vec::new();
+    for p in 0..data.n_persons() {
+        if data.weight[p] <= 0.0 {
+            continue;
+        }
+        key.clear();
+        key.extend(
+            data.codes(p)
+                .iter()
+                .map(|&c| c / 2)
+                .filter(|&i| !fixed[i as usize]),
+        );
+        key.sort_unstable();
+        key.dedup();
+        let id = match set_of.get(key.as_slice()) {
+            Some(&id) => id,
+            None => {
+                set_of.insert(key.clone(), sets.len());
+                sets.push((key.clone(), Vec::new()));
+                sets.len() - 1
+            }
+        };
+        sets[id].1.push(p as u32);
+    }
+    let mut blocks = Vec::new();
+    let mut rare: Vec<u32> = Vec::new();
+    for (items, persons) in sets {
+        if persons.len() < MIN_SET {
+            rare.extend(persons);
+            continue;
+        }
+        for chunk in persons.chunks(BLOCK) {
+            blocks.push(Block {
+                items: items.clone(),
+                persons: chunk.to_vec(),
+            });
+        }
+    }
+    rare.sort_unstable();
+    for chunk in rare.chunks(BLOCK) {
+        let mut items: Vec<u32> = chunk
+            .iter()
+            .flat_map(|&p| data.codes(p as usize).iter().map(|&c| c / 2))
+            .filter(|&i| !fixed[i as usize])
+            .collect();
+        items.sort_unstable();
+        items.dedup();
+        blocks.push(Block {
+            items,
+            persons: chunk.to_vec(),
+        });
+    }
+    blocks
+}
