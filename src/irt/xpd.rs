@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use super::data::Responses;
 use super::em::{log_tables, Calibration};
 use super::model::ItemModel;
-use super::se::person_posterior;
+use super::se::{person_posterior, Covariance, SeMethod};
 
 /// Persons per block (columns of one matrix product).
 const BLOCK: usize = 2048;
@@ -33,6 +33,41 @@ pub fn cross_product_full(data: &Responses, cal: &Calibration) -> Option<DMatrix
     cross_product_information(data, cal)
         .cholesky()
         .map(|c| c.inverse())
+}
+
+/// The cross-product covariance from one pass over the persons, for calibrations whose latent
+/// densities are all fixed (a form's separate calibration): each item's own block of the
+/// information inverted (the item SEs of [`super::se::cross_product_block`]) and, beside, the
+/// whole information inverted (`full`, None when it is not positive definite). None when a
+/// latent parameter is free (their SEs need [`super::se::covariance`]).
+pub fn covariance_with_full(data: &Responses, cal: &Calibration) -> Option<Covariance> {
+    if cal.latent.iter().any(|l| l.free.0 || l.free.1) {
+        return None;
+    }
+    let info = cross_product_information(data, cal);
+    let mut items = Vec::with_capacity(cal.items.len());
+    let mut k = 0;
+    for (m, &fixed) in cal.items.iter().zip(&cal.fixed) {
+        if fixed {
+            items.push(None);
+            continue;
+        }
+        let np = m.free_params().len();
+        let block = info.view((k, k), (np, np)).into_owned();
+        items.push(
+            block
+                .cholesky()
+                .map(|c| c.inverse())
+                .map(|inv| (0..np * np).map(|x| inv[(x / np, x % np)]).collect()),
+        );
+        k += np;
+    }
+    Some(Covariance {
+        method: SeMethod::CrossProductBlock,
+        items,
+        latent: vec![(None, None); cal.latent.len()],
+        full: info.cholesky().map(|c| c.inverse()),
+    })
 }
 
 /// A block of persons and the free items whose scores it gathers (sorted item indices).
