@@ -36,9 +36,7 @@ pub struct PersonScore {
 fn score_info<M: ItemModel>(items: &[M], resp: &[(usize, bool)], theta: f64) -> (f64, f64) {
     let (mut s, mut info) = (0.0, 0.0);
     for &(i, x) in resp {
-        let m = &items[i];
-        let p = m.expected_score(theta);
-        let d = m.expected_score_slope(theta);
+        let (p, d) = items[i].expected_score_and_slope(theta);
         s += (x as u8 as f64 - p) * d / (p * (1.0 - p));
         info += d * d / (p * (1.0 - p));
     }
@@ -51,8 +49,9 @@ fn fisher_scoring<M: ItemModel>(
     resp: &[(usize, bool)],
     prior: Option<(f64, f64)>,
     bound: f64,
+    start: f64,
 ) -> (f64, f64) {
-    let mut t: f64 = prior.map(|p| p.0).unwrap_or(0.0);
+    let mut t: f64 = start.clamp(-bound, bound);
     let mut info = 0.0;
     for _ in 0..100 {
         let (mut s, mut i) = score_info(items, resp, t);
@@ -98,7 +97,10 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
                 .map(|&c| (c as usize / 2, c & 1 == 1))
                 .collect();
             let lat = &cal.latent[g];
-            let (map, _) = fisher_scoring(&cal.items, &resp, Some((lat.mean, lat.sd)), 20.0);
+            // the MAP starts from the EAP, near it (fewer steps than from the prior mean); the ML
+            // keeps its start at 0: for some low 3PL patterns its likelihood has more than one
+            // maximum, and the start decides which one is found
+            let (map, _) = fisher_scoring(&cal.items, &resp, Some((lat.mean, lat.sd)), 20.0, eap);
             // The MAP's SE from the observed curvature of the log posterior (for 3PL items it
             // differs from the Fisher information; mirt reports the observed one).
             let h = 1e-4;
@@ -122,7 +124,7 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
                     Some("all wrong: no finite ML, reported at the lower bound"),
                 )
             } else {
-                let (t, i) = fisher_scoring(&cal.items, &resp, None, ML_BOUND);
+                let (t, i) = fisher_scoring(&cal.items, &resp, None, ML_BOUND, 0.0);
                 let flag =
                     (t.abs() >= ML_BOUND - 1e-9).then_some("ML at the bound of the theta range");
                 (t, i, flag)

@@ -13,7 +13,6 @@
 
 use nalgebra::DMatrix;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use super::data::Responses;
 use super::em::{log_tables, Calibration};
@@ -70,12 +69,6 @@ pub fn covariance_with_full(data: &Responses, cal: &Calibration) -> Option<Covar
     })
 }
 
-/// A block of persons and the free items whose scores it gathers (sorted item indices).
-struct Block {
-    items: Vec<u32>,
-    persons: Vec<u32>,
-}
-
 /// The full cross-product information of the items' free parameters plus the curvature of the
 /// log priors, in the packing order of [`super::em::pack`] (items only).
 pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix<f64> {
@@ -105,7 +98,7 @@ pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix
             }
         }
     }
-    let blocks = person_blocks(data, &cal.fixed);
+    let blocks = data.item_set_blocks(&cal.fixed, BLOCK, MIN_SET);
     let mut info = DMatrix::<f64>::zeros(total, total);
     for batch in blocks.chunks(BATCH) {
         let parts: Vec<(Vec<usize>, Vec<f64>)> = batch
@@ -142,30 +135,7 @@ pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix
                         }
                     }
                 }
-                let mut out = vec![0.0; k * k];
-                if k > 0 && n > 0 {
-                    // out (k x k, column-major) = S S', S = s as a k x n column-major matrix
-                    // SAFETY: the pointers and strides describe the k x n and k x k buffers above.
-                    unsafe {
-                        matrixmultiply::dgemm(
-                            k,
-                            n,
-                            k,
-                            1.0,
-                            s.as_ptr(),
-                            1,
-                            k as isize,
-                            s.as_ptr(),
-                            k as isize,
-                            1,
-                            0.0,
-                            out.as_mut_ptr(),
-                            1,
-                            k as isize,
-                        );
-                    }
-                }
-                (params, out)
+                (params, gram(&s, k, n))
             })
             .collect();
         for (params, out) in parts {
@@ -195,63 +165,32 @@ pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix
     info
 }
 
-/// The persons with a positive weight in blocks of at most [`BLOCK`]: the persons of each item
-/// set with at least [`MIN_SET`] persons (sets in order of first appearance, persons in order),
-/// then the rest pooled, each pooled block gathering the union of its persons' items.
-fn person_blocks(data: &Responses, fixed: &[bool]) -> Vec<Block> {
-    let mut set_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
-    let mut sets: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
-    let mut key = Vec::new();
-    for p in 0..data.n_persons() {
-        if data.weight[p] <= 0.0 {
-            continue;
-        }
-        key.clear();
-        key.extend(
-            data.codes(p)
-                .iter()
-                .map(|&c| c / 2)
-                .filter(|&i| !fixed[i as usize]),
-        );
-        key.sort_unstable();
-        key.dedup();
-        let id = match set_of.get(key.as_slice()) {
-            Some(&id) => id,
-            None => {
-                set_of.insert(key.clone(), sets.len());
-                sets.push((key.clone(), Vec::new()));
-                sets.len() - 1
-            }
-        };
-        sets[id].1.push(p as u32);
-    }
-    let mut blocks = Vec::new();
-    let mut rare: Vec<u32> = Vec::new();
-    for (items, persons) in sets {
-        if persons.len() < MIN_SET {
-            rare.extend(persons);
-            continue;
-        }
-        for chunk in persons.chunks(BLOCK) {
-            blocks.push(Block {
-                items: items.clone(),
-                persons: chunk.to_vec(),
-            });
+/// S S' (k x k, column-major) of the k x n column-major matrix `s`, by `matrixmultiply`'s blocked
+/// dgemm: the sums over the n columns of their outer products.
+pub(super) fn gram(s: &[f64], k: usize, n: usize) -> Vec<f64> {
+    assert_eq!(s.len(), k * n, "a k x n matrix");
+    let mut out = vec![0.0; k * k];
+    if k > 0 && n > 0 {
+        // SAFETY: `s` holds k x n values (checked above), `out` k x k; the strides describe
+        // column-major storage of S (k x n), S' (n x k, the same buffer) and the k x k product.
+        unsafe {
+            matrixmultiply::dgemm(
+                k,
+                n,
+                k,
+                1.0,
+                s.as_ptr(),
+                1,
+                k as isize,
+                s.as_ptr(),
+                k as isize,
+                1,
+                0.0,
+                out.as_mut_ptr(),
+                1,
+                k as isize,
+            );
         }
     }
-    rare.sort_unstable();
-    for chunk in rare.chunks(BLOCK) {
-        let mut items: Vec<u32> = chunk
-            .iter()
-            .flat_map(|&p| data.codes(p as usize).iter().map(|&c| c / 2))
-            .filter(|&i| !fixed[i as usize])
-            .collect();
-        items.sort_unstable();
-        items.dedup();
-        blocks.push(Block {
-            items,
-            persons: chunk.to_vec(),
-        });
-    }
-    blocks
+    out
 }
