@@ -433,6 +433,21 @@ fn main() {
         );
     }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench/pipeline.csv");
+    // rows of an earlier run that this one did not measure again stay (a --with-10m run alone
+    // keeps the table of the other sizes)
+    let mut kept: Vec<Vec<String>> = Vec::new();
+    if let Ok(mut r) = csv::Reader::from_path(&path) {
+        for rec in r.records().flatten() {
+            let again = rows.iter().any(|x| {
+                rec.get(0) == Some(x.kind)
+                    && rec.get(1) == Some(x.stage.as_str())
+                    && rec.get(2) == Some(x.attempts.to_string().as_str())
+            });
+            if !again {
+                kept.push(rec.iter().map(str::to_string).collect());
+            }
+        }
+    }
     qbank::report::files::write_csv(
         &path,
         &[
@@ -446,7 +461,7 @@ fn main() {
             "seconds_per_million_responses",
             "note",
         ],
-        rows.iter().map(|r| {
+        kept.into_iter().chain(rows.iter().map(|r| {
             vec![
                 r.kind.to_string(),
                 r.stage.clone(),
@@ -458,7 +473,7 @@ fn main() {
                 format!("{:.4}", r.seconds / (r.responses as f64 / 1e6)),
                 r.note.clone(),
             ]
-        }),
+        })),
     )
     .unwrap();
     println!("table written to {}", path.display());

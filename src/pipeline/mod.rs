@@ -206,7 +206,7 @@ impl Run {
 /// that replaces `out` only when complete (a second run on the same `out` meanwhile is refused).
 pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, Error> {
     let staging = report::staging::Staging::begin(out)?;
-    let progress = Progress::new(11, opts.quiet);
+    let progress = Progress::new(11, opts.quiet).live_timings(opts.timings);
     let run = run(dir, opts, &progress)?;
     progress.stage("report");
     run.write(staging.path(), opts)?;
