@@ -98,7 +98,8 @@ fn data_parquet_only(n: usize) -> PathBuf {
 fn ten_million(exe: &str, scratch: &Path) -> Row {
     let n = 10_000_000;
     let pq = data_parquet_only(n);
-    let out = scratch.join(format!("{n}"));
+    let out = scratch.join(format!("{n}-run"));
+    let _ = std::fs::remove_dir_all(&out);
     let (seconds, peak_mib, outcome) = try_process(
         Command::new(exe)
             .arg("run")
@@ -176,6 +177,8 @@ fn main() {
         let responses = n * 65;
         let runs = if n >= 1_000_000 { 1 } else { 3 };
         let out = scratch.join(format!("{n}"));
+        // `qbank run` replaces only a folder it wrote itself: its own folder
+        let out_run = scratch.join(format!("{n}-run"));
         // --- whole processes
         let stages: Vec<(&str, Vec<String>)> = vec![
             (
@@ -243,7 +246,7 @@ fn main() {
                     pq.display().to_string(),
                     "--quiet".into(),
                     "--out".into(),
-                    out.display().to_string(),
+                    out_run.display().to_string(),
                 ],
             ),
             (
@@ -253,7 +256,7 @@ fn main() {
                     csv.display().to_string(),
                     "--quiet".into(),
                     "--out".into(),
-                    out.display().to_string(),
+                    out_run.display().to_string(),
                 ],
             ),
         ];
