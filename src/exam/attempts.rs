@@ -240,7 +240,7 @@ fn read_with_polars(
 }
 
 /// Rows of a Parquet log decoded at a time.
-const PARQUET_SLICE_ROWS: usize = 1 << 20;
+const PARQUET_SLICE_ROWS: usize = 1 << 18;
 
 /// Reads a Parquet log a slice of rows at a time into `b`, in file order, with the columns
 /// `pairs` (file name, qbank's name) and the row numbers. The streaming engine decoded row groups
