@@ -166,20 +166,9 @@ fn oakes(data: &Responses, cal: &Calibration) -> Covariance {
 /// The block-diagonal cross-product covariance (used above [`OAKES_MAX_PARAMS`]).
 pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
     let q = cal.grid.len();
-    let tables = log_tables(&cal.items, &cal.grid);
-    let lw = super::em::log_weights(cal);
-    let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
+    let ctx = super::xpd::ScoreContext::new(cal);
+    let npar = &ctx.npar;
     let maxp = npar.iter().cloned().max().unwrap_or(1);
-    // Per-category score tables [(2 i + x) * Q + q] * maxp.
-    let mut sc = vec![0.0; cal.items.len() * 2 * q * maxp];
-    for (i, m) in cal.items.iter().enumerate() {
-        for (k, &t) in cal.grid.theta.iter().enumerate() {
-            for x in 0..2 {
-                let off = ((2 * i + x) * q + k) * maxp;
-                m.score(t, x, &mut sc[off..off + npar[i]]);
-            }
-        }
-    }
     let n_items = cal.items.len();
     // Per group, the scores of the normal density's (mean, sd) at each point minus their mean
     // under the group's weights (the normalisation's term), for the latent cross-products.
@@ -207,63 +196,52 @@ pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
         })
         .collect();
     let lat_off = n_items * maxp * maxp;
-    let chunks: Vec<(usize, usize)> = (0..data.n_persons())
-        .step_by(8192)
-        .map(|s| (s, (s + 8192).min(data.n_persons())))
-        .collect();
-    let parts: Vec<Vec<f64>> = chunks
-        .par_iter()
-        .map(|&(s, e)| {
-            let mut acc = vec![0.0; n_items * maxp * maxp + 4 * n_groups];
-            let mut ll = vec![0.0; q];
-            let mut si = vec![0.0; maxp];
-            for p in s..e {
-                let w = data.weight[p];
-                if w == 0.0 {
-                    continue;
-                }
-                let codes = data.codes(p);
-                let tot = person_posterior(&mut ll, &lw[data.group[p] as usize], &tables, codes, q);
-                // the normalised posterior, divided once per person, not once per response
-                ll.iter_mut().for_each(|l| *l /= tot);
-                let g = data.group[p] as usize;
-                let mut sl = [0.0; 2];
-                for (l, x) in ll.iter().zip(&latent_scores[g]) {
-                    sl[0] += l * x[0];
-                    sl[1] += l * x[1];
-                }
-                for u in 0..2 {
-                    for v in 0..2 {
-                        acc[lat_off + 4 * g + 2 * u + v] += w * sl[u] * sl[v];
-                    }
-                }
-                for &c in codes {
-                    let i = c as usize / 2;
-                    if cal.fixed[i] {
-                        continue;
-                    }
-                    si.iter_mut().for_each(|x| *x = 0.0);
-                    for (k, l) in ll.iter().enumerate() {
-                        let off = (c as usize * q + k) * maxp;
-                        for u in 0..npar[i] {
-                            si[u] += l * sc[off + u];
-                        }
-                    }
-                    let blk = &mut acc[i * maxp * maxp..(i + 1) * maxp * maxp];
-                    for u in 0..npar[i] {
-                        for v in 0..npar[i] {
-                            blk[u * maxp + v] += w * si[u] * si[v];
-                        }
-                    }
-                }
-            }
-            acc
-        })
-        .collect();
+    // Persons by item set in blocks (scores by one matrix product per block); the blocks' sums
+    // added in block order, so the result does not depend on the number of threads.
+    let blocks = data.item_set_blocks(&cal.fixed, 2048, 64);
     let mut acc = vec![0.0; n_items * maxp * maxp + 4 * n_groups];
-    for p in parts {
-        for (a, x) in acc.iter_mut().zip(&p) {
-            *a += x;
+    for batch in blocks.chunks(16) {
+        let parts: Vec<Vec<f64>> = batch
+            .par_iter()
+            .map(|b| {
+                let bs = ctx.block_scores(data, cal, b);
+                let mut acc = vec![0.0; n_items * maxp * maxp + 4 * n_groups];
+                for (j, &p) in b.persons.iter().enumerate() {
+                    let p = p as usize;
+                    let w = data.weight[p];
+                    let g = data.group[p] as usize;
+                    let post = &bs.post[j * q..(j + 1) * q];
+                    let mut sl = [0.0; 2];
+                    for (l, x) in post.iter().zip(&latent_scores[g]) {
+                        sl[0] += l * x[0];
+                        sl[1] += l * x[1];
+                    }
+                    for u in 0..2 {
+                        for v in 0..2 {
+                            acc[lat_off + 4 * g + 2 * u + v] += w * sl[u] * sl[v];
+                        }
+                    }
+                    for &c in data.codes(p) {
+                        let i = c as usize / 2;
+                        if cal.fixed[i] {
+                            continue;
+                        }
+                        let si = &bs.s[j * bs.k + bs.first[i]..][..npar[i]];
+                        let blk = &mut acc[i * maxp * maxp..(i + 1) * maxp * maxp];
+                        for u in 0..npar[i] {
+                            for v in 0..npar[i] {
+                                blk[u * maxp + v] += w * si[u] * si[v];
+                            }
+                        }
+                    }
+                }
+                acc
+            })
+            .collect();
+        for part in parts {
+            for (a, x) in acc.iter_mut().zip(&part) {
+                *a += x;
+            }
         }
     }
     let items = (0..n_items)

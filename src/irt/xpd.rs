@@ -73,69 +73,24 @@ pub fn covariance_with_full(data: &Responses, cal: &Calibration) -> Option<Covar
 /// log priors, in the packing order of [`super::em::pack`] (items only).
 pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix<f64> {
     let q = cal.grid.len();
-    let tables = log_tables(&cal.items, &cal.grid);
-    let lw = super::em::log_weights(cal);
-    let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
-    let mut offset = Vec::with_capacity(npar.len());
-    let mut total = 0;
-    for (i, &k) in npar.iter().enumerate() {
-        offset.push(total);
-        if !cal.fixed[i] {
-            total += k;
-        }
-    }
-    // Score tables parameter-major, [(c * 3 + u) * Q + k] for code c = 2 i + x, so that a
-    // person's score in a parameter is a dot product with the posterior over the grid.
-    let mut table = vec![0.0; cal.items.len() * 2 * 3 * q];
-    let mut sc = [0.0; 3];
-    for (i, m) in cal.items.iter().enumerate() {
-        for (k, &t) in cal.grid.theta.iter().enumerate() {
-            for x in 0..2 {
-                m.score(t, x, &mut sc[..npar[i]]);
-                for (u, s) in sc[..npar[i]].iter().enumerate() {
-                    table[((2 * i + x) * 3 + u) * q + k] = *s;
-                }
-            }
-        }
-    }
+    let ctx = ScoreContext::new(cal);
+    let total = ctx.n_params;
     let blocks = data.item_set_blocks(&cal.fixed, BLOCK, MIN_SET);
     let mut info = DMatrix::<f64>::zeros(total, total);
     for batch in blocks.chunks(BATCH) {
         let parts: Vec<(Vec<usize>, Vec<f64>)> = batch
             .par_iter()
             .map(|b| {
-                // the block's parameters: global index of each local row
-                let mut params = Vec::new();
-                let mut local = vec![usize::MAX; cal.items.len()];
-                for &i in &b.items {
-                    local[i as usize] = params.len();
-                    params.extend(offset[i as usize]..offset[i as usize] + npar[i as usize]);
-                }
-                let k = params.len();
-                let n = b.persons.len();
-                // column j: sqrt(w) times person j's scores (zero for items not answered)
-                let mut s = vec![0.0; k * n];
-                let mut ll = vec![0.0; q];
+                let mut bs = ctx.block_scores(data, cal, b);
+                // column j times sqrt(w_j): the Gram matrix is then sum_j w_j s_j s_j'
                 for (j, &p) in b.persons.iter().enumerate() {
-                    let p = p as usize;
-                    let codes = data.codes(p);
-                    let tot =
-                        person_posterior(&mut ll, &lw[data.group[p] as usize], &tables, codes, q);
-                    let f = data.weight[p].sqrt() / tot;
-                    let col = &mut s[j * k..(j + 1) * k];
-                    for &c in codes {
-                        let i = c as usize / 2;
-                        if cal.fixed[i] {
-                            continue;
-                        }
-                        for u in 0..npar[i] {
-                            let t = &table[(c as usize * 3 + u) * q..][..q];
-                            col[local[i] + u] =
-                                f * ll.iter().zip(t).map(|(a, b)| a * b).sum::<f64>();
-                        }
-                    }
+                    let f = data.weight[p as usize].sqrt();
+                    bs.s[j * bs.k..(j + 1) * bs.k]
+                        .iter_mut()
+                        .for_each(|x| *x *= f);
                 }
-                (params, gram(&s, k, n))
+                let g = gram(&bs.s, bs.k, b.persons.len());
+                (bs.params, g)
             })
             .collect();
         for (params, out) in parts {
@@ -153,16 +108,152 @@ pub fn cross_product_information(data: &Responses, cal: &Calibration) -> DMatrix
         if cal.fixed[i] {
             continue;
         }
-        let k = npar[i];
+        let k = ctx.npar[i];
         let (mut g, mut h) = (vec![0.0; k], vec![0.0; k * k]);
         m.log_lik(&cal.grid.theta, &[&zero, &zero], &mut g, &mut h);
         for u in 0..k {
             for v in 0..k {
-                info[(offset[i] + u, offset[i] + v)] -= h[u * k + v];
+                info[(ctx.offset[i] + u, ctx.offset[i] + v)] -= h[u * k + v];
             }
         }
     }
     info
+}
+
+/// What every block's scores need: the items' log-probability tables on the grid, the groups'
+/// log weights, and each item's number of free parameters and offset in the packing order.
+pub(super) struct ScoreContext {
+    tables: Vec<f64>,
+    log_w: Vec<Vec<f64>>,
+    pub(super) npar: Vec<usize>,
+    pub(super) offset: Vec<usize>,
+    pub(super) n_params: usize,
+}
+
+/// A block's persons: their normalised posteriors and their Fisher scores in the free
+/// parameters of the block's items.
+pub(super) struct BlockScores {
+    /// Global (packing-order) index of each local parameter.
+    pub(super) params: Vec<usize>,
+    /// Local index of each exam item's first parameter (usize::MAX when not in the block).
+    pub(super) first: Vec<usize>,
+    /// Local parameters.
+    pub(super) k: usize,
+    /// Column j (k values): person j's score, sum_q post(q) d ln P(x | theta_q) / d parameter;
+    /// zero for items the person did not answer.
+    pub(super) s: Vec<f64>,
+    /// Row j (Q values): person j's posterior over the grid.
+    pub(super) post: Vec<f64>,
+}
+
+impl ScoreContext {
+    pub(super) fn new(cal: &Calibration) -> ScoreContext {
+        let npar: Vec<usize> = cal.items.iter().map(|m| m.free_params().len()).collect();
+        let mut offset = Vec::with_capacity(npar.len());
+        let mut n_params = 0;
+        for (i, &k) in npar.iter().enumerate() {
+            offset.push(n_params);
+            if !cal.fixed[i] {
+                n_params += k;
+            }
+        }
+        ScoreContext {
+            tables: log_tables(&cal.items, &cal.grid),
+            log_w: super::em::log_weights(cal),
+            npar,
+            offset,
+            n_params,
+        }
+    }
+
+    /// The posteriors and scores of block `b`'s persons. The scores are two matrix products,
+    /// posteriors (persons x points) times the items' per-category score tables (points x
+    /// parameters, for a wrong and for a right answer), of which each person takes the columns of
+    /// its answers: one dgemm instead of a dot product over the grid per response and parameter.
+    pub(super) fn block_scores(
+        &self,
+        data: &Responses,
+        cal: &Calibration,
+        b: &super::data::PersonBlock,
+    ) -> BlockScores {
+        let q = cal.grid.len();
+        let n = b.persons.len();
+        let mut first = vec![usize::MAX; cal.items.len()];
+        let mut params = Vec::new();
+        for &i in &b.items {
+            let i = i as usize;
+            first[i] = params.len();
+            params.extend(self.offset[i]..self.offset[i] + self.npar[i]);
+        }
+        let k = params.len();
+        // [T0 | T1], Q x 2k column-major: the score of each parameter at each point, wrong / right
+        let mut table = vec![0.0; q * 2 * k];
+        let mut sc = [0.0; 3];
+        for &i in &b.items {
+            let i = i as usize;
+            let np = self.npar[i];
+            for (kq, &th) in cal.grid.theta.iter().enumerate() {
+                for x in 0..2 {
+                    cal.items[i].score(th, x, &mut sc[..np]);
+                    for (u, v) in sc[..np].iter().enumerate() {
+                        table[(x * k + first[i] + u) * q + kq] = *v;
+                    }
+                }
+            }
+        }
+        let mut post = vec![0.0; n * q];
+        for (j, &p) in b.persons.iter().enumerate() {
+            let p = p as usize;
+            let ll = &mut post[j * q..(j + 1) * q];
+            let g = data.group[p] as usize;
+            let tot = person_posterior(ll, &self.log_w[g], &self.tables, data.codes(p), q);
+            ll.iter_mut().for_each(|l| *l /= tot);
+        }
+        // both = post (n x Q, row-major) x table (Q x 2k): n x 2k, column-major
+        let mut both = vec![0.0; n * 2 * k];
+        if n > 0 && k > 0 {
+            // SAFETY: post holds n x Q (row-major: row stride Q), table Q x 2k (column stride Q),
+            // both n x 2k (column stride n).
+            unsafe {
+                matrixmultiply::dgemm(
+                    n,
+                    q,
+                    2 * k,
+                    1.0,
+                    post.as_ptr(),
+                    q as isize,
+                    1,
+                    table.as_ptr(),
+                    1,
+                    q as isize,
+                    0.0,
+                    both.as_mut_ptr(),
+                    1,
+                    n as isize,
+                );
+            }
+        }
+        let mut s = vec![0.0; k * n];
+        for (j, &p) in b.persons.iter().enumerate() {
+            for &c in data.codes(p as usize) {
+                let i = c as usize / 2;
+                if cal.fixed[i] {
+                    continue;
+                }
+                let x = (c & 1) as usize;
+                for u in 0..self.npar[i] {
+                    s[j * k + first[i] + u] = both[j + (x * k + first[i] + u) * n];
+                }
+            }
+        }
+        BlockScores {
+            params,
+            first,
+            k,
+            s,
+            post,
+        }
+    }
 }
 
 /// S S' (k x k, column-major) of the k x n column-major matrix `s`, by `matrixmultiply`'s blocked
