@@ -3,7 +3,7 @@
 //! 8 forms), with a plain polars-free CSV reader as the ingest baseline.
 //!
 //! `cargo bench --bench pipeline` (`-- --quick`: 10,000 and 100,000 only; `-- --sizes 10000,50000`
-//! for others; `-- --with-10m` adds one whole `qbank run` on 10,000,000 attempts, simulated
+//! for others; `-- --runs-only`: only the whole `qbank run` processes; `-- --with-10m` adds one whole `qbank run` on 10,000,000 attempts, simulated
 //! straight to Parquet (1.5 GB, no CSV), recorded with its peak memory even when it fails). Data sets are simulated once (seeded) into target/bench-data/ and reused. Whole
 //! processes run 3 times (1 at 1,000,000) and report the median seconds and the child's peak
 //! resident memory; in-process stages run once, in the order `qbank run` runs them. The table is
@@ -160,6 +160,7 @@ fn csv_baseline(path: &Path) -> usize {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let runs_only = args.iter().any(|a| a == "--runs-only");
     let sizes: Vec<usize> = match args.iter().position(|a| a == "--sizes") {
         Some(k) => args[k + 1]
             .split(',')
@@ -260,6 +261,10 @@ fn main() {
                 ],
             ),
         ];
+        // --runs-only: the whole runs alone (the rows of issue 18's table)
+        let stages = stages
+            .into_iter()
+            .filter(|(stage, _)| !runs_only || stage.starts_with("whole qbank run"));
         for (stage, a) in stages {
             let mut secs = Vec::new();
             let mut peak = 0.0f64;
@@ -283,6 +288,9 @@ fn main() {
                 row.seconds, row.peak_mib
             );
             rows.push(row);
+        }
+        if runs_only {
+            continue;
         }
         // --- in-process, one run each, in the order qbank run runs them
         let mut stage = |name: &str, secs: f64, note: String| {
