@@ -177,24 +177,39 @@ fn windows(ds: &Dataset, days: u32) -> (Vec<Option<u32>>, Vec<String>) {
 /// sqrt(1 - h), h = alpha_i^2 / sum alpha^2 over the attempt's usable times (the leverage of the
 /// response in the speed estimate). Responses without a usable time get 0 (not fast).
 fn standardised_residuals(times: &TimeData, fit: &RtFit, raw: &[Option<f32>]) -> Vec<f32> {
+    use rayon::prelude::*;
     let mut out = vec![0f32; raw.len()];
-    for j in 0..times.n_attempts() {
-        let range = times.attempt(j);
-        let a2: f64 = range
-            .clone()
-            .filter(|&r| raw[r].is_some())
-            .filter_map(|r| fit.items[times.item[r] as usize].alpha)
-            .map(|a| a * a)
-            .sum();
-        for r in range {
-            if let (Some(z), Some(a)) = (raw[r], fit.items[times.item[r] as usize].alpha) {
-                let h = a * a / a2;
-                if h < 1.0 {
-                    out[r] = (z as f64 / (1.0 - h).sqrt()) as f32;
+    // Attempts in fixed blocks, each block writing its own stretch of `out`.
+    let n = times.n_attempts();
+    let bounds: Vec<usize> = (0..=n.div_ceil(4096)).map(|b| (b * 4096).min(n)).collect();
+    let mut parts = Vec::with_capacity(bounds.len());
+    let mut rest = out.as_mut_slice();
+    for w in bounds.windows(2) {
+        let len = times.offsets[w[1]] - times.offsets[w[0]];
+        let (head, tail) = rest.split_at_mut(len);
+        parts.push((w[0]..w[1], head));
+        rest = tail;
+    }
+    parts.into_par_iter().for_each(|(attempts, out)| {
+        let base = times.offsets[attempts.start];
+        for j in attempts {
+            let range = times.attempt(j);
+            let a2: f64 = range
+                .clone()
+                .filter(|&r| raw[r].is_some())
+                .filter_map(|r| fit.items[times.item[r] as usize].alpha)
+                .map(|a| a * a)
+                .sum();
+            for r in range {
+                if let (Some(z), Some(a)) = (raw[r], fit.items[times.item[r] as usize].alpha) {
+                    let h = a * a / a2;
+                    if h < 1.0 {
+                        out[r - base] = (z as f64 / (1.0 - h).sqrt()) as f32;
+                    }
                 }
             }
         }
-    }
+    });
     out
 }
 
@@ -418,17 +433,18 @@ fn median_log_seconds(
     if flagged.is_empty() {
         return out;
     }
-    let slot: std::collections::HashMap<usize, usize> =
-        flagged.iter().enumerate().map(|(s, &j)| (j, s)).collect();
+    let mut slot = vec![usize::MAX; p.bank.len()];
+    for (s, &j) in flagged.iter().enumerate() {
+        slot[j] = s;
+    }
     let mut times: Vec<Vec<Vec<f32>>> = vec![vec![Vec::new(); d.n_windows]; flagged.len()];
     for (k, w) in window.iter().enumerate() {
         let Some(w) = w else { continue };
         for r in p.times.attempt(k) {
             let s = p.times.seconds[r];
-            if let Some(&slot) = slot.get(&(p.times.item[r] as usize)) {
-                if s.is_finite() && s > 0.0 {
-                    times[slot][*w as usize].push(s.ln());
-                }
+            let slot = slot[p.times.item[r] as usize];
+            if slot != usize::MAX && s.is_finite() && s > 0.0 {
+                times[slot][*w as usize].push(s.ln());
             }
         }
     }

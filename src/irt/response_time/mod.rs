@@ -31,6 +31,7 @@
 
 mod em;
 mod flags;
+mod pair_sums;
 
 pub use em::{fit_lognormal_rt, marginal_log_likelihood};
 pub use flags::{
