@@ -37,9 +37,11 @@ use rayon::prelude::*;
 
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
-use super::model::{GridTables, ItemBank, ThetaGrid};
+use super::model::ItemBank;
 use super::normal_cdf;
-use super::theta::{estimate_with, standard_error, ThetaMethod, ThetaOptions, ThetaWork};
+use crate::irt::theta::{
+    estimate_with, standard_error, GridTables, ThetaGrid, ThetaMethod, ThetaOptions, ThetaWork,
+};
 
 /// Person-fit options.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -317,7 +319,15 @@ fn fit_one(
 ) -> Result<PersonFit, NoValue> {
     let n = resp.len();
     let n_right = super::data::scorable(resp)?;
-    let est = estimate_with(bank, resp, &opts.theta, grid, tables, &mut work.theta)?;
+    let est = estimate_with(
+        bank.items(),
+        resp,
+        &opts.theta,
+        grid,
+        tables,
+        &mut work.theta,
+    )
+    .ok_or(NoValue::NoResponses)?;
     let s = fit_sums(bank, resp, est.theta);
     let lz = s.lz()?;
     let lz_star = s.lz_star(opts.theta.method, est.theta)?;
@@ -420,7 +430,7 @@ pub fn person_fit_all(
     super::data::check_against(bank, data)?;
     check_weights(bank, u3_weights)?;
     let grid = opts.theta.start_grid();
-    let tables = GridTables::new(bank, grid.clone(), false);
+    let tables = GridTables::new(bank.items(), grid.clone(), false);
     let fits: Vec<Result<PersonFit, NoValue>> = (0..data.len())
         .into_par_iter()
         .map_init(Work::default, |work, k| {
@@ -529,7 +539,7 @@ pub fn person_fit_cutoffs(
         });
     }
     let grid = opts.theta.start_grid();
-    let tables = GridTables::new(bank, grid.clone(), false);
+    let tables = GridTables::new(bank.items(), grid.clone(), false);
     let sim_opts = PersonFitOptions {
         lz_star_cutoff: None,
         u3_cutoff: None,

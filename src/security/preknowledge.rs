@@ -28,9 +28,11 @@ use rayon::prelude::*;
 
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
-use super::model::{GridTables, ItemBank, ThetaGrid};
+use super::model::ItemBank;
 use super::normal_cdf;
-use super::theta::{estimate_with, loglik, solve, ThetaMethod, ThetaOptions, ThetaWork};
+use crate::irt::theta::{
+    estimate_with, loglik, solve, GridTables, ThetaGrid, ThetaMethod, ThetaOptions, ThetaWork,
+};
 
 /// Options of the preknowledge test.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -228,6 +230,7 @@ fn test_one(
             min: opts.min_rest.max(1),
         });
     }
+    let items = bank.items();
     let (all, est_c, est_n) = match tables {
         Some(t) => {
             // One pass over the tables: the pooled objective is the sum of the two parts.
@@ -246,20 +249,23 @@ fn test_one(
                 *a = c + n;
             }
             (
-                solve(bank, resp, topts, grid, oa)?,
-                solve(bank, &work.c, topts, grid, oc)?,
-                solve(bank, &work.n, topts, grid, on)?,
+                solve(items, resp, topts, grid, oa).ok_or(NoValue::NoResponses)?,
+                solve(items, &work.c, topts, grid, oc).ok_or(NoValue::NoResponses)?,
+                solve(items, &work.n, topts, grid, on).ok_or(NoValue::NoResponses)?,
             )
         }
         None => (
-            estimate_with(bank, resp, topts, grid, None, &mut work.theta)?,
-            estimate_with(bank, &work.c, topts, grid, None, &mut work.theta)?,
-            estimate_with(bank, &work.n, topts, grid, None, &mut work.theta)?,
+            estimate_with(items, resp, topts, grid, None, &mut work.theta)
+                .ok_or(NoValue::NoResponses)?,
+            estimate_with(items, &work.c, topts, grid, None, &mut work.theta)
+                .ok_or(NoValue::NoResponses)?,
+            estimate_with(items, &work.n, topts, grid, None, &mut work.theta)
+                .ok_or(NoValue::NoResponses)?,
         ),
     };
-    let ll_all = loglik(bank, resp, all.theta);
-    let ll_c = loglik(bank, &work.c, est_c.theta);
-    let ll_n = loglik(bank, &work.n, est_n.theta);
+    let ll_all = loglik(items, resp, all.theta);
+    let ll_c = loglik(items, &work.c, est_c.theta);
+    let ll_n = loglik(items, &work.n, est_n.theta);
     // theta_hat maximises lnL_C + lnL_N over the same interval, so L >= 0 up to rounding.
     let lr = (2.0 * (ll_c + ll_n - ll_all)).max(0.0);
     let diff = est_c.theta - est_n.theta;
@@ -349,8 +355,8 @@ pub fn preknowledge_lr_all(
     check_suspected(bank, suspected)?;
     super::data::check_against(bank, data)?;
     let grid = topts.start_grid();
-    let tables = GridTables::new(bank, grid.clone(), false);
-    let pred_tables = GridTables::new(bank, prediction_grid(opts), false);
+    let tables = GridTables::new(bank.items(), grid.clone(), false);
+    let pred_tables = GridTables::new(bank.items(), prediction_grid(opts), false);
     let tests: Vec<Result<PreknowledgeTest, NoValue>> = (0..data.len())
         .into_par_iter()
         .map_init(Work::default, |work, k| {

@@ -12,9 +12,9 @@ use crate::exam::dates::{civil_from_days, days_from_iso};
 use crate::exam::security_config::SecurityConfig;
 use crate::exam::Dataset;
 use crate::irt::response_time::{
-    fast_correct_items, fit_lognormal_rt, rapid_guess_flags, rapid_guess_thresholds, residuals,
-    speed_aberrance, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions,
-    RapidGuessSummary, RtFit, RtOptions, TimeData, TypicalTime,
+    fast_correct_items, fit_lognormal_rt, rapid_guess_flags, rapid_guess_thresholds,
+    speed_aberrance, standardised_residuals, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit,
+    RapidGuessOptions, RapidGuessSummary, RtFit, RtOptions, TimeData, TypicalTime,
 };
 use crate::irt::CalibratedForms;
 
@@ -173,46 +173,6 @@ fn windows(ds: &Dataset, days: u32) -> (Vec<Option<u32>>, Vec<String>) {
     (window, starts)
 }
 
-/// Log-time residuals standardised to N(0, 1) under the model: the model residual divided by
-/// sqrt(1 - h), h = alpha_i^2 / sum alpha^2 over the attempt's usable times (the leverage of the
-/// response in the speed estimate). Responses without a usable time get 0 (not fast).
-fn standardised_residuals(times: &TimeData, fit: &RtFit, raw: &[Option<f32>]) -> Vec<f32> {
-    use rayon::prelude::*;
-    let mut out = vec![0f32; raw.len()];
-    // Attempts in fixed blocks, each block writing its own stretch of `out`.
-    let n = times.n_attempts();
-    let bounds: Vec<usize> = (0..=n.div_ceil(4096)).map(|b| (b * 4096).min(n)).collect();
-    let mut parts = Vec::with_capacity(bounds.len());
-    let mut rest = out.as_mut_slice();
-    for w in bounds.windows(2) {
-        let len = times.offsets[w[1]] - times.offsets[w[0]];
-        let (head, tail) = rest.split_at_mut(len);
-        parts.push((w[0]..w[1], head));
-        rest = tail;
-    }
-    parts.into_par_iter().for_each(|(attempts, out)| {
-        let base = times.offsets[attempts.start];
-        for j in attempts {
-            let range = times.attempt(j);
-            let a2: f64 = range
-                .clone()
-                .filter(|&r| raw[r].is_some())
-                .filter_map(|r| fit.items[times.item[r] as usize].alpha)
-                .map(|a| a * a)
-                .sum();
-            for r in range {
-                if let (Some(z), Some(a)) = (raw[r], fit.items[times.item[r] as usize].alpha) {
-                    let h = a * a / a2;
-                    if h < 1.0 {
-                        out[r - base] = (z as f64 / (1.0 - h).sqrt()) as f32;
-                    }
-                }
-            }
-        }
-    });
-    out
-}
-
 fn response_times(p: &Prepared, cfg: &SecurityConfig) -> Result<ResponseTimes, String> {
     let fit = fit_lognormal_rt(&p.times, p.bank.len(), &RtOptions::default())
         .map_err(|e| e.to_string())?;
@@ -298,11 +258,10 @@ pub fn analyse_with(
     // Response times.
     stage("security: response-time model");
     let times = response_times(&p, cfg);
-    let residuals_std = times.as_ref().ok().and_then(|t| {
-        residuals(&p.times, &t.fit)
-            .ok()
-            .map(|raw| standardised_residuals(&p.times, &t.fit, &raw))
-    });
+    let residuals_std = times
+        .as_ref()
+        .ok()
+        .and_then(|t| standardised_residuals(&p.times, &t.fit).ok());
 
     // Item monitors over the dated attempts.
     stage("security: item monitors");

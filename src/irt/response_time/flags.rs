@@ -44,6 +44,50 @@ pub fn residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<Option<f32>>, RtErr
     Ok(parts.into_iter().flatten().collect())
 }
 
+/// The residuals of [`residuals`] standardised to N(0, 1) under the model: z_ij / sqrt(1 - h_ij),
+/// h_ij = alpha_i^2 / sum_k alpha_k^2 over the attempt's usable times (the leverage of the
+/// response in its speed estimate; van der Linden & Guo 2008). Responses without a usable time,
+/// and those with h = 1 (an attempt's only usable time), get 0 (not fast). One pass over the
+/// attempts in fixed blocks, each writing its own stretch of the output.
+pub fn standardised_residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<f32>, RtError> {
+    check_fit(data, fit)?;
+    let mut out = vec![0f32; data.n_responses()];
+    let ranges = blocks(data.n_attempts());
+    let mut parts = Vec::with_capacity(ranges.len());
+    let mut rest = out.as_mut_slice();
+    for range in ranges {
+        let len = data.offsets[range.end] - data.offsets[range.start];
+        let (head, tail) = rest.split_at_mut(len);
+        parts.push((range, head));
+        rest = tail;
+    }
+    parts.into_par_iter().for_each(|(range, out)| {
+        let base = data.offsets[range.start];
+        let mut raw: Vec<Option<(f32, f64)>> = Vec::new();
+        for j in range {
+            let tau = fit.persons[j].tau;
+            raw.clear();
+            raw.extend(data.attempt(j).map(|r| {
+                let item = &fit.items[data.item[r] as usize];
+                match (log_time(data.seconds[r]), item.beta, item.alpha, tau) {
+                    (Some(y), Some(b), Some(a), Some(t)) => Some(((a * (y - (b - t))) as f32, a)),
+                    _ => None,
+                }
+            }));
+            let a2: f64 = raw.iter().flatten().map(|&(_, a)| a * a).sum();
+            for (r, z) in data.attempt(j).zip(&raw) {
+                if let Some((z, a)) = *z {
+                    let h = a * a / a2;
+                    if h < 1.0 {
+                        out[r - base] = (z as f64 / (1.0 - h).sqrt()) as f32;
+                    }
+                }
+            }
+        }
+    });
+    Ok(out)
+}
+
 /// One attempt's speed person-fit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PersonSpeedFit {

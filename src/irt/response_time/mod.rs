@@ -36,8 +36,8 @@ mod pair_sums;
 pub use em::{fit_lognormal_rt, marginal_log_likelihood};
 pub use flags::{
     fast_correct_items, rapid_guess_flags, rapid_guess_thresholds, residuals, simulate_lognormal,
-    speed_aberrance, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions,
-    RapidGuessSummary, TypicalTime,
+    speed_aberrance, standardised_residuals, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit,
+    RapidGuessOptions, RapidGuessSummary, TypicalTime,
 };
 
 use rayon::prelude::*;
