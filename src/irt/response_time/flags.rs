@@ -13,7 +13,7 @@ fn check_fit(data: &TimeData, fit: &RtFit) -> Result<(), RtError> {
             data: data.n_attempts(),
         });
     }
-    data.validate(fit.items.len())
+    data.check_shape(fit.items.len())
 }
 
 /// Standardised log-time residuals z_ij = alpha_i (ln t_ij - (beta_i - tau_j)) with the ML speed
@@ -377,7 +377,7 @@ pub fn rapid_guess_thresholds(
             });
         }
     }
-    data.validate(n_items)?;
+    data.check_shape(n_items)?;
     let typical: Vec<Option<f64>> = match opts.typical {
         TypicalTime::ExpBeta => {
             let fit = fit.ok_or(RtError::NeedsFit)?;
@@ -484,7 +484,7 @@ pub fn rapid_guess_flags(
     thresholds: &[Option<f64>],
 ) -> Result<RapidGuessSummary, RtError> {
     let n_items = thresholds.len();
-    data.validate(n_items)?;
+    data.check_shape(n_items)?;
     type Block = (Vec<bool>, Vec<usize>, Vec<usize>, Vec<Option<f64>>);
     let parts: Vec<Block> = blocks(data.n_attempts())
         .into_par_iter()
