@@ -41,8 +41,8 @@ pub use person_fit::{
     FitCutoffs, PersonFit, PersonFitOptions, PersonFitReport, U3Weights,
 };
 pub use preknowledge::{
-    preknowledge_lr, preknowledge_lr_all, PValueMethod, PreknowledgeOptions, PreknowledgeReport,
-    PreknowledgeTest,
+    preknowledge_lr, preknowledge_lr_all, preknowledge_lr_all_given, PValueMethod,
+    PreknowledgeOptions, PreknowledgeReport, PreknowledgeTest,
 };
 
 /// Standard normal CDF.

@@ -31,7 +31,8 @@ use super::error::{check_open, NoValue, SecurityError};
 use super::model::ItemBank;
 use super::normal_cdf;
 use crate::irt::theta::{
-    estimate_with, loglik, solve, GridTables, ThetaGrid, ThetaMethod, ThetaOptions, ThetaWork,
+    estimate_with, loglik, solve, GridTables, RawEstimate, ThetaGrid, ThetaMethod, ThetaOptions,
+    ThetaWork,
 };
 
 /// Options of the preknowledge test.
@@ -206,6 +207,7 @@ fn test_one(
     grid: &ThetaGrid,
     tables: Option<&GridTables>,
     pred_tables: Option<&GridTables>,
+    known_all: Option<f64>,
     work: &mut Work,
 ) -> Result<PreknowledgeTest, NoValue> {
     super::data::scorable(resp)?;
@@ -245,11 +247,21 @@ fn test_one(
             for &(i, x) in &work.n {
                 t.add_loglik(i as usize, x, on);
             }
-            for ((a, c), n) in oa.iter_mut().zip(oc.iter()).zip(on.iter()) {
-                *a = c + n;
-            }
+            let all = match known_all {
+                Some(theta) => RawEstimate {
+                    theta,
+                    at_bound: false,
+                    iterations: 0,
+                },
+                None => {
+                    for ((a, c), n) in oa.iter_mut().zip(oc.iter()).zip(on.iter()) {
+                        *a = c + n;
+                    }
+                    solve(items, resp, topts, grid, oa).ok_or(NoValue::NoResponses)?
+                }
+            };
             (
-                solve(items, resp, topts, grid, oa).ok_or(NoValue::NoResponses)?,
+                all,
                 solve(items, &work.c, topts, grid, oc).ok_or(NoValue::NoResponses)?,
                 solve(items, &work.n, topts, grid, on).ok_or(NoValue::NoResponses)?,
             )
@@ -316,7 +328,7 @@ pub fn preknowledge_lr(
     let grid = topts.start_grid();
     let mut work = Work::default();
     test_one(
-        bank, responses, suspected, opts, &topts, &grid, None, None, &mut work,
+        bank, responses, suspected, opts, &topts, &grid, None, None, None, &mut work,
     )
     .map_err(SecurityError::from)
 }
@@ -351,7 +363,39 @@ pub fn preknowledge_lr_all(
     suspected: &[bool],
     opts: &PreknowledgeOptions,
 ) -> Result<PreknowledgeReport, SecurityError> {
+    preknowledge_lr_all_given(bank, data, suspected, opts, None)
+}
+
+/// Margin inside the bounds within which a given theta on all items is taken as theta_hat.
+const KNOWN_MARGIN: f64 = 0.5;
+
+/// [`preknowledge_lr_all`] with each attempt's bounded ML theta on all its items already
+/// estimated (person fit with ML does that, on wider bounds, with the same solver and the same
+/// grid points): a known theta at least 0.5 inside this test's bounds is that attempt's theta_hat
+/// (the same root, to the solver's 1e-10), which saves one of its three estimates. `theta_all`
+/// has one entry per attempt; None (or a theta near the bounds) means estimate it here.
+pub fn preknowledge_lr_all_given(
+    bank: &ItemBank,
+    data: &AttemptData,
+    suspected: &[bool],
+    opts: &PreknowledgeOptions,
+    theta_all: Option<&[Option<f64>]>,
+) -> Result<PreknowledgeReport, SecurityError> {
     let topts = validate(opts)?;
+    if let Some(t) = theta_all {
+        if t.len() != data.len() {
+            return Err(SecurityError::LengthMismatch {
+                what: "known thetas (one per attempt)",
+                expected: data.len(),
+                found: t.len(),
+            });
+        }
+    }
+    let known = |k: usize| {
+        theta_all
+            .and_then(|t| t[k])
+            .filter(|&t| t > opts.lower + KNOWN_MARGIN && t < opts.upper - KNOWN_MARGIN)
+    };
     check_suspected(bank, suspected)?;
     super::data::check_against(bank, data)?;
     let grid = topts.start_grid();
@@ -369,6 +413,7 @@ pub fn preknowledge_lr_all(
                 &grid,
                 Some(&tables),
                 Some(&pred_tables),
+                known(k),
                 work,
             )
         })
