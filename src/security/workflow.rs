@@ -109,7 +109,17 @@ fn prepare(ds: &Dataset, forms: &CalibratedForms) -> Result<Prepared, SecurityEr
         m.responses(k)
             .filter(move |r| bank_index[r.item] != u32::MAX)
     };
-    let counts: Vec<usize> = (0..n).into_par_iter().map(|k| on_bank(k).count()).collect();
+    let every_item = bank_index.iter().all(|&j| j != u32::MAX);
+    let counts: Vec<usize> = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            if every_item {
+                m.responses(k).len()
+            } else {
+                on_bank(k).count()
+            }
+        })
+        .collect();
     let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0);
     for c in &counts {
