@@ -145,6 +145,7 @@ pub(super) fn block_sums(input: &PairInput, range: Range<usize>) -> Vec<f64> {
     // Each pair of classes: the sets holding both, numbered as groups.
     let nc = class_masks.len();
     let mut group_masks: Vec<u128> = Vec::new();
+    let mut group_index: HashMap<u128, u32> = HashMap::new();
     let mut group_of = vec![u32::MAX; nc * nc];
     for p in 0..nc {
         for q in 0..nc {
@@ -152,14 +153,10 @@ pub(super) fn block_sums(input: &PairInput, range: Range<usize>) -> Vec<f64> {
             if m == 0 {
                 continue;
             }
-            let gi = match group_masks.iter().position(|&g| g == m) {
-                Some(gi) => gi,
-                None => {
-                    group_masks.push(m);
-                    group_masks.len() - 1
-                }
-            };
-            group_of[p * nc + q] = gi as u32;
+            group_of[p * nc + q] = *group_index.entry(m).or_insert_with(|| {
+                group_masks.push(m);
+                (group_masks.len() - 1) as u32
+            });
         }
     }
     // Pass 2: each group's sums over its attempts, in attempt order.
