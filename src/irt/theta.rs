@@ -84,6 +84,29 @@ impl Default for ThetaOptions {
 }
 
 impl ThetaOptions {
+    /// Bounded maximum likelihood (Lord 1980, Applications of IRT, ch. 4): the root of
+    /// S(theta) = 0 in [lower, upper], or the bound (marked `at_bound`) when the likelihood rises
+    /// to it (always for all-right or all-wrong patterns).
+    pub fn ml(lower: f64, upper: f64) -> ThetaOptions {
+        let method = ThetaMethod::Ml;
+        ThetaOptions {
+            method,
+            lower,
+            upper,
+        }
+    }
+
+    /// Warm's (1989) weighted likelihood estimate: the root of S(theta) + J/(2I) = 0 with
+    /// J = sum P'P''/(PQ) (exact for the 3PL, as irtoys' `wle`), bounded to [lower, upper].
+    pub fn wle(lower: f64, upper: f64) -> ThetaOptions {
+        let method = ThetaMethod::Wle;
+        ThetaOptions {
+            method,
+            lower,
+            upper,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ThetaError> {
         if !(self.lower.is_finite() && self.upper.is_finite() && self.lower < self.upper) {
             return Err(ThetaError::BadOption {
@@ -224,15 +247,28 @@ pub struct ThetaWork {
     pub obj: Vec<f64>,
 }
 
-/// The grid objective (log-likelihood, plus log prior for MAP) into `work.obj`.
-fn grid_objective<M: ItemModel>(
+/// An estimate before its SE: the solver's output.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawEstimate {
+    pub theta: f64,
+    pub at_bound: bool,
+    pub iterations: u32,
+}
+
+/// Estimates theta for the responses `resp` (already checked; None when there are none).
+/// `tables`, when given, must be built on `grid`, which is `opts.start_grid()`.
+pub fn estimate_with<M: ItemModel>(
     items: &[M],
     resp: &[(u32, u8)],
     opts: &ThetaOptions,
     grid: &ThetaGrid,
     tables: Option<&GridTables>,
     work: &mut ThetaWork,
-) {
+) -> Option<RawEstimate> {
+    if resp.is_empty() {
+        return None;
+    }
+    // The grid objective: log-likelihood, plus the log prior for MAP.
     let g = grid.len();
     work.obj.clear();
     work.obj.resize(g, 0.0);
@@ -257,30 +293,6 @@ fn grid_objective<M: ItemModel>(
             *o -= 0.5 * z * z;
         }
     }
-}
-
-/// An estimate before its SE: the solver's output.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RawEstimate {
-    pub theta: f64,
-    pub at_bound: bool,
-    pub iterations: u32,
-}
-
-/// Estimates theta for the responses `resp` (already checked; None when there are none).
-/// `tables`, when given, must be built on `grid`, which is `opts.start_grid()`.
-pub fn estimate_with<M: ItemModel>(
-    items: &[M],
-    resp: &[(u32, u8)],
-    opts: &ThetaOptions,
-    grid: &ThetaGrid,
-    tables: Option<&GridTables>,
-    work: &mut ThetaWork,
-) -> Option<RawEstimate> {
-    if resp.is_empty() {
-        return None;
-    }
-    grid_objective(items, resp, opts, grid, tables, work);
     solve(items, resp, opts, grid, &work.obj)
 }
 
@@ -466,47 +478,6 @@ pub fn estimate_theta<M: ItemModel>(
         at_bound: raw.at_bound,
         iterations: raw.iterations,
     })
-}
-
-/// Bounded maximum likelihood theta (Lord 1980, Applications of IRT, ch. 4): the root of S(theta) = 0 in
-/// [lower, upper], or the bound (marked `at_bound`) when the likelihood rises to it (always for
-/// all-right or all-wrong patterns).
-pub fn theta_ml<M: ItemModel>(
-    items: &[M],
-    responses: &[(u32, u8)],
-    lower: f64,
-    upper: f64,
-) -> Result<ThetaEstimate, ThetaError> {
-    let method = ThetaMethod::Ml;
-    estimate_theta(
-        items,
-        responses,
-        &ThetaOptions {
-            method,
-            lower,
-            upper,
-        },
-    )
-}
-
-/// Warm's (1989) weighted likelihood estimate: the root of S(theta) + J/(2I) = 0 with
-/// J = sum P'P''/(PQ) (exact for the 3PL, as irtoys' `wle`), bounded to [lower, upper].
-pub fn theta_wle<M: ItemModel>(
-    items: &[M],
-    responses: &[(u32, u8)],
-    lower: f64,
-    upper: f64,
-) -> Result<ThetaEstimate, ThetaError> {
-    let method = ThetaMethod::Wle;
-    estimate_theta(
-        items,
-        responses,
-        &ThetaOptions {
-            method,
-            lower,
-            upper,
-        },
-    )
 }
 
 #[cfg(test)]

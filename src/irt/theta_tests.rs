@@ -183,8 +183,8 @@ fn long_test_recovers_theta() {
             .map(|i| (i as u32, u8::from(rng.gen::<f64>() < items[i].p(truth))))
             .collect();
         for est in [
-            theta_ml(&items, &resp, -6.0, 6.0).unwrap(),
-            theta_wle(&items, &resp, -6.0, 6.0).unwrap(),
+            estimate_theta(&items, &resp, &ThetaOptions::ml(-6.0, 6.0)).unwrap(),
+            estimate_theta(&items, &resp, &ThetaOptions::wle(-6.0, 6.0)).unwrap(),
         ] {
             assert!(
                 (est.theta - truth).abs() < 3.0 * est.se,
@@ -199,15 +199,15 @@ fn long_test_recovers_theta() {
 fn bad_input_is_an_error() {
     let items = items();
     assert_eq!(
-        theta_ml(&items, &[], -6.0, 6.0),
+        estimate_theta(&items, &[], &ThetaOptions::ml(-6.0, 6.0)),
         Err(ThetaError::NoResponses)
     );
     assert!(matches!(
-        theta_ml(&items, &[(9, 1)], -6.0, 6.0),
+        estimate_theta(&items, &[(9, 1)], &ThetaOptions::ml(-6.0, 6.0)),
         Err(ThetaError::BadResponse { position: 0, .. })
     ));
     assert!(matches!(
-        theta_ml(&items, &[(0, 1)], 2.0, -2.0),
+        estimate_theta(&items, &[(0, 1)], &ThetaOptions::ml(2.0, -2.0)),
         Err(ThetaError::BadOption { .. })
     ));
 }

@@ -24,9 +24,7 @@ pub mod simulate;
 pub mod summary;
 pub mod workflow;
 
-pub use crate::irt::theta::{
-    estimate_theta, theta_ml, theta_wle, ThetaError, ThetaEstimate, ThetaMethod, ThetaOptions,
-};
+pub use crate::irt::theta::{estimate_theta, ThetaError, ThetaEstimate, ThetaMethod, ThetaOptions};
 pub use crate::irt::Curve;
 pub use cusum::{cusum_arl, cusum_signal_prob, cusum_threshold};
 pub use data::AttemptData;
