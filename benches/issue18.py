@@ -62,6 +62,7 @@ for label, stage in [("qbank run, 1,000,000 attempts, Parquet", "whole qbank run
             line(label, f"{secs(r):.1f} s, {gib:.2f} GiB", "< 35 s, 1.5 GiB", secs(r) < 35 and gib < 1.5)
 r = find(pipe, kind="process", stage="whole qbank run (with report)", attempts="10000000")
 if r:
-    print(f"{'qbank run, 10,000,000 attempts, Parquet':<64} {secs(r):>20.1f} s, {float(r['peak_mib'])/1024:.2f} GiB")
+    print(f"{'qbank run, 10,000,000 attempts, Parquet':<64} {secs(r):>20.1f} s, {float(r['peak_mib'])/1024:.2f} GiB"
+          + (f"  ({r['note']})" if r.get("note") else ""))
 if not irt and not pipe:
     sys.exit("no benchmark tables yet: run benches/run")

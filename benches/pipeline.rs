@@ -3,14 +3,15 @@
 //! 8 forms), with a plain polars-free CSV reader as the ingest baseline.
 //!
 //! `cargo bench --bench pipeline` (`-- --quick`: 10,000 and 100,000 only; `-- --sizes 10000,50000`
-//! for others). Data sets are simulated once (seeded) into target/bench-data/ and reused. Whole
+//! for others; `-- --with-10m` adds one whole `qbank run` on 10,000,000 attempts, simulated
+//! straight to Parquet (1.5 GB, no CSV), recorded with its peak memory even when it fails). Data sets are simulated once (seeded) into target/bench-data/ and reused. Whole
 //! processes run 3 times (1 at 1,000,000) and report the median seconds and the child's peak
 //! resident memory; in-process stages run once, in the order `qbank run` runs them. The table is
 //! printed and written to reports/bench/pipeline.csv. `benches/run` runs this and the IRT
 //! benchmark (with the Python peers) in one go.
 
 mod common;
-use common::{median, peak_rss_mib, run_process};
+use common::{median, peak_rss_mib, run_process, try_process};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use std::time::Instant;
 use qbank::irt::workflow::{calibrate_dataset, CalibrateOptions};
 use qbank::irt::{ModelKind, Priors};
 use qbank::pipeline::stages;
-use qbank::simulate::{simulate, SimConfig};
+use qbank::simulate::{simulate, AttemptsFormat, SimConfig};
 
 struct Row {
     kind: &'static str,
@@ -71,6 +72,58 @@ fn data(n: usize) -> (PathBuf, PathBuf) {
     (csv, pq)
 }
 
+/// Simulates (once) the data set of `n` attempts straight to Parquet (no CSV).
+fn data_parquet_only(n: usize) -> PathBuf {
+    let pq = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/bench-data/attempts-{n}-parquet"));
+    let stamp = pq.join(".complete-v1");
+    if !stamp.exists() {
+        let _ = std::fs::remove_dir_all(&pq);
+        let t = Instant::now();
+        let cfg = SimConfig {
+            attempts_format: AttemptsFormat::Parquet,
+            ..SimConfig::program(n, 8)
+        };
+        simulate(&cfg, &pq).expect("simulation");
+        std::fs::write(&stamp, "").unwrap();
+        eprintln!(
+            "simulated {n} attempts to Parquet in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    pq
+}
+
+/// One whole `qbank run` on 10,000,000 attempts (Parquet), as far as the machine takes it.
+fn ten_million(exe: &str, scratch: &Path) -> Row {
+    let n = 10_000_000;
+    let pq = data_parquet_only(n);
+    let out = scratch.join(format!("{n}-run"));
+    let _ = std::fs::remove_dir_all(&out);
+    let (seconds, peak_mib, outcome) = try_process(
+        Command::new(exe)
+            .arg("run")
+            .arg(&pq)
+            .args(["--quiet", "--timings", "--out"])
+            .arg(&out),
+    );
+    let note = match outcome {
+        Ok(()) => String::new(),
+        Err(e) => format!("did not complete: {e}"),
+    };
+    eprintln!("{n:>9} whole qbank run {seconds:>8.1} s {peak_mib:>7.0} MiB {note}");
+    Row {
+        kind: "process",
+        stage: "whole qbank run (with report)".into(),
+        attempts: n,
+        responses: n * 65,
+        seconds,
+        runs: 1,
+        peak_mib,
+        note,
+    }
+}
+
 /// A polars-free reader: the csv crate parsing every field of attempts.csv into the same compact
 /// arrays qbank builds (item index, chosen-option mask, seconds, attempt boundaries), without
 /// qbank's validation. A lower bound for ingest from CSV.
@@ -110,6 +163,7 @@ fn main() {
     let sizes: Vec<usize> = match args.iter().position(|a| a == "--sizes") {
         Some(k) => args[k + 1]
             .split(',')
+            .filter(|s| !s.is_empty())
             .map(|s| s.parse().expect("sizes"))
             .collect(),
         None if quick => vec![10_000, 100_000],
@@ -123,6 +177,8 @@ fn main() {
         let responses = n * 65;
         let runs = if n >= 1_000_000 { 1 } else { 3 };
         let out = scratch.join(format!("{n}"));
+        // `qbank run` replaces only a folder it wrote itself: its own folder
+        let out_run = scratch.join(format!("{n}-run"));
         // --- whole processes
         let stages: Vec<(&str, Vec<String>)> = vec![
             (
@@ -190,7 +246,7 @@ fn main() {
                     pq.display().to_string(),
                     "--quiet".into(),
                     "--out".into(),
-                    out.display().to_string(),
+                    out_run.display().to_string(),
                 ],
             ),
             (
@@ -200,7 +256,7 @@ fn main() {
                     csv.display().to_string(),
                     "--quiet".into(),
                     "--out".into(),
-                    out.display().to_string(),
+                    out_run.display().to_string(),
                 ],
             ),
         ];
@@ -358,6 +414,9 @@ fn main() {
             format!("index.html {:.2} MB", size as f64 / 1e6),
         );
     }
+    if args.iter().any(|a| a == "--with-10m") {
+        rows.push(ten_million(exe, &scratch));
+    }
     println!(
         "\n{:<11} {:<42} {:>9} {:>10} {:>9} {:>5} {:>8} {:>12}  note",
         "kind", "stage", "attempts", "responses", "median s", "runs", "peak MiB", "s / M resp"
@@ -377,6 +436,21 @@ fn main() {
         );
     }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench/pipeline.csv");
+    // rows of an earlier run that this one did not measure again stay (a --with-10m run alone
+    // keeps the table of the other sizes)
+    let mut kept: Vec<Vec<String>> = Vec::new();
+    if let Ok(mut r) = csv::Reader::from_path(&path) {
+        for rec in r.records().flatten() {
+            let again = rows.iter().any(|x| {
+                rec.get(0) == Some(x.kind)
+                    && rec.get(1) == Some(x.stage.as_str())
+                    && rec.get(2) == Some(x.attempts.to_string().as_str())
+            });
+            if !again {
+                kept.push(rec.iter().map(str::to_string).collect());
+            }
+        }
+    }
     qbank::report::files::write_csv(
         &path,
         &[
@@ -390,7 +464,7 @@ fn main() {
             "seconds_per_million_responses",
             "note",
         ],
-        rows.iter().map(|r| {
+        kept.into_iter().chain(rows.iter().map(|r| {
             vec![
                 r.kind.to_string(),
                 r.stage.clone(),
@@ -402,7 +476,7 @@ fn main() {
                 format!("{:.4}", r.seconds / (r.responses as f64 / 1e6)),
                 r.note.clone(),
             ]
-        }),
+        })),
     )
     .unwrap();
     println!("table written to {}", path.display());

@@ -20,6 +20,7 @@ mod people;
 mod responses;
 
 pub use matrix::{respond, simulate_design, simulate_matrix, MatrixTruth};
+pub use responses::{AttemptsFormat, PARQUET_ROWS};
 
 use crate::report::files::write_atomic;
 
@@ -55,6 +56,8 @@ pub struct SimConfig {
     pub official_share: f64,
     /// Planted exam-security cases (leaked items, preknowledge, rapid guessers); none by default.
     pub leak: Option<leak::LeakConfig>,
+    /// How the attempt log is written (CSV by default).
+    pub attempts_format: AttemptsFormat,
 }
 
 impl SimConfig {
@@ -95,6 +98,7 @@ impl Default for SimConfig {
             focal_share: 0.3,
             official_share: 0.5,
             leak: None,
+            attempts_format: AttemptsFormat::Csv,
         }
     }
 }
@@ -214,7 +218,8 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimulateError
     write_atomic(&out.join("qbank.toml"), |w| write_toml(w, cfg)).map_err(io)?;
     files::write_tables(out, &items, &forms, &candidates, &official, &attempts).map_err(io)?;
     let responses = responses::write_attempts(
-        &out.join("attempts.csv"),
+        &out.join(cfg.attempts_format.file_name()),
+        cfg.attempts_format,
         cfg,
         &mut rng,
         &items,
@@ -272,6 +277,10 @@ fn write_toml(w: &mut dyn Write, cfg: &SimConfig) -> io::Result<()> {
         "\n[scale]\nmin = 100\nmax = 1000\ncut = 700\ntheta_cut = {THETA_CUT}\nslope = {SLOPE}"
     )?;
     writeln!(w, "\n[readiness]\ntarget = 750\nconsistency_attempts = 5")?;
+    if cfg.attempts_format != AttemptsFormat::Csv {
+        let name = cfg.attempts_format.file_name();
+        writeln!(w, "\n[files]\nattempts = \"{name}\"")?;
+    }
     Ok(())
 }
 

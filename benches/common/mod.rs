@@ -32,6 +32,16 @@ pub fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 /// Runs a command to completion; its wall-clock seconds and peak resident memory (VmHWM of the
 /// child, sampled every 10 ms until it exits), in MiB. Panics if the command fails.
 pub fn run_process(cmd: &mut std::process::Command) -> (f64, f64) {
+    let (secs, peak, outcome) = try_process(cmd);
+    if let Err(err) = outcome {
+        panic!("{cmd:?} failed: {err}");
+    }
+    (secs, peak)
+}
+
+/// [`run_process`] that reports a failure (exit status and the end of stderr) instead of
+/// panicking: for the runs that may not fit the machine.
+pub fn try_process(cmd: &mut std::process::Command) -> (f64, f64, Result<(), String>) {
     let t = Instant::now();
     let mut child = cmd
         .stdout(std::process::Stdio::null())
@@ -52,15 +62,18 @@ pub fn run_process(cmd: &mut std::process::Command) -> (f64, f64) {
         }
         if let Some(status) = child.try_wait().expect("wait") {
             let secs = t.elapsed().as_secs_f64();
-            if !status.success() {
+            let outcome = if status.success() {
+                Ok(())
+            } else {
                 let mut err = String::new();
                 if let Some(mut e) = child.stderr.take() {
                     use std::io::Read;
                     let _ = e.read_to_string(&mut err);
                 }
-                panic!("{cmd:?} failed: {err}");
-            }
-            return (secs, peak_kb / 1024.0);
+                let tail: String = err.lines().rev().take(3).collect::<Vec<_>>().join(" | ");
+                Err(format!("{status}: {tail}"))
+            };
+            return (secs, peak_kb / 1024.0, outcome);
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }

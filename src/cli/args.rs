@@ -492,6 +492,10 @@ pub struct SimulateArgs {
     /// Share of attempts that are rapid guessing throughout.
     #[arg(long, default_value_t = 0.0)]
     pub rapid_guessers: f64,
+    /// Write the attempt log as attempts.parquet (text columns, as `qbank convert` writes),
+    /// streamed in row groups, instead of attempts.csv.
+    #[arg(long)]
+    pub parquet: bool,
 }
 
 /// A flag value that does not parse.

@@ -10,7 +10,7 @@ use crate::irt::{CalibrationSummary, EmOptions, ModelKind, Priors};
 use crate::pipeline::commands::{self as cmd, MatrixFile};
 use crate::pipeline::{default_out, run_and_write, stages, Error, RunOptions};
 use crate::report::item_tables::write_item_analysis;
-use crate::simulate::SimConfig;
+use crate::simulate::{AttemptsFormat, SimConfig};
 
 pub(super) type Outcome = Result<(), Error>;
 
@@ -185,6 +185,11 @@ pub fn simulate(a: &SimulateArgs) -> Outcome {
         repeat_share: a.repeat_share,
         diagnostic_share: a.diagnostic_share,
         leak: planted(a)?,
+        attempts_format: if a.parquet {
+            AttemptsFormat::Parquet
+        } else {
+            AttemptsFormat::Csv
+        },
         ..SimConfig::default()
     };
     if !(0.0..=1.0).contains(&cfg.repeat_share) || !(0.0..=1.0).contains(&cfg.diagnostic_share) {

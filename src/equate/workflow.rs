@@ -5,7 +5,7 @@
 //! with the IRT tables.
 
 use crate::exam::Dataset;
-use crate::irt::se::covariance;
+use crate::irt::se::{covariance, OAKES_MAX_PARAMS};
 use crate::irt::workflow::CalibrationResult;
 use crate::irt::{calibrate, starting_items, EmOptions, ModelKind, Priors};
 
@@ -79,7 +79,7 @@ pub const MIN_FORM_ITEMS: usize = 20;
 /// One form's separate calibration as estimates with the (a, b, c) covariance, by the delta
 /// method from the free-parameter covariance of `irt::se`: the full matrix when it has one (Oakes'
 /// observed information, up to `irt::se::OAKES_MAX_PARAMS` free parameters, or the full
-/// cross-product `irt::se::cross_product_full`), otherwise its blocks by item (the covariances
+/// cross-product `irt::xpd::cross_product_full`), otherwise its blocks by item (the covariances
 /// between items, among them the common shift of every b when the sample's ability mean is off,
 /// are then left out and the SEs of links are too small). Only the form's scored items are kept (the
 /// conversion table is theirs); items with a non-positive slope (flagged by the calibration) are
@@ -224,11 +224,19 @@ pub fn separate_links(
             ..em.clone()
         };
         let c = calibrate(&sub, start, vec![false; sub.n_items()], &opts);
-        let mut cov = covariance(&sub, &c);
-        if cov.full.is_none() {
-            // the covariance between items matters for links: the full cross-product
-            cov.full = crate::irt::se::cross_product_full(&sub, &c);
+        // the covariance between items matters for links: Oakes' full matrix for small forms,
+        // else the full cross-product (with the items' blocks from the same pass)
+        let cov = match c.n_free() > OAKES_MAX_PARAMS {
+            true => crate::irt::xpd::covariance_with_full(&sub, &c),
+            false => None,
         }
+        .unwrap_or_else(|| {
+            let mut cov = covariance(&sub, &c);
+            if cov.full.is_none() {
+                cov.full = crate::irt::xpd::cross_product_full(&sub, &c);
+            }
+            cov
+        });
         let ids = items.iter().map(|&i| data.item_ids[i].clone()).collect();
         let form_id = name(g as usize);
         let is_scored = |id: &str| scored(&form_id, id);

@@ -8,7 +8,7 @@
 //! parameters). The latent columns of the information (I_il and I_ll) are exact: Oakes' identity
 //! (Oakes 1999), central finite differences of the exact Fisher score in each latent parameter,
 //! two E-step passes per parameter. The items' block I_ii is their full cross-product (empirical)
-//! information with the priors' curvature ([`super::se::cross_product_information`]), which
+//! information with the priors' curvature ([`super::xpd::cross_product_information`]), which
 //! keeps the covariances between items (the common shift of the anchors' locations is what a
 //! cohort mean's SE is made of). Inverting only the cohorts' own cross-product block, as before,
 //! left the items out and gave SEs about 0.7 of Oakes'.
@@ -17,7 +17,8 @@ use nalgebra::DMatrix;
 
 use super::data::Responses;
 use super::em::{pack, unpack, Calibration};
-use super::se::{cross_product_information, score};
+use super::se::score;
+use super::xpd::cross_product_information;
 use super::ItemModel;
 
 /// Above this many free item parameters the items' block is not factorised (its Cholesky
@@ -45,24 +46,35 @@ pub fn cohort_se(data: &Responses, cal: &Calibration) -> Option<Vec<LatentSe>> {
     if n_lat == 0 || n_item > COHORT_SE_MAX_ITEM_PARAMS {
         return None;
     }
-    // Oakes: column j of the observed information = -d score / d parameter j
-    let cols: Vec<Vec<f64>> = (n_item..p0.len())
-        .map(|j| {
-            let h = 1e-4 * (1.0 + p0[j].abs());
+    // Oakes: column j of the observed information = -d score / d parameter j. A cohort's density
+    // enters only its own persons' posteriors, so the difference needs only their E-step.
+    let mut cols: Vec<Vec<f64>> = Vec::with_capacity(n_lat);
+    let mut j = n_item;
+    for (g, l) in cal.latent.iter().enumerate() {
+        let n_free = l.free.0 as usize + l.free.1 as usize;
+        if n_free == 0 {
+            continue;
+        }
+        let own = data.group_persons(g as u16);
+        for k in j..j + n_free {
+            let h = 1e-4 * (1.0 + p0[k].abs());
             let at = |delta: f64| {
                 let mut c = cal.clone();
                 let mut v = p0.clone();
-                v[j] += delta;
+                v[k] += delta;
                 unpack(&mut c, &v);
-                score(data, &c)
+                score(&own, &c)
             };
             let (sp, sm) = (at(h), at(-h));
-            sp.iter()
-                .zip(&sm)
-                .map(|(a, b)| -(a - b) / (2.0 * h))
-                .collect()
-        })
-        .collect();
+            cols.push(
+                sp.iter()
+                    .zip(&sm)
+                    .map(|(a, b)| -(a - b) / (2.0 * h))
+                    .collect(),
+            );
+        }
+        j += n_free;
+    }
     let i_ll = DMatrix::from_fn(n_lat, n_lat, |r, c| {
         0.5 * (cols[c][n_item + r] + cols[r][n_item + c])
     });

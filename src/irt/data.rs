@@ -114,6 +114,24 @@ impl Responses {
         self.item_ids = item_ids;
     }
 
+    /// The persons of group `g` alone, with items and group numbers as they are here.
+    pub fn group_persons(&self, g: u16) -> Responses {
+        let mut out = Responses {
+            item_ids: self.item_ids.clone(),
+            offsets: vec![0],
+            group_names: self.group_names.clone(),
+            ..Default::default()
+        };
+        for p in (0..self.n_persons()).filter(|&p| self.group[p] == g) {
+            out.codes.extend_from_slice(self.codes(p));
+            out.offsets.push(out.codes.len() as u64);
+            out.weight.push(self.weight[p]);
+            out.group.push(g);
+            out.person_ids.push(self.person_ids[p].clone());
+        }
+        out
+    }
+
     /// The persons of group `g` alone, as one group, keeping only the items they saw; returns
     /// the subset and, for each of its items, the item's index here.
     pub fn select_group(&self, g: u16) -> (Responses, Vec<usize>) {
@@ -150,5 +168,84 @@ impl Responses {
             out.person_ids.push(self.person_ids[p].clone());
         }
         (out, items)
+    }
+}
+
+/// Persons who answered the same items, in a block (see [`Responses::item_set_blocks`]).
+#[derive(Debug, Clone)]
+pub struct PersonBlock {
+    /// The items, sorted: the block's common set, or for a pooled block the union of its
+    /// persons' items.
+    pub items: Vec<u32>,
+    /// The persons, in order.
+    pub persons: Vec<u32>,
+    /// A pool of persons from rare item sets (each answered only some of `items`).
+    pub pooled: bool,
+}
+
+impl Responses {
+    /// The persons with a positive weight in blocks of at most `block`, by the set of items they
+    /// answered (leaving out items marked in `skip`): the persons of each set with at least
+    /// `min_set` persons (sets in order of first appearance, persons in order), then the persons
+    /// of rarer sets pooled. Sums over persons done block by block (a matrix product per block)
+    /// are then the same whatever the number of threads.
+    pub fn item_set_blocks(&self, skip: &[bool], block: usize, min_set: usize) -> Vec<PersonBlock> {
+        let mut set_of: rustc_hash::FxHashMap<Vec<u32>, usize> = Default::default();
+        let mut sets: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+        let mut key = Vec::new();
+        for p in 0..self.n_persons() {
+            if self.weight[p] <= 0.0 {
+                continue;
+            }
+            key.clear();
+            key.extend(
+                self.codes(p)
+                    .iter()
+                    .map(|&c| c / 2)
+                    .filter(|&i| !skip[i as usize]),
+            );
+            key.sort_unstable();
+            key.dedup();
+            let id = match set_of.get(key.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    set_of.insert(key.clone(), sets.len());
+                    sets.push((key.clone(), Vec::new()));
+                    sets.len() - 1
+                }
+            };
+            sets[id].1.push(p as u32);
+        }
+        let mut blocks = Vec::new();
+        let mut rare: Vec<u32> = Vec::new();
+        for (items, persons) in sets {
+            if persons.len() < min_set {
+                rare.extend(persons);
+                continue;
+            }
+            for chunk in persons.chunks(block) {
+                blocks.push(PersonBlock {
+                    items: items.clone(),
+                    persons: chunk.to_vec(),
+                    pooled: false,
+                });
+            }
+        }
+        rare.sort_unstable();
+        for chunk in rare.chunks(block) {
+            let mut items: Vec<u32> = chunk
+                .iter()
+                .flat_map(|&p| self.codes(p as usize).iter().map(|&c| c / 2))
+                .filter(|&i| !skip[i as usize])
+                .collect();
+            items.sort_unstable();
+            items.dedup();
+            blocks.push(PersonBlock {
+                items,
+                persons: chunk.to_vec(),
+                pooled: true,
+            });
+        }
+        blocks
     }
 }

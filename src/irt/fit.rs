@@ -13,6 +13,7 @@
 //!   who saw both; pairs whose Q3 exceeds the mean Q3 by more than 0.2 are reported (Christensen,
 //!   Makransky & Horton 2017).
 
+use rayon::prelude::*;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::data::Responses;
@@ -201,28 +202,33 @@ pub fn q3(
     // per form; for large pools only pairs that co-occur get mass).
     let idx = |a: usize, b: usize| a * n + b;
     let mut acc = vec![[0.0f64; 6]; n * n];
-    let mut resid = Vec::new();
-    for (p, score) in scores.iter().enumerate().take(data.n_persons()) {
-        resid.clear();
-        for &c in data.codes(p) {
-            let i = c as usize / 2;
-            resid.push((i, (c & 1) as f64 - cal.items[i].expected_score(score.eap)));
-        }
-        let w = data.weight[p];
-        for (x, &(i, ri)) in resid.iter().enumerate() {
-            for &(j, rj) in &resid[x + 1..] {
-                let (a, b, ra, rb) = if i < j {
-                    (i, j, ri, rj)
-                } else {
-                    (j, i, rj, ri)
-                };
-                let s = &mut acc[idx(a, b)];
-                s[0] += w;
-                s[1] += w * ra;
-                s[2] += w * rb;
-                s[3] += w * ra * ra;
-                s[4] += w * rb * rb;
-                s[5] += w * ra * rb;
+    // Persons who saw the same items in blocks: a block's sums over persons are its residual
+    // matrix's Gram matrix (one dgemm) and column sums, added to every pair of its items.
+    let blocks = data.item_set_blocks(&vec![false; n], 2048, 64);
+    for batch in blocks.chunks(16) {
+        let sums: Vec<Option<BlockSums>> = batch
+            .par_iter()
+            .map(|b| (!b.pooled).then(|| block_sums(data, cal, scores, b)))
+            .collect();
+        for (b, sums) in batch.iter().zip(sums) {
+            let Some(sums) = sums else {
+                // rare item sets: person by person
+                for &p in &b.persons {
+                    add_person_pairs(data, cal, scores, p as usize, &mut acc, n);
+                }
+                continue;
+            };
+            let k = b.items.len();
+            for y in 0..k {
+                for x in 0..y {
+                    let s = &mut acc[idx(b.items[x] as usize, b.items[y] as usize)];
+                    s[0] += sums.weight;
+                    s[1] += sums.sum[x];
+                    s[2] += sums.sum[y];
+                    s[3] += sums.cross[x * k + x];
+                    s[4] += sums.cross[y * k + y];
+                    s[5] += sums.cross[y * k + x];
+                }
             }
         }
     }
@@ -252,4 +258,84 @@ pub fn q3(
     };
     pairs.retain(|p| p.q3 > mean + excess);
     (mean, pairs)
+}
+
+/// A block's weighted sums of residuals x - P(EAP): total weight, per item sum, and the cross
+/// products of every pair (k x k, column-major).
+struct BlockSums {
+    weight: f64,
+    sum: Vec<f64>,
+    cross: Vec<f64>,
+}
+
+fn block_sums(
+    data: &Responses,
+    cal: &Calibration,
+    scores: &[PersonScore],
+    b: &super::data::PersonBlock,
+) -> BlockSums {
+    let k = b.items.len();
+    let mut local = vec![usize::MAX; data.n_items()];
+    for (x, &i) in b.items.iter().enumerate() {
+        local[i as usize] = x;
+    }
+    let mut r = vec![0.0; k * b.persons.len()];
+    let mut sum = vec![0.0; k];
+    let mut weight = 0.0;
+    for (j, &p) in b.persons.iter().enumerate() {
+        let p = p as usize;
+        let (w, eap) = (data.weight[p], scores[p].eap);
+        weight += w;
+        let sw = w.sqrt();
+        for &c in data.codes(p) {
+            let i = c as usize / 2;
+            let ri = (c & 1) as f64 - cal.items[i].expected_score(eap);
+            sum[local[i]] += w * ri;
+            r[j * k + local[i]] = sw * ri;
+        }
+    }
+    BlockSums {
+        weight,
+        sum,
+        cross: super::xpd::gram(&r, k, b.persons.len()),
+    }
+}
+
+/// Adds person `p`'s residual pairs to the Q3 sums.
+fn add_person_pairs(
+    data: &Responses,
+    cal: &Calibration,
+    scores: &[PersonScore],
+    p: usize,
+    acc: &mut [[f64; 6]],
+    n: usize,
+) {
+    let resid: Vec<(usize, f64)> = data
+        .codes(p)
+        .iter()
+        .map(|&c| {
+            let i = c as usize / 2;
+            (
+                i,
+                (c & 1) as f64 - cal.items[i].expected_score(scores[p].eap),
+            )
+        })
+        .collect();
+    let w = data.weight[p];
+    for (x, &(i, ri)) in resid.iter().enumerate() {
+        for &(j, rj) in &resid[x + 1..] {
+            let (a, b, ra, rb) = if i < j {
+                (i, j, ri, rj)
+            } else {
+                (j, i, rj, ri)
+            };
+            let s = &mut acc[a * n + b];
+            s[0] += w;
+            s[1] += w * ra;
+            s[2] += w * rb;
+            s[3] += w * ra * ra;
+            s[4] += w * rb * rb;
+            s[5] += w * ra * rb;
+        }
+    }
 }

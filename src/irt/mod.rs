@@ -22,6 +22,7 @@ pub mod test_level;
 pub mod theta;
 mod theta_grid;
 pub mod workflow;
+pub mod xpd;
 
 pub use data::Responses;
 pub use em::{calibrate, Calibration, EmOptions, Termination};

@@ -80,6 +80,11 @@ pub trait ItemModel: Send + Sync {
     fn expected_score(&self, theta: f64) -> f64;
     /// Slope of the expected item score in theta (summed over items: the TCC's slope).
     fn expected_score_slope(&self, theta: f64) -> f64;
+    /// [`Self::expected_score`] and [`Self::expected_score_slope`] together (one pass where the
+    /// model can share the work).
+    fn expected_score_and_slope(&self, theta: f64) -> (f64, f64) {
+        (self.expected_score(theta), self.expected_score_slope(theta))
+    }
     /// Variance of the item score at theta (P Q for a right/wrong item; Lord 1980, eq. 4-3).
     fn score_variance(&self, theta: f64) -> f64;
     /// Fisher information of the item at theta.
@@ -429,6 +434,15 @@ impl ItemModel for Logistic {
     fn expected_score_slope(&self, theta: f64) -> f64 {
         let psi = 1.0 / (1.0 + (-(self.scale_d * self.a * theta + self.d)).exp());
         (1.0 - self.c) * psi * (1.0 - psi) * self.scale_d * self.a
+    }
+
+    fn expected_score_and_slope(&self, theta: f64) -> (f64, f64) {
+        let psi = logistic(self.scale_d * self.a * theta + self.d);
+        let p = (self.c + (1.0 - self.c) * psi).clamp(P_EPS, 1.0 - P_EPS);
+        (
+            p,
+            (1.0 - self.c) * psi * (1.0 - psi) * self.scale_d * self.a,
+        )
     }
 
     fn score_variance(&self, theta: f64) -> f64 {

@@ -43,9 +43,7 @@ pub struct PersonScore {
 fn score_info<M: ItemModel>(items: &[M], resp: &[(usize, bool)], theta: f64) -> (f64, f64) {
     let (mut s, mut info) = (0.0, 0.0);
     for &(i, x) in resp {
-        let m = &items[i];
-        let p = m.expected_score(theta);
-        let d = m.expected_score_slope(theta);
+        let (p, d) = items[i].expected_score_and_slope(theta);
         s += (x as u8 as f64 - p) * d / (p * (1.0 - p));
         info += d * d / (p * (1.0 - p));
     }

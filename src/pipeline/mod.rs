@@ -90,7 +90,8 @@ pub struct Run {
     pub calibrated: Calibrated,
     pub equating: Equating,
     pub neat: Vec<NeatTable>,
-    pub readiness: Readiness,
+    /// Readiness, for practice data only (see [`stages::is_practice`]).
+    pub readiness: Option<Readiness>,
     /// The next item bank.
     pub bank: crate::assemble::bank::BankUpdate,
     /// The next forms, when the data set has an `assembly.toml`.
@@ -135,13 +136,16 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
         None
     };
     progress.stage("readiness");
-    let readiness = stages::readiness_timed(
-        &ds,
-        &calibrated.forms,
-        &equating.summary.scale,
-        &equating.tables,
-        progress,
-    );
+    // operational data (each candidate once): no readiness report, so nothing to compute
+    let readiness = stages::is_practice(&ds).then(|| {
+        stages::readiness_timed(
+            &ds,
+            &calibrated.forms,
+            &equating.summary.scale,
+            &equating.tables,
+            progress,
+        )
+    });
     progress.stage("exam security");
     let security = stages::security_timed(&ds, &calibrated.forms, None, progress)?;
     Ok(Run {
@@ -170,9 +174,8 @@ impl Run {
         tables::write_equating(out, &self.equating)?;
         tables::write_neat_tables(out, &self.neat)?;
         // Readiness files only for practice data (as the report's section).
-        let practice = stages::is_practice(&self.ds);
-        if practice {
-            self.readiness.write(out, &opts.readiness_pages)?;
+        if let Some(r) = &self.readiness {
+            r.write(out, &opts.readiness_pages)?;
         }
         report::assembly::write_bank(&out.join("bank"), &self.bank)?;
         if let Some(next) = &self.next_forms {
@@ -190,7 +193,7 @@ impl Run {
             equating: &self.equating.summary,
             tables: &self.equating.tables,
             warnings: &warnings,
-            readiness: practice.then_some((&self.readiness.ctx, &self.readiness.cohort)),
+            readiness: self.readiness.as_ref().map(|r| (&r.ctx, &r.cohort)),
             cycle: Some((&self.bank, self.next_forms.as_ref())),
             security: Some(&self.security),
             markdown: opts.markdown,
@@ -203,7 +206,7 @@ impl Run {
 /// that replaces `out` only when complete (a second run on the same `out` meanwhile is refused).
 pub fn run_and_write(dir: &Path, out: &Path, opts: &RunOptions) -> Result<Overview, Error> {
     let staging = report::staging::Staging::begin(out)?;
-    let progress = Progress::new(11, opts.quiet);
+    let progress = Progress::new(11, opts.quiet).live_timings(opts.timings);
     let run = run(dir, opts, &progress)?;
     progress.stage("report");
     run.write(staging.path(), opts)?;

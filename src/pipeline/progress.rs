@@ -2,7 +2,7 @@
 //! time, drawn only when stderr is a terminal and the user did not ask for `--quiet`. Every
 //! stage's start is also recorded, so `--timings` can print the wall time of each stage.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -11,6 +11,11 @@ pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     /// Each stage's name and start.
     starts: RefCell<Vec<(String, Instant)>>,
+    /// Print each stage's time on stderr as it ends (`--timings` of a long run: a run that is
+    /// stopped still shows how far it came).
+    live: bool,
+    /// Stage times printed so far.
+    printed: Cell<usize>,
 }
 
 /// The wall time of one stage, as `--timings` prints it and keeps it in the JSON outputs.
@@ -35,7 +40,7 @@ impl Progress {
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         Progress {
             bar: Some(bar),
-            starts: RefCell::default(),
+            ..Progress::hidden()
         }
     }
 
@@ -44,14 +49,45 @@ impl Progress {
         Progress {
             bar: None,
             starts: RefCell::default(),
+            live: false,
+            printed: Cell::new(0),
         }
     }
 
-    /// Marks the previous stage done and names the next.
-    pub fn stage(&self, name: &str) {
+    /// Prints each stage's time on stderr when it ends (see [`Progress::print_timings`]).
+    pub fn live_timings(mut self, on: bool) -> Progress {
+        self.live = on;
+        self
+    }
+
+    fn start(&self, name: &str) {
         self.starts
             .borrow_mut()
             .push((name.to_string(), Instant::now()));
+        if self.live {
+            let timings = self.timings();
+            // the stages before the one just started (not the total, not the new stage)
+            let done = timings.len().saturating_sub(2);
+            self.print_from(&timings[..done]);
+        }
+    }
+
+    fn print_from(&self, timings: &[StageTime]) {
+        for t in timings.iter().skip(self.printed.get()) {
+            let line = format!("timing: {:>9.3} s  {}", t.seconds, t.stage);
+            match &self.bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        self.printed.set(self.printed.get().max(timings.len()));
+    }
+
+    /// Marks the previous stage done and names the next; the memory the previous stage freed
+    /// goes back to the system (see [`release_free_memory`]).
+    pub fn stage(&self, name: &str) {
+        release_free_memory();
+        self.start(name);
         if let Some(b) = &self.bar {
             if !b.message().is_empty() {
                 b.inc(1);
@@ -62,9 +98,7 @@ impl Progress {
 
     /// Starts a step inside the current stage: timed like a stage, the bar's count unchanged.
     pub fn step(&self, name: &str) {
-        self.starts
-            .borrow_mut()
-            .push((name.to_string(), Instant::now()));
+        self.start(name);
         if let Some(b) = &self.bar {
             b.set_message(name.to_string());
         }
@@ -101,11 +135,11 @@ impl Progress {
         out
     }
 
-    /// Prints [`Progress::timings`] to stderr, one stage a line.
+    /// Prints [`Progress::timings`] to stderr, one stage a line (with live timings, those not
+    /// printed yet: the last stage and the total).
     pub fn print_timings(&self) {
-        for t in self.timings() {
-            eprintln!("timing: {:>9.3} s  {}", t.seconds, t.stage);
-        }
+        let timings = self.timings();
+        self.print_from(&timings);
     }
 }
 
@@ -115,4 +149,16 @@ pub struct WithTimings<'a, T: serde::Serialize> {
     #[serde(flatten)]
     pub value: &'a T,
     pub timings: &'a [StageTime],
+}
+
+/// Returns the heap's free pages to the system. glibc's allocator keeps memory freed by the
+/// worker threads in their arenas, so a stage's transient buffers (the ingest's decoded columns,
+/// a calibration's tables) would otherwise stay resident, and count in the run's peak, for the
+/// rest of the run. A no-op on other platforms.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

@@ -194,3 +194,95 @@ fn cohort_se_matches_sd_over_replications() {
         );
     }
 }
+
+// reference (direct computation from the formula): the cross-product information that the cohort
+// SEs and the links use, sum_p w_p s_p s_p' (s_p = the person's posterior-mean score in every free
+// item parameter) plus the priors' curvature, against the same sum accumulated here person by
+// person from the items' probabilities and `ItemModel::score`; twelve persons are given an item
+// set of their own (one response dropped) to go through the pooled path for rare item sets, and
+// two carry a frequency weight.
+#[test]
+fn cross_product_information_is_the_sum_of_person_outer_products() {
+    use qbank::irt::ItemModel;
+    let mut data = ring();
+    let mut rows: Vec<Vec<u32>> = (0..data.n_persons())
+        .map(|p| data.codes(p).to_vec())
+        .collect();
+    for (k, row) in rows.iter_mut().take(12).enumerate() {
+        row.remove(k % row.len());
+    }
+    data.weight[20] = 3.0;
+    data.weight[400] = 0.5;
+    let wide: Vec<Vec<Option<u8>>> = rows
+        .iter()
+        .map(|r| {
+            let mut w = vec![None; data.n_items()];
+            for &c in r {
+                w[c as usize / 2] = Some((c & 1) as u8);
+            }
+            w
+        })
+        .collect();
+    let mut rare = Responses::from_rows(data.item_ids.clone(), &wide, &data.weight);
+    rare.group = data.group.clone();
+    rare.group_names = data.group_names.clone();
+    let cal = calibrate_2pl(&rare);
+    let got = qbank::irt::xpd::cross_product_information(&rare, &cal);
+    // the reference, person by person
+    let n_par = pack(&cal).len()
+        - cal.latent.iter().filter(|l| l.free.0).count()
+        - cal.latent.iter().filter(|l| l.free.1).count();
+    let mut want = vec![vec![0.0; n_par]; n_par];
+    let theta = &cal.grid.theta;
+    for p in 0..rare.n_persons() {
+        let w = cal.weights(rare.group[p] as usize);
+        let mut post: Vec<f64> = w.clone();
+        for &c in rare.codes(p) {
+            let mut pr = [0.0; 2];
+            for (k, t) in theta.iter().enumerate() {
+                cal.items[c as usize / 2].probs(*t, &mut pr);
+                post[k] *= pr[(c & 1) as usize];
+            }
+        }
+        let tot: f64 = post.iter().sum();
+        let mut s = vec![0.0; n_par];
+        for &c in rare.codes(p) {
+            let i = c as usize / 2;
+            let mut sc = [0.0; 2];
+            for (k, t) in theta.iter().enumerate() {
+                cal.items[i].score(*t, (c & 1) as usize, &mut sc);
+                s[2 * i] += post[k] / tot * sc[0];
+                s[2 * i + 1] += post[k] / tot * sc[1];
+            }
+        }
+        for u in 0..n_par {
+            for v in 0..n_par {
+                want[u][v] += rare.weight[p] * s[u] * s[v];
+            }
+        }
+    }
+    let zero = vec![0.0; theta.len()];
+    for (i, m) in cal.items.iter().enumerate() {
+        let (mut g, mut h) = (vec![0.0; 2], vec![0.0; 4]);
+        m.log_lik(theta, &[&zero, &zero], &mut g, &mut h);
+        for u in 0..2 {
+            for v in 0..2 {
+                want[2 * i + u][2 * i + v] -= h[u * 2 + v];
+            }
+        }
+    }
+    assert_eq!(got.nrows(), n_par, "free item parameters");
+    for u in 0..n_par {
+        for v in 0..n_par {
+            let scale = (want[u][u] * want[v][v]).sqrt();
+            assert!(
+                (got[(u, v)] - want[u][v]).abs() <= 1e-9 * scale,
+                "information entry ({u}, {v}) of items {} and {}: {} against {}",
+                rare.item_ids[u / 2],
+                rare.item_ids[v / 2],
+                got[(u, v)],
+                want[u][v]
+            );
+        }
+    }
+}

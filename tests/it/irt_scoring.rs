@@ -198,3 +198,67 @@ fn q3_finds_a_planted_dependent_pair() {
     assert_eq!((pairs[0].item_a, pairs[0].item_b), (0, 1));
     let _ = truth;
 }
+
+// reference (direct computation from the formula): Yen's Q3 of every item pair is the Pearson
+// correlation of the residuals x - P(EAP) over the persons who answered both, weighted by the
+// persons' frequency weights, computed here pair by pair; the data have two large item sets
+// (a third of the persons skip item 11), rare sets (every 50th person misses one more item)
+// and weights of 2 and 0.5 on some persons.
+#[test]
+fn q3_is_the_pairwise_residual_correlation() {
+    use irt::ItemModel;
+    let k = 12;
+    let (data, _) = qbank::simulate::simulate_matrix(2000, k, ModelKind::TwoPL, 91);
+    let rows: Vec<Vec<Option<u8>>> = (0..data.n_persons())
+        .map(|p| {
+            let mut row = vec![None; k];
+            for &c in data.codes(p) {
+                row[c as usize / 2] = Some((c & 1) as u8);
+            }
+            if p % 3 == 0 {
+                row[11] = None;
+            }
+            if p % 50 == 1 {
+                row[p % 11] = None;
+            }
+            row
+        })
+        .collect();
+    let weights: Vec<f64> = (0..rows.len())
+        .map(|p| match p % 7 {
+            0 => 2.0,
+            1 => 0.5,
+            _ => 1.0,
+        })
+        .collect();
+    let data = Responses::from_rows(data.item_ids.clone(), &rows, &weights);
+    let items = irt::starting_items(&data, &[ModelKind::TwoPL; 12], 1.0, irt::Priors::default());
+    let cal = irt::calibrate(&data, items, vec![false; k], &EmOptions::default());
+    let scores = scoring::score_persons(&data, &cal);
+    let (_, pairs) = irt::fit::q3(&data, &cal, &scores, 1.0, -10.0);
+    assert_eq!(pairs.len(), k * (k - 1) / 2, "every pair is kept");
+    for pair in &pairs {
+        let (a, b) = (pair.item_a, pair.item_b);
+        let (mut sw, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for (p, row) in rows.iter().enumerate() {
+            if let (Some(xa), Some(xb)) = (row[a], row[b]) {
+                let ra = xa as f64 - cal.items[a].expected_score(scores[p].eap);
+                let rb = xb as f64 - cal.items[b].expected_score(scores[p].eap);
+                let w = weights[p];
+                sw += w;
+                sa += w * ra;
+                sb += w * rb;
+                saa += w * ra * ra;
+                sbb += w * rb * rb;
+                sab += w * ra * rb;
+            }
+        }
+        let cov = sab / sw - sa / sw * sb / sw;
+        let want = cov / ((saa / sw - (sa / sw).powi(2)) * (sbb / sw - (sb / sw).powi(2))).sqrt();
+        assert!(
+            (pair.q3 - want).abs() < 1e-12,
+            "Q3 of items {a} and {b}: {} against {want}",
+            pair.q3
+        );
+    }
+}

@@ -301,3 +301,52 @@ fn a_wall_clock_time_skipped_by_daylight_saving_is_an_error_with_its_row() {
         "{err}"
     );
 }
+
+// snapshot (against the CSV route): `qbank simulate --parquet` writes attempts.parquet straight from
+// the random stream, in several row groups; it reads as the same attempts, responses (item, chosen
+// options, right, seconds) and times as the CSV the same seed writes.
+#[test]
+fn simulated_parquet_log_reads_as_the_simulated_csv() {
+    use qbank::simulate::{simulate, AttemptsFormat, SimConfig, PARQUET_ROWS};
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("simulated_parquet");
+    let _ = fs::remove_dir_all(&root);
+    let cfg = SimConfig {
+        seed: 31,
+        candidates: 6000,
+        ..SimConfig::default()
+    };
+    let csv = root.join("csv");
+    let pq = root.join("parquet");
+    let written = simulate(&cfg, &csv).unwrap();
+    simulate(
+        &SimConfig {
+            attempts_format: AttemptsFormat::Parquet,
+            ..cfg.clone()
+        },
+        &pq,
+    )
+    .unwrap();
+    assert!(
+        written.responses > 2 * PARQUET_ROWS,
+        "the log must span several row groups ({} rows)",
+        written.responses
+    );
+    assert!(!pq.join("attempts.csv").exists(), "no CSV on the way");
+    let (a, _) = qbank::pipeline::stages::load(&csv).unwrap();
+    let (b, _) = qbank::pipeline::stages::load(&pq).unwrap();
+    let (ma, mb) = (&a.matrix, &b.matrix);
+    assert_eq!(ma.n_attempts(), mb.n_attempts(), "attempts");
+    for k in 0..ma.n_attempts() {
+        assert_eq!(ma.attempt_id(k), mb.attempt_id(k), "attempt {k}: id");
+        assert_eq!(ma.submitted_at(k), mb.submitted_at(k), "attempt {k}: time");
+        let ra: Vec<_> = ma
+            .responses(k)
+            .map(|r| (r.item, r.chosen, r.right, r.seconds))
+            .collect();
+        let rb: Vec<_> = mb
+            .responses(k)
+            .map(|r| (r.item, r.chosen, r.right, r.seconds))
+            .collect();
+        assert_eq!(ra, rb, "attempt {}: responses", ma.attempt_id(k));
+    }
+}
