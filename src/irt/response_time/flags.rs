@@ -252,6 +252,9 @@ pub fn fast_correct_items(
         .into_par_iter()
         .map(|range| {
             let mut acc = vec![0.0; 4 * n_items];
+            // Phi(z_cut / sqrt(1 - h)) per item for the last W seen with it: attempts on one form
+            // share W bit for bit, so most responses reuse the value (the same number either way).
+            let mut last_p: Vec<(u64, f64)> = vec![(u64::MAX, 0.0); n_items];
             for j in range {
                 let tau = fit.persons[j].tau;
                 let Some(t) = tau else { continue };
@@ -272,8 +275,14 @@ pub fn fast_correct_items(
                         (log_time(data.seconds[r]), item.beta, item.alpha)
                     {
                         let z = a * (y - (b - t));
-                        let h = (a * a / w_sum).min(1.0 - 1e-12);
-                        let p = phi(opts.z_cut / (1.0 - h).sqrt());
+                        let p = if last_p[i].0 == w_sum.to_bits() {
+                            last_p[i].1
+                        } else {
+                            let h = (a * a / w_sum).min(1.0 - 1e-12);
+                            let p = phi(opts.z_cut / (1.0 - h).sqrt());
+                            last_p[i] = (w_sum.to_bits(), p);
+                            p
+                        };
                         acc[4 * i] += 1.0;
                         if z < opts.z_cut {
                             acc[4 * i + 1] += 1.0;
