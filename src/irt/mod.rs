@@ -1,6 +1,6 @@
 //! IRT: item models behind one trait ([`model`]) and the test-level functions generic over it
 //! ([`test_level`]: TCC, its slope and inverse, Lord-Wingersky, information); calibration by
-//! MML-EM ([`em`]) with standard errors ([`se`]); person scoring ([`scoring`]) and item fit
+//! MML-EM ([`em`]) with standard errors ([`se`]); person scoring ([`scoring`]), one attempt's ML, WLE or MAP theta ([`theta`]) and item fit
 //! ([`fit`]); joint maximum likelihood Rasch measurement with Winsteps' fit statistics ([`jmle`]);
 //! van der Linden's lognormal response-time model and its flags ([`response_time`]); the wrappers that turn a data set or plain responses into item-parameter estimates
 //! ([`workflow`]); the calibrated forms every later stage reads ([`forms`]) and the calibration's
@@ -19,13 +19,15 @@ pub mod scoring;
 pub mod se;
 pub mod summary;
 pub mod test_level;
+pub mod theta;
+mod theta_grid;
 pub mod workflow;
 pub mod xpd;
 
 pub use data::Responses;
 pub use em::{calibrate, Calibration, EmOptions, Termination};
 pub use forms::{CalibratedForm, CalibratedForms};
-pub use model::{ItemModel, Logistic, ModelKind, Priors};
+pub use model::{Curve, ItemModel, Logistic, ModelKind, Priors, ScoreTerms};
 pub use se::{covariance, Covariance, SeMethod};
 pub use summary::CalibrationSummary;
 

@@ -89,6 +89,37 @@ pub trait ItemModel: Send + Sync {
     fn score_variance(&self, theta: f64) -> f64;
     /// Fisher information of the item at theta.
     fn information(&self, theta: f64) -> f64;
+    /// P(right) of a right/wrong item with its first three theta-derivatives, for theta
+    /// estimation ([`super::theta`]) and person fit. The default takes P and P' from the expected
+    /// score and its slope and P'', P''' by central differences of the slope (h = 1e-4); a model
+    /// with closed forms overrides it.
+    fn curve(&self, theta: f64) -> Curve {
+        let h = 1e-4;
+        let p = self.expected_score(theta);
+        let slope = |t: f64| self.expected_score_slope(t);
+        let mid = slope(theta);
+        Curve {
+            p,
+            q: 1.0 - p,
+            dp: mid,
+            d2p: (slope(theta + h) - slope(theta - h)) / (2.0 * h),
+            d3p: (slope(theta + 2.0 * h) - 2.0 * mid + slope(theta - 2.0 * h)) / (4.0 * h * h),
+        }
+    }
+    /// One right/wrong response's terms of the likelihood score at theta: (x - P) P'/(PQ), its
+    /// theta-derivative, and the item information P'^2/(PQ). The default is from [`Self::curve`].
+    fn score_terms(&self, theta: f64, right: bool) -> ScoreTerms {
+        let e = self.curve(theta);
+        let inv_pq = 1.0 / (e.p * e.q);
+        let r = e.dp * inv_pq;
+        let dr = (e.d2p - r * e.dp * (e.q - e.p)) * inv_pq;
+        let resid = f64::from(u8::from(right)) - e.p;
+        ScoreTerms {
+            score: resid * r,
+            dscore: -e.dp * r + resid * dr,
+            info: e.dp * r,
+        }
+    }
     /// Highest item score (1 for right/wrong).
     fn max_score(&self) -> usize {
         self.n_categories() - 1
@@ -104,6 +135,45 @@ pub trait ItemModel: Send + Sync {
     fn rescaled(&self, slope: f64, intercept: f64) -> Self
     where
         Self: Sized;
+}
+
+/// P(right) of a right/wrong item at one theta and its theta-derivatives ([`ItemModel::curve`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Curve {
+    /// P(right).
+    pub p: f64,
+    /// Q = 1 - P, computed without cancellation where the model allows.
+    pub q: f64,
+    /// dP/dtheta.
+    pub dp: f64,
+    /// d2P/dtheta2.
+    pub d2p: f64,
+    /// d3P/dtheta3.
+    pub d3p: f64,
+}
+
+/// One response's terms of the likelihood score ([`ItemModel::score_terms`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreTerms {
+    /// d ln P(x) / dtheta.
+    pub score: f64,
+    /// Its theta-derivative.
+    pub dscore: f64,
+    /// Item information P'^2/(PQ).
+    pub info: f64,
+}
+
+/// Logistic function and its complement, each without cancellation: (psi, 1 - psi).
+#[inline]
+pub fn logistic_pair(z: f64) -> (f64, f64) {
+    let e = (-z.abs()).exp();
+    let big = 1.0 / (1.0 + e);
+    let small = e / (1.0 + e);
+    if z >= 0.0 {
+        (big, small)
+    } else {
+        (small, big)
+    }
 }
 
 /// Dichotomous logistic item: Rasch (slope fixed), 2PL or 3PL (or 2PL/3PL with a fixed slope).
@@ -381,6 +451,43 @@ impl ItemModel for Logistic {
 
     fn information(&self, theta: f64) -> f64 {
         Logistic::information(self, theta)
+    }
+
+    /// Unclamped, in the IRT metric: with alpha = D a, psi = logistic(alpha (theta - b)),
+    /// P = c + (1 - c) psi, P' = (1 - c) alpha psi (1 - psi), P'' = P' alpha (1 - 2 psi),
+    /// P''' = P' alpha^2 (1 - 6 psi + 6 psi^2) (Birnbaum 1968).
+    #[inline]
+    fn curve(&self, theta: f64) -> Curve {
+        let al = self.scale_d * self.a;
+        let (psi, psi_c) = logistic_pair(al * (theta - self.b()));
+        let one_c = 1.0 - self.c;
+        let dp = one_c * al * psi * psi_c;
+        Curve {
+            p: self.c + one_c * psi,
+            q: one_c * psi_c,
+            dp,
+            d2p: dp * al * (psi_c - psi),
+            d3p: dp * al * al * (1.0 - 6.0 * psi * psi_c),
+        }
+    }
+
+    /// In the 3PL's short forms (one exp and three divisions): r = P'/(PQ) = alpha psi / P,
+    /// dr/dtheta = alpha^2 c psi (1 - psi) / P^2 and P' r = (1 - c) alpha^2 psi^2 (1 - psi) / P.
+    #[inline]
+    fn score_terms(&self, theta: f64, right: bool) -> ScoreTerms {
+        let (al, c) = (self.scale_d * self.a, self.c);
+        let (psi, psi_c) = logistic_pair(al * (theta - self.b()));
+        let p = c + (1.0 - c) * psi;
+        let inv_p = 1.0 / p;
+        let r = al * psi * inv_p;
+        let dp = (1.0 - c) * al * psi * psi_c;
+        let dr = al * al * c * psi * psi_c * inv_p * inv_p;
+        let resid = f64::from(u8::from(right)) - p;
+        ScoreTerms {
+            score: resid * r,
+            dscore: -dp * r + resid * dr,
+            info: dp * r,
+        }
     }
 
     fn lower_asymptote(&self) -> f64 {

@@ -2,10 +2,14 @@
 //!
 //! - EAP and posterior SD over the calibration's quadrature grid with the person's group density as
 //!   the prior (Bock & Mislevy 1982);
-//! - MAP with the group's normal prior, by Fisher scoring, SE from the observed curvature of the
-//!   log posterior;
-//! - ML by Fisher scoring bounded to [-ML_BOUND, ML_BOUND], SE = 1 / sqrt(test information); an
-//!   all-right or all-wrong pattern has no finite ML and is reported at the bound with a flag.
+//! - MAP with the group's normal prior on [-MAP_BOUND, MAP_BOUND], by the one-attempt solver of
+//!   [`super::theta`] (grid start, safeguarded Newton), SE from the observed curvature of the log
+//!   posterior;
+//! - ML by Fisher scoring from 0 bounded to [-ML_BOUND, ML_BOUND], SE = 1 / sqrt(test
+//!   information); an all-right or all-wrong pattern has no finite ML and is reported at the bound
+//!   with a flag. (The [`super::theta`] solver would change published scores: it takes the
+//!   maximum of the likelihood on the interval, where Fisher scoring from 0 can stop at a
+//!   stationary point of a 3PL likelihood that rises to the bound; one demo attempt of 3,852.)
 //!
 //! Summed-score tables and test information are in [`super::test_level`].
 
@@ -15,9 +19,12 @@ use super::data::Responses;
 use super::em::Calibration;
 use super::model::ItemModel;
 use super::quadrature::{moments, relative_weights};
+use super::theta::{estimate_with, GridTables, ThetaMethod, ThetaOptions, ThetaWork};
 
 /// ML estimates are bounded to this interval (theta units).
 pub const ML_BOUND: f64 = 6.0;
+/// MAP estimates are bounded to this interval (theta units).
+pub const MAP_BOUND: f64 = 20.0;
 
 /// The scores of one person (attempt).
 #[derive(Debug, Clone, PartialEq)]
@@ -43,22 +50,13 @@ fn score_info<M: ItemModel>(items: &[M], resp: &[(usize, bool)], theta: f64) -> 
     (s, info)
 }
 
-/// Maximises log L + log prior by Fisher scoring (step-limited), within [-bound, bound].
-fn fisher_scoring<M: ItemModel>(
-    items: &[M],
-    resp: &[(usize, bool)],
-    prior: Option<(f64, f64)>,
-    bound: f64,
-    start: f64,
-) -> (f64, f64) {
-    let mut t: f64 = start.clamp(-bound, bound);
+/// Maximises log L by Fisher scoring (step-limited) from 0, within [-bound, bound]: the ML
+/// estimate and the test information there.
+fn ml_fisher_scoring<M: ItemModel>(items: &[M], resp: &[(usize, bool)], bound: f64) -> (f64, f64) {
+    let mut t: f64 = 0.0;
     let mut info = 0.0;
     for _ in 0..100 {
-        let (mut s, mut i) = score_info(items, resp, t);
-        if let Some((mu, sd)) = prior {
-            s -= (t - mu) / (sd * sd);
-            i += 1.0 / (sd * sd);
-        }
+        let (s, i) = score_info(items, resp, t);
         info = i;
         if i <= 0.0 {
             break;
@@ -74,12 +72,19 @@ fn fisher_scoring<M: ItemModel>(
 
 /// Scores every person of `data` under `cal`.
 pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
+    let map_grid = ThetaOptions {
+        method: ThetaMethod::Ml,
+        lower: -MAP_BOUND,
+        upper: MAP_BOUND,
+    }
+    .start_grid();
+    let map_tables = GridTables::new(&cal.items, map_grid.clone(), false);
     let q = cal.grid.len();
     let tables = super::em::log_tables(&cal.items, &cal.grid);
     let log_w = super::em::log_weights(cal);
     (0..data.n_persons())
         .into_par_iter()
-        .map(|p| {
+        .map_init(ThetaWork::default, |work, p| {
             let g = data.group[p] as usize;
             let codes = data.codes(p);
             let mut ll = log_w[g].clone();
@@ -97,10 +102,29 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
                 .map(|&c| (c as usize / 2, c & 1 == 1))
                 .collect();
             let lat = &cal.latent[g];
-            // the MAP starts from the EAP, near it (fewer steps than from the prior mean); the ML
-            // keeps its start at 0: for some low 3PL patterns its likelihood has more than one
-            // maximum, and the start decides which one is found
-            let (map, _) = fisher_scoring(&cal.items, &resp, Some((lat.mean, lat.sd)), 20.0, eap);
+            let resp32: Vec<(u32, u8)> =
+                resp.iter().map(|&(i, x)| (i as u32, u8::from(x))).collect();
+            let map_opts = ThetaOptions {
+                method: ThetaMethod::Map {
+                    mu: lat.mean,
+                    sigma: lat.sd,
+                },
+                lower: -MAP_BOUND,
+                upper: MAP_BOUND,
+            };
+            let map = if resp.is_empty() {
+                lat.mean
+            } else {
+                estimate_with(
+                    &cal.items,
+                    &resp32,
+                    &map_opts,
+                    &map_grid,
+                    Some(&map_tables),
+                    work,
+                )
+                .map_or(lat.mean, |e| e.theta)
+            };
             // The MAP's SE from the observed curvature of the log posterior (for 3PL items it
             // differs from the Fisher information; mirt reports the observed one).
             let h = 1e-4;
@@ -124,7 +148,7 @@ pub fn score_persons(data: &Responses, cal: &Calibration) -> Vec<PersonScore> {
                     Some("all wrong: no finite ML, reported at the lower bound"),
                 )
             } else {
-                let (t, i) = fisher_scoring(&cal.items, &resp, None, ML_BOUND, 0.0);
+                let (t, i) = ml_fisher_scoring(&cal.items, &resp, ML_BOUND);
                 let flag =
                     (t.abs() >= ML_BOUND - 1e-9).then_some("ML at the bound of the theta range");
                 (t, i, flag)

@@ -18,7 +18,7 @@
 //!
 //! "Right and fast" (optional): with a standardised log response-time residual e_ij per response
 //! (N(0,1) under the lognormal response-time model, e.g. from
-//! [`super::response_time::log_time_residuals`]), the window statistic counts responses that are
+//! [`crate::irt::response_time::standardised_residuals`]), the window statistic counts responses that are
 //! right and faster than expected by the threshold, y = x * [e < -delta], against
 //! pi_ij * Phi(-delta) (speed and accuracy independent given the person parameters, van der
 //! Linden 2007).
@@ -40,8 +40,9 @@ use rayon::prelude::*;
 use super::cusum::{cusum_arl, cusum_threshold};
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, SecurityError};
-use super::model::{GridTables, ItemBank, ThetaGrid};
+use super::model::ItemBank;
 use super::normal_cdf;
+use crate::irt::theta::{GridTables, ThetaGrid};
 
 /// What the window statistic counts.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -160,7 +161,7 @@ impl Predictive {
         };
         let ln_prior = z.points.iter().map(|&v| -0.5 * v * v).collect();
         Predictive {
-            tables: GridTables::new(bank, grid, true),
+            tables: GridTables::new(bank.items(), grid, true),
             ln_prior,
         }
     }

@@ -82,6 +82,44 @@ pub enum SecurityError {
     NoValue(#[from] NoValue),
 }
 
+impl From<crate::irt::theta::ThetaError> for SecurityError {
+    fn from(e: crate::irt::theta::ThetaError) -> SecurityError {
+        use crate::irt::theta::ThetaError as T;
+        match e {
+            T::BadOption {
+                name,
+                value,
+                expected,
+            } => SecurityError::BadOption {
+                name,
+                value,
+                expected,
+            },
+            T::BadResponse {
+                position,
+                item,
+                score,
+                n_items,
+            } => {
+                if item as usize >= n_items {
+                    SecurityError::ItemOutOfRange {
+                        position,
+                        item,
+                        n_items,
+                    }
+                } else {
+                    SecurityError::BadScore {
+                        position,
+                        item,
+                        score,
+                    }
+                }
+            }
+            T::NoResponses => SecurityError::NoValue(NoValue::NoResponses),
+        }
+    }
+}
+
 impl SecurityError {
     /// True when the input was valid but the pattern has no value for the statistic.
     pub fn is_no_value(&self) -> bool {

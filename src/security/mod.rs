@@ -7,7 +7,7 @@
 //! - [`drift`] and [`cusum`]: per item and window, observed vs expected (given the respondent's
 //!   other responses) right or right-and-fast responses, and an upper CUSUM that says from which
 //!   window an item looks exposed;
-//! - [`theta`]: the theta estimators these need; [`response_time`]: log-time residuals;
+//! - theta by ML, WLE or MAP comes from [`crate::irt::theta`] (re-exported here);
 //! - [`simulate`]: a seeded simulator of leaks, preknowledge and aberrant responders for tests.
 //!
 //! The module computes only (no files, no printing). Batch functions run in parallel over
@@ -20,12 +20,12 @@ pub mod error;
 pub mod model;
 pub mod person_fit;
 pub mod preknowledge;
-pub mod response_time;
 pub mod simulate;
 pub mod summary;
-pub mod theta;
 pub mod workflow;
 
+pub use crate::irt::theta::{estimate_theta, ThetaError, ThetaEstimate, ThetaMethod, ThetaOptions};
+pub use crate::irt::Curve;
 pub use cusum::{cusum_arl, cusum_signal_prob, cusum_threshold};
 pub use data::AttemptData;
 pub use drift::{
@@ -33,17 +33,15 @@ pub use drift::{
     DriftStatistic, ItemExposure, WindowStat,
 };
 pub use error::{NoValue, SecurityError};
-pub use model::{ItemBank, ItemEval};
+pub use model::ItemBank;
 pub use person_fit::{
     apply_cutoffs, lz_at, lz_star_at, person_fit, person_fit_all, person_fit_cutoffs, u3,
     FitCutoffs, PersonFit, PersonFitOptions, PersonFitReport, U3Weights,
 };
 pub use preknowledge::{
-    preknowledge_lr, preknowledge_lr_all, PValueMethod, PreknowledgeOptions, PreknowledgeReport,
-    PreknowledgeTest,
+    preknowledge_lr, preknowledge_lr_all, preknowledge_lr_all_given, PValueMethod,
+    PreknowledgeOptions, PreknowledgeReport, PreknowledgeTest,
 };
-pub use response_time::{log_time_residuals, LogNormalRtItem};
-pub use theta::{estimate_theta, theta_ml, theta_wle, ThetaEstimate, ThetaMethod, ThetaOptions};
 
 /// Standard normal CDF.
 pub(crate) fn normal_cdf(x: f64) -> f64 {

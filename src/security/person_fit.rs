@@ -37,9 +37,11 @@ use rayon::prelude::*;
 
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
-use super::model::{GridTables, ItemBank, ThetaGrid};
+use super::model::ItemBank;
 use super::normal_cdf;
-use super::theta::{estimate_with, standard_error, ThetaMethod, ThetaOptions, ThetaWork};
+use crate::irt::theta::{
+    estimate_with, standard_error, GridTables, ThetaGrid, ThetaMethod, ThetaOptions, ThetaWork,
+};
 
 /// Person-fit options.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -317,7 +319,15 @@ fn fit_one(
 ) -> Result<PersonFit, NoValue> {
     let n = resp.len();
     let n_right = super::data::scorable(resp)?;
-    let est = estimate_with(bank, resp, &opts.theta, grid, tables, &mut work.theta)?;
+    let est = estimate_with(
+        bank.items(),
+        resp,
+        &opts.theta,
+        grid,
+        tables,
+        &mut work.theta,
+    )
+    .ok_or(NoValue::NoResponses)?;
     let s = fit_sums(bank, resp, est.theta);
     let lz = s.lz()?;
     let lz_star = s.lz_star(opts.theta.method, est.theta)?;
@@ -420,7 +430,7 @@ pub fn person_fit_all(
     super::data::check_against(bank, data)?;
     check_weights(bank, u3_weights)?;
     let grid = opts.theta.start_grid();
-    let tables = GridTables::new(bank, grid.clone(), false);
+    let tables = GridTables::new(bank.items(), grid.clone(), false);
     let fits: Vec<Result<PersonFit, NoValue>> = (0..data.len())
         .into_par_iter()
         .map_init(Work::default, |work, k| {
@@ -498,7 +508,7 @@ pub struct FitCutoffs {
 /// scored attempts at random (seeded), simulate 3PL responses on that attempt's items at its
 /// estimated theta, re-estimate theta with `opts.theta`, compute lz* (and U3 with the same
 /// weights), and take the alpha quantile of lz* and the (1 - alpha) quantile of U3 (R type 7),
-/// alpha = `opts.alpha`. Sequential and seeded: the same cutoffs for any thread count.
+/// alpha = `opts.alpha`. Seeded, drawn in sequence and fitted in parallel: the same cutoffs for any thread count.
 pub fn person_fit_cutoffs(
     bank: &ItemBank,
     data: &AttemptData,
@@ -529,7 +539,7 @@ pub fn person_fit_cutoffs(
         });
     }
     let grid = opts.theta.start_grid();
-    let tables = GridTables::new(bank, grid.clone(), false);
+    let tables = GridTables::new(bank.items(), grid.clone(), false);
     let sim_opts = PersonFitOptions {
         lz_star_cutoff: None,
         u3_cutoff: None,
@@ -538,29 +548,36 @@ pub fn person_fit_cutoffs(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut lz = Vec::with_capacity(n_reps);
     let mut u3s = Vec::with_capacity(n_reps);
-    let mut sim: Vec<(u32, u8)> = Vec::new();
-    let mut work = Work::default();
     let mut draws = 0usize;
+    // The draws use the generator in the same order whatever their outcome, so each batch is
+    // drawn in sequence, fitted in parallel and taken in order: the cutoffs of a sequential loop.
     while lz.len() < n_reps && draws < 20 * n_reps {
-        draws += 1;
-        let (k, theta) = scored[rng.gen_range(0..scored.len())];
-        sim.clear();
-        for &(i, _) in data.attempt(k) {
-            let p = bank.p(i as usize, theta);
-            sim.push((i, u8::from(rng.gen::<f64>() < p)));
-        }
-        if let Ok(f) = fit_one(
-            bank,
-            &sim,
-            &sim_opts,
-            &grid,
-            Some(&tables),
-            u3_weights,
-            &mut work,
-        ) {
-            lz.push(f.lz_star);
-            if let Some(u) = f.u3 {
-                u3s.push(u);
+        let batch = (n_reps - lz.len()).min(20 * n_reps - draws);
+        let sims: Vec<Vec<(u32, u8)>> = (0..batch)
+            .map(|_| {
+                let (k, theta) = scored[rng.gen_range(0..scored.len())];
+                data.attempt(k)
+                    .iter()
+                    .map(|&(i, _)| (i, u8::from(rng.gen::<f64>() < bank.p(i as usize, theta))))
+                    .collect()
+            })
+            .collect();
+        let fits: Vec<Result<PersonFit, NoValue>> = sims
+            .par_iter()
+            .map_init(Work::default, |work, sim| {
+                fit_one(bank, sim, &sim_opts, &grid, Some(&tables), u3_weights, work)
+            })
+            .collect();
+        for f in fits {
+            if lz.len() >= n_reps {
+                break;
+            }
+            draws += 1;
+            if let Ok(f) = f {
+                lz.push(f.lz_star);
+                if let Some(u) = f.u3 {
+                    u3s.push(u);
+                }
             }
         }
     }

@@ -28,9 +28,12 @@ use rayon::prelude::*;
 
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
-use super::model::{GridTables, ItemBank, ThetaGrid};
+use super::model::ItemBank;
 use super::normal_cdf;
-use super::theta::{estimate_with, loglik, solve, ThetaMethod, ThetaOptions, ThetaWork};
+use crate::irt::theta::{
+    estimate_with, loglik, solve, GridTables, RawEstimate, ThetaGrid, ThetaMethod, ThetaOptions,
+    ThetaWork,
+};
 
 /// Options of the preknowledge test.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -204,6 +207,7 @@ fn test_one(
     grid: &ThetaGrid,
     tables: Option<&GridTables>,
     pred_tables: Option<&GridTables>,
+    known_all: Option<f64>,
     work: &mut Work,
 ) -> Result<PreknowledgeTest, NoValue> {
     super::data::scorable(resp)?;
@@ -228,6 +232,7 @@ fn test_one(
             min: opts.min_rest.max(1),
         });
     }
+    let items = bank.items();
     let (all, est_c, est_n) = match tables {
         Some(t) => {
             // One pass over the tables: the pooled objective is the sum of the two parts.
@@ -242,24 +247,37 @@ fn test_one(
             for &(i, x) in &work.n {
                 t.add_loglik(i as usize, x, on);
             }
-            for ((a, c), n) in oa.iter_mut().zip(oc.iter()).zip(on.iter()) {
-                *a = c + n;
-            }
+            let all = match known_all {
+                Some(theta) => RawEstimate {
+                    theta,
+                    at_bound: false,
+                    iterations: 0,
+                },
+                None => {
+                    for ((a, c), n) in oa.iter_mut().zip(oc.iter()).zip(on.iter()) {
+                        *a = c + n;
+                    }
+                    solve(items, resp, topts, grid, oa).ok_or(NoValue::NoResponses)?
+                }
+            };
             (
-                solve(bank, resp, topts, grid, oa)?,
-                solve(bank, &work.c, topts, grid, oc)?,
-                solve(bank, &work.n, topts, grid, on)?,
+                all,
+                solve(items, &work.c, topts, grid, oc).ok_or(NoValue::NoResponses)?,
+                solve(items, &work.n, topts, grid, on).ok_or(NoValue::NoResponses)?,
             )
         }
         None => (
-            estimate_with(bank, resp, topts, grid, None, &mut work.theta)?,
-            estimate_with(bank, &work.c, topts, grid, None, &mut work.theta)?,
-            estimate_with(bank, &work.n, topts, grid, None, &mut work.theta)?,
+            estimate_with(items, resp, topts, grid, None, &mut work.theta)
+                .ok_or(NoValue::NoResponses)?,
+            estimate_with(items, &work.c, topts, grid, None, &mut work.theta)
+                .ok_or(NoValue::NoResponses)?,
+            estimate_with(items, &work.n, topts, grid, None, &mut work.theta)
+                .ok_or(NoValue::NoResponses)?,
         ),
     };
-    let ll_all = loglik(bank, resp, all.theta);
-    let ll_c = loglik(bank, &work.c, est_c.theta);
-    let ll_n = loglik(bank, &work.n, est_n.theta);
+    let ll_all = loglik(items, resp, all.theta);
+    let ll_c = loglik(items, &work.c, est_c.theta);
+    let ll_n = loglik(items, &work.n, est_n.theta);
     // theta_hat maximises lnL_C + lnL_N over the same interval, so L >= 0 up to rounding.
     let lr = (2.0 * (ll_c + ll_n - ll_all)).max(0.0);
     let diff = est_c.theta - est_n.theta;
@@ -310,7 +328,7 @@ pub fn preknowledge_lr(
     let grid = topts.start_grid();
     let mut work = Work::default();
     test_one(
-        bank, responses, suspected, opts, &topts, &grid, None, None, &mut work,
+        bank, responses, suspected, opts, &topts, &grid, None, None, None, &mut work,
     )
     .map_err(SecurityError::from)
 }
@@ -345,12 +363,44 @@ pub fn preknowledge_lr_all(
     suspected: &[bool],
     opts: &PreknowledgeOptions,
 ) -> Result<PreknowledgeReport, SecurityError> {
+    preknowledge_lr_all_given(bank, data, suspected, opts, None)
+}
+
+/// Margin inside the bounds within which a given theta on all items is taken as theta_hat.
+const KNOWN_MARGIN: f64 = 0.5;
+
+/// [`preknowledge_lr_all`] with each attempt's bounded ML theta on all its items already
+/// estimated (person fit with ML does that, on wider bounds, with the same solver and the same
+/// grid points): a known theta at least 0.5 inside this test's bounds is that attempt's theta_hat
+/// (the same root, to the solver's 1e-10), which saves one of its three estimates. `theta_all`
+/// has one entry per attempt; None (or a theta near the bounds) means estimate it here.
+pub fn preknowledge_lr_all_given(
+    bank: &ItemBank,
+    data: &AttemptData,
+    suspected: &[bool],
+    opts: &PreknowledgeOptions,
+    theta_all: Option<&[Option<f64>]>,
+) -> Result<PreknowledgeReport, SecurityError> {
     let topts = validate(opts)?;
+    if let Some(t) = theta_all {
+        if t.len() != data.len() {
+            return Err(SecurityError::LengthMismatch {
+                what: "known thetas (one per attempt)",
+                expected: data.len(),
+                found: t.len(),
+            });
+        }
+    }
+    let known = |k: usize| {
+        theta_all
+            .and_then(|t| t[k])
+            .filter(|&t| t > opts.lower + KNOWN_MARGIN && t < opts.upper - KNOWN_MARGIN)
+    };
     check_suspected(bank, suspected)?;
     super::data::check_against(bank, data)?;
     let grid = topts.start_grid();
-    let tables = GridTables::new(bank, grid.clone(), false);
-    let pred_tables = GridTables::new(bank, prediction_grid(opts), false);
+    let tables = GridTables::new(bank.items(), grid.clone(), false);
+    let pred_tables = GridTables::new(bank.items(), prediction_grid(opts), false);
     let tests: Vec<Result<PreknowledgeTest, NoValue>> = (0..data.len())
         .into_par_iter()
         .map_init(Work::default, |work, k| {
@@ -363,6 +413,7 @@ pub fn preknowledge_lr_all(
                 &grid,
                 Some(&tables),
                 Some(&pred_tables),
+                known(k),
                 work,
             )
         })

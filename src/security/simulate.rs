@@ -20,7 +20,17 @@ use rayon::prelude::*;
 use super::data::AttemptData;
 use super::error::{check_open, SecurityError};
 use super::model::ItemBank;
-use super::response_time::LogNormalRtItem;
+use crate::irt::response_time::{
+    fit_lognormal_rt, standardised_residuals, RtError, RtOptions, TimeData,
+};
+
+/// Lognormal response-time parameters of one item (van der Linden 2006): time intensity beta (log
+/// seconds) and precision alpha (1 / SD of ln t).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LogNormalRtItem {
+    pub alpha: f64,
+    pub beta: f64,
+}
 
 /// Attempts per random stream.
 pub const SIM_BLOCK: usize = 4096;
@@ -101,6 +111,30 @@ pub struct SimData {
     pub leaked: Vec<bool>,
     /// Per response: answered from preknowledge.
     pub known: Vec<bool>,
+}
+
+impl SimData {
+    /// The simulated times as the response-time model reads them (seconds, f32).
+    pub fn times(&self) -> TimeData {
+        TimeData {
+            offsets: (0..=self.data.len()).map(|k| self.data.offset(k)).collect(),
+            item: self.data.responses().iter().map(|r| r.0).collect(),
+            seconds: self.log_times.iter().map(|&l| l.exp() as f32).collect(),
+        }
+    }
+
+    /// The standardised log-time residuals the security stage feeds its right-and-fast monitor:
+    /// the lognormal model fitted to the simulated times (no SEs), then
+    /// [`standardised_residuals`]; aligned with `data.responses()`.
+    pub fn log_time_residuals(&self) -> Result<Vec<f32>, RtError> {
+        let times = self.times();
+        let opts = RtOptions {
+            standard_errors: false,
+            ..RtOptions::default()
+        };
+        let fit = fit_lognormal_rt(&times, self.bank.len(), &opts)?;
+        standardised_residuals(&times, &fit)
+    }
 }
 
 struct Block {

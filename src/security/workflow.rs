@@ -12,11 +12,12 @@ use crate::exam::dates::{civil_from_days, days_from_iso};
 use crate::exam::security_config::SecurityConfig;
 use crate::exam::Dataset;
 use crate::irt::response_time::{
-    fast_correct_items, fit_lognormal_rt, rapid_guess_flags, rapid_guess_thresholds, residuals,
-    speed_aberrance, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions,
-    RapidGuessSummary, RtFit, RtOptions, TimeData, TypicalTime,
+    fast_correct_items, fit_lognormal_rt, rapid_guess_flags, rapid_guess_thresholds,
+    speed_aberrance, standardised_residuals, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit,
+    RapidGuessOptions, RapidGuessSummary, RtFit, RtOptions, TimeData, TypicalTime,
 };
 use crate::irt::CalibratedForms;
+use rayon::prelude::*;
 
 use super::data::AttemptData;
 use super::drift::{item_drift_over_time, DriftOptions, DriftReport};
@@ -24,8 +25,9 @@ use super::person_fit::{
     apply_cutoffs, person_fit_all, person_fit_cutoffs, FitCutoffs, PersonFitOptions,
     PersonFitReport, U3Weights,
 };
-use super::preknowledge::{preknowledge_lr_all, PreknowledgeOptions, PreknowledgeReport};
+use super::preknowledge::{preknowledge_lr_all_given, PreknowledgeOptions, PreknowledgeReport};
 use super::{ItemBank, SecurityError};
+use crate::irt::theta::ThetaMethod;
 
 /// Where the suspected items of the preknowledge test came from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -99,27 +101,62 @@ fn prepare(ds: &Dataset, forms: &CalibratedForms) -> Result<Prepared, SecurityEr
         }
     }
     let bank = ItemBank::new(models)?;
-    let mut offsets = Vec::with_capacity(m.n_attempts() + 1);
-    offsets.push(0);
-    let mut responses = Vec::with_capacity(m.n_responses());
-    let mut times = TimeData {
-        offsets: Vec::with_capacity(m.n_attempts() + 1),
-        item: Vec::with_capacity(m.n_responses()),
-        seconds: Vec::with_capacity(m.n_responses()),
+    // Each attempt's responses to bank items, in attempt order: counted, then copied in fixed
+    // blocks of attempts in parallel, each block into its own stretch of the arrays.
+    let n = m.n_attempts();
+    let bank_index = &bank_index;
+    let on_bank = |k: usize| {
+        m.responses(k)
+            .filter(move |r| bank_index[r.item] != u32::MAX)
     };
-    times.offsets.push(0);
-    for k in 0..m.n_attempts() {
-        for r in m.responses(k) {
-            let j = bank_index[r.item];
-            if j != u32::MAX {
-                responses.push((j, u8::from(r.right)));
-                times.item.push(j);
-                times.seconds.push(r.seconds);
+    let every_item = bank_index.iter().all(|&j| j != u32::MAX);
+    let counts: Vec<usize> = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            if every_item {
+                m.responses(k).len()
+            } else {
+                on_bank(k).count()
             }
-        }
-        offsets.push(responses.len());
-        times.offsets.push(times.item.len());
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0);
+    for c in &counts {
+        offsets.push(offsets[offsets.len() - 1] + c);
     }
+    let total = offsets[n];
+    let mut responses = vec![(0u32, 0u8); total];
+    let mut item = vec![0u32; total];
+    let mut seconds = vec![0f32; total];
+    let starts: Vec<usize> = (0..n).step_by(4096).chain([n]).collect();
+    let (mut r_rest, mut i_rest, mut s_rest) =
+        (&mut responses[..], &mut item[..], &mut seconds[..]);
+    let mut parts = Vec::with_capacity(starts.len());
+    for w in starts.windows(2) {
+        let len = offsets[w[1]] - offsets[w[0]];
+        let (r, rt) = std::mem::take(&mut r_rest).split_at_mut(len);
+        let (i, it) = std::mem::take(&mut i_rest).split_at_mut(len);
+        let (s, st) = std::mem::take(&mut s_rest).split_at_mut(len);
+        parts.push((w[0]..w[1], r, i, s));
+        (r_rest, i_rest, s_rest) = (rt, it, st);
+    }
+    parts
+        .into_par_iter()
+        .for_each(|(attempts, r_out, i_out, s_out)| {
+            let responses = attempts.flat_map(on_bank);
+            for (pos, r) in responses.enumerate() {
+                let j = bank_index[r.item];
+                r_out[pos] = (j, u8::from(r.right));
+                i_out[pos] = j;
+                s_out[pos] = r.seconds;
+            }
+        });
+    let times = TimeData {
+        offsets: offsets.clone(),
+        item,
+        seconds,
+    };
     let data = AttemptData::new(bank.len(), offsets, responses)?;
     Ok(Prepared {
         bank,
@@ -171,31 +208,6 @@ fn windows(ds: &Dataset, days: u32) -> (Vec<Option<u32>>, Vec<String>) {
         })
         .collect();
     (window, starts)
-}
-
-/// Log-time residuals standardised to N(0, 1) under the model: the model residual divided by
-/// sqrt(1 - h), h = alpha_i^2 / sum alpha^2 over the attempt's usable times (the leverage of the
-/// response in the speed estimate). Responses without a usable time get 0 (not fast).
-fn standardised_residuals(times: &TimeData, fit: &RtFit, raw: &[Option<f32>]) -> Vec<f32> {
-    let mut out = vec![0f32; raw.len()];
-    for j in 0..times.n_attempts() {
-        let range = times.attempt(j);
-        let a2: f64 = range
-            .clone()
-            .filter(|&r| raw[r].is_some())
-            .filter_map(|r| fit.items[times.item[r] as usize].alpha)
-            .map(|a| a * a)
-            .sum();
-        for r in range {
-            if let (Some(z), Some(a)) = (raw[r], fit.items[times.item[r] as usize].alpha) {
-                let h = a * a / a2;
-                if h < 1.0 {
-                    out[r] = (z as f64 / (1.0 - h).sqrt()) as f32;
-                }
-            }
-        }
-    }
-    out
 }
 
 fn response_times(p: &Prepared, cfg: &SecurityConfig) -> Result<ResponseTimes, String> {
@@ -283,11 +295,10 @@ pub fn analyse_with(
     // Response times.
     stage("security: response-time model");
     let times = response_times(&p, cfg);
-    let residuals_std = times.as_ref().ok().and_then(|t| {
-        residuals(&p.times, &t.fit)
-            .ok()
-            .map(|raw| standardised_residuals(&p.times, &t.fit, &raw))
-    });
+    let residuals_std = times
+        .as_ref()
+        .ok()
+        .and_then(|t| standardised_residuals(&p.times, &t.fit).ok());
 
     // Item monitors over the dated attempts.
     stage("security: item monitors");
@@ -372,11 +383,25 @@ pub fn analyse_with(
             prior_sd,
             ..PreknowledgeOptions::default()
         };
-        Some(preknowledge_lr_all(
+        // Person fit's ML thetas on all items are the test's theta_hat (see
+        // preknowledge_lr_all_given).
+        let theta_all: Vec<Option<f64>> = person_fit
+            .fits
+            .iter()
+            .map(|f| {
+                f.as_ref()
+                    .ok()
+                    .filter(|f| !f.theta_at_bound)
+                    .map(|f| f.theta)
+            })
+            .collect();
+        let known = (opts.theta.method == ThetaMethod::Ml).then_some(theta_all.as_slice());
+        Some(preknowledge_lr_all_given(
             &p.bank,
             &p.data,
             &suspected_bank,
             &popts,
+            known,
         )?)
     };
 
@@ -418,17 +443,18 @@ fn median_log_seconds(
     if flagged.is_empty() {
         return out;
     }
-    let slot: std::collections::HashMap<usize, usize> =
-        flagged.iter().enumerate().map(|(s, &j)| (j, s)).collect();
+    let mut slot = vec![usize::MAX; p.bank.len()];
+    for (s, &j) in flagged.iter().enumerate() {
+        slot[j] = s;
+    }
     let mut times: Vec<Vec<Vec<f32>>> = vec![vec![Vec::new(); d.n_windows]; flagged.len()];
     for (k, w) in window.iter().enumerate() {
         let Some(w) = w else { continue };
         for r in p.times.attempt(k) {
             let s = p.times.seconds[r];
-            if let Some(&slot) = slot.get(&(p.times.item[r] as usize)) {
-                if s.is_finite() && s > 0.0 {
-                    times[slot][*w as usize].push(s.ln());
-                }
+            let slot = slot[p.times.item[r] as usize];
+            if slot != usize::MAX && s.is_finite() && s > 0.0 {
+                times[slot][*w as usize].push(s.ln());
             }
         }
     }

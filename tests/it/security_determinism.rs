@@ -29,7 +29,7 @@ fn run(threads: usize) -> (String, String, String, Vec<u8>) {
             &PreknowledgeOptions::default(),
         )
         .unwrap();
-        let res = log_time_residuals(&sim.rt_items, &sim.data, &sim.log_times).unwrap();
+        let res = sim.log_time_residuals().unwrap();
         let drift = item_drift_over_time(
             &sim.bank,
             &sim.data,

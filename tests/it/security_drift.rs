@@ -86,7 +86,7 @@ fn null_false_alarm_rate() {
             ..config(seed, 20_000, 0)
         };
         let sim = simulate(&cfg).unwrap();
-        let res = log_time_residuals(&sim.rt_items, &sim.data, &sim.log_times).unwrap();
+        let res = sim.log_time_residuals().unwrap();
         let rep =
             item_drift_over_time(&sim.bank, &sim.data, &sim.week, 20, Some(&res), &opts).unwrap();
         let monitors = [
@@ -123,7 +123,7 @@ fn null_false_alarm_rate() {
 #[test]
 fn leaked_items_are_found_after_the_leak() {
     let sim = simulate(&config(41, 60_000, 20)).unwrap();
-    let res = log_time_residuals(&sim.rt_items, &sim.data, &sim.log_times).unwrap();
+    let res = sim.log_time_residuals().unwrap();
     let rep = item_drift_over_time(
         &sim.bank,
         &sim.data,

@@ -185,7 +185,7 @@ fn thetas_and_person_fit_match_r() {
     let bank = bank8();
     for row in &R_ROWS {
         let resp = pattern(row.bits);
-        let ml = theta_ml(&bank, &resp, -4.0, 4.0).unwrap();
+        let ml = estimate_theta(bank.items(), &resp, &ThetaOptions::ml(-4.0, 4.0)).unwrap();
         assert!(
             (ml.theta - row.theta_ml).abs() < 1e-6,
             "pattern {}: theta ML {} vs R {}",
@@ -194,7 +194,7 @@ fn thetas_and_person_fit_match_r() {
             row.theta_ml
         );
         assert!(!ml.at_bound, "pattern {}: ML inside the bounds", row.bits);
-        let wle = theta_wle(&bank, &resp, -10.0, 10.0).unwrap();
+        let wle = estimate_theta(bank.items(), &resp, &ThetaOptions::wle(-10.0, 10.0)).unwrap();
         assert!(
             (wle.theta - row.theta_wle).abs() < 1e-6,
             "pattern {}: theta WLE {} vs R {}",
@@ -203,7 +203,7 @@ fn thetas_and_person_fit_match_r() {
             row.theta_wle
         );
         let map = estimate_theta(
-            &bank,
+            bank.items(),
             &resp,
             &ThetaOptions {
                 method: MAP,
@@ -345,14 +345,29 @@ fn degenerate_patterns_and_bad_input() {
         "{e}"
     );
     // ML of an all-right pattern is the upper bound, marked.
-    let t = theta_ml(&bank, &pattern("11111111"), -6.0, 6.0).unwrap();
+    let t = estimate_theta(
+        bank.items(),
+        &pattern("11111111"),
+        &ThetaOptions::ml(-6.0, 6.0),
+    )
+    .unwrap();
     assert_eq!(t.theta, 6.0);
     assert!(t.at_bound);
-    let t = theta_ml(&bank, &pattern("00000000"), -6.0, 6.0).unwrap();
+    let t = estimate_theta(
+        bank.items(),
+        &pattern("00000000"),
+        &ThetaOptions::ml(-6.0, 6.0),
+    )
+    .unwrap();
     assert_eq!(t.theta, -6.0);
     assert!(t.at_bound);
     // WLE of an all-right pattern is finite for this bank.
-    let t = theta_wle(&bank, &pattern("11111111"), -10.0, 10.0).unwrap();
+    let t = estimate_theta(
+        bank.items(),
+        &pattern("11111111"),
+        &ThetaOptions::wle(-10.0, 10.0),
+    )
+    .unwrap();
     assert!(
         t.theta > 1.5 && t.theta < 10.0 && !t.at_bound,
         "WLE all right {t:?}"

@@ -457,45 +457,19 @@ fn standard_errors(
         .max(1.0) as usize;
     let n_blocks = max_blocks.min(32).min(n_att.div_ceil(CHUNK)).max(1);
     let per_block = n_att.div_ceil(n_blocks);
-    let len = 2 * k * k + k + 1;
+    let input = super::pair_sums::PairInput {
+        data,
+        log_t: &prep.log_t,
+        w,
+        s,
+        compact: &compact,
+        k,
+    };
+    let len = super::pair_sums::len(k);
     let parts: Vec<Vec<f64>> = (0..n_blocks)
         .into_par_iter()
         .map(|b| {
-            let mut acc = vec![0.0; len];
-            let mut idx: Vec<usize> = Vec::new();
-            let start = b * per_block;
-            let end = ((b + 1) * per_block).min(n_att);
-            for j in start..end {
-                idx.clear();
-                let mut w_sum = 0.0;
-                for r in data.attempt(j) {
-                    if prep.log_t[r].is_nan() {
-                        continue;
-                    }
-                    let i = data.item[r] as usize;
-                    w_sum += w[i];
-                    idx.push(compact[i] as usize);
-                }
-                if idx.is_empty() {
-                    continue;
-                }
-                let c = s / (1.0 + s * w_sum);
-                let c2 = c * c;
-                let g = 1.0 / ((1.0 + s * w_sum) * (1.0 + s * w_sum));
-                // sorted, so that (a, b) with a <= b walks row a of the upper triangle forwards
-                idx.sort_unstable();
-                for (p, &a) in idx.iter().enumerate() {
-                    acc[2 * k * k + a] += g;
-                    let row = &mut acc[2 * a * k..2 * (a + 1) * k];
-                    for &bb in &idx[p..] {
-                        row[2 * bb] += c;
-                        row[2 * bb + 1] += c2;
-                    }
-                }
-                let t = w_sum / (1.0 + s * w_sum);
-                acc[2 * k * k + k] += 0.5 * t * t;
-            }
-            acc
+            super::pair_sums::block_sums(&input, b * per_block..((b + 1) * per_block).min(n_att))
         })
         .collect();
     let total = sum_in_order(parts, len);

@@ -13,7 +13,7 @@ fn check_fit(data: &TimeData, fit: &RtFit) -> Result<(), RtError> {
             data: data.n_attempts(),
         });
     }
-    data.validate(fit.items.len())
+    data.check_shape(fit.items.len())
 }
 
 /// Standardised log-time residuals z_ij = alpha_i (ln t_ij - (beta_i - tau_j)) with the ML speed
@@ -42,6 +42,50 @@ pub fn residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<Option<f32>>, RtErr
         })
         .collect();
     Ok(parts.into_iter().flatten().collect())
+}
+
+/// The residuals of [`residuals`] standardised to N(0, 1) under the model: z_ij / sqrt(1 - h_ij),
+/// h_ij = alpha_i^2 / sum_k alpha_k^2 over the attempt's usable times (the leverage of the
+/// response in its speed estimate; van der Linden & Guo 2008). Responses without a usable time,
+/// and those with h = 1 (an attempt's only usable time), get 0 (not fast). One pass over the
+/// attempts in fixed blocks, each writing its own stretch of the output.
+pub fn standardised_residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<f32>, RtError> {
+    check_fit(data, fit)?;
+    let mut out = vec![0f32; data.n_responses()];
+    let ranges = blocks(data.n_attempts());
+    let mut parts = Vec::with_capacity(ranges.len());
+    let mut rest = out.as_mut_slice();
+    for range in ranges {
+        let len = data.offsets[range.end] - data.offsets[range.start];
+        let (head, tail) = rest.split_at_mut(len);
+        parts.push((range, head));
+        rest = tail;
+    }
+    parts.into_par_iter().for_each(|(range, out)| {
+        let base = data.offsets[range.start];
+        let mut raw: Vec<Option<(f32, f64)>> = Vec::new();
+        for j in range {
+            let tau = fit.persons[j].tau;
+            raw.clear();
+            raw.extend(data.attempt(j).map(|r| {
+                let item = &fit.items[data.item[r] as usize];
+                match (log_time(data.seconds[r]), item.beta, item.alpha, tau) {
+                    (Some(y), Some(b), Some(a), Some(t)) => Some(((a * (y - (b - t))) as f32, a)),
+                    _ => None,
+                }
+            }));
+            let a2: f64 = raw.iter().flatten().map(|&(_, a)| a * a).sum();
+            for (r, z) in data.attempt(j).zip(&raw) {
+                if let Some((z, a)) = *z {
+                    let h = a * a / a2;
+                    if h < 1.0 {
+                        out[r - base] = (z as f64 / (1.0 - h).sqrt()) as f32;
+                    }
+                }
+            }
+        }
+    });
+    Ok(out)
 }
 
 /// One attempt's speed person-fit.
@@ -208,6 +252,9 @@ pub fn fast_correct_items(
         .into_par_iter()
         .map(|range| {
             let mut acc = vec![0.0; 4 * n_items];
+            // Phi(z_cut / sqrt(1 - h)) per item for the last W seen with it: attempts on one form
+            // share W bit for bit, so most responses reuse the value (the same number either way).
+            let mut last_p: Vec<(u64, f64)> = vec![(u64::MAX, 0.0); n_items];
             for j in range {
                 let tau = fit.persons[j].tau;
                 let Some(t) = tau else { continue };
@@ -228,8 +275,14 @@ pub fn fast_correct_items(
                         (log_time(data.seconds[r]), item.beta, item.alpha)
                     {
                         let z = a * (y - (b - t));
-                        let h = (a * a / w_sum).min(1.0 - 1e-12);
-                        let p = phi(opts.z_cut / (1.0 - h).sqrt());
+                        let p = if last_p[i].0 == w_sum.to_bits() {
+                            last_p[i].1
+                        } else {
+                            let h = (a * a / w_sum).min(1.0 - 1e-12);
+                            let p = phi(opts.z_cut / (1.0 - h).sqrt());
+                            last_p[i] = (w_sum.to_bits(), p);
+                            p
+                        };
                         acc[4 * i] += 1.0;
                         if z < opts.z_cut {
                             acc[4 * i + 1] += 1.0;
@@ -333,7 +386,7 @@ pub fn rapid_guess_thresholds(
             });
         }
     }
-    data.validate(n_items)?;
+    data.check_shape(n_items)?;
     let typical: Vec<Option<f64>> = match opts.typical {
         TypicalTime::ExpBeta => {
             let fit = fit.ok_or(RtError::NeedsFit)?;
@@ -440,7 +493,7 @@ pub fn rapid_guess_flags(
     thresholds: &[Option<f64>],
 ) -> Result<RapidGuessSummary, RtError> {
     let n_items = thresholds.len();
-    data.validate(n_items)?;
+    data.check_shape(n_items)?;
     type Block = (Vec<bool>, Vec<usize>, Vec<usize>, Vec<Option<f64>>);
     let parts: Vec<Block> = blocks(data.n_attempts())
         .into_par_iter()

@@ -31,12 +31,13 @@
 
 mod em;
 mod flags;
+mod pair_sums;
 
 pub use em::{fit_lognormal_rt, marginal_log_likelihood};
 pub use flags::{
     fast_correct_items, rapid_guess_flags, rapid_guess_thresholds, residuals, simulate_lognormal,
-    speed_aberrance, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions,
-    RapidGuessSummary, TypicalTime,
+    speed_aberrance, standardised_residuals, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit,
+    RapidGuessOptions, RapidGuessSummary, TypicalTime,
 };
 
 use rayon::prelude::*;
@@ -89,9 +90,9 @@ impl TimeData {
         self.offsets[j]..self.offsets[j + 1]
     }
 
-    /// Checks the CSR shape, the item indices (< `n_items`) and that no attempt answers an item
-    /// twice.
-    pub fn validate(&self, n_items: usize) -> Result<(), RtError> {
+    /// The CSR shape: offsets from 0, never decreasing, ending at the number of responses, and one
+    /// time per item index.
+    fn check_offsets(&self) -> Result<(), RtError> {
         let first = *self.offsets.first().ok_or(RtError::NoOffsets)?;
         if first != 0 {
             return Err(RtError::OffsetsStart { first });
@@ -118,6 +119,39 @@ impl TimeData {
                 n_responses: self.item.len(),
             });
         }
+        Ok(())
+    }
+
+    /// Checks the CSR shape and the item indices (< `n_items`), not duplicates: what the flags
+    /// need to index safely (the model's fit has checked the whole [`TimeData::validate`]).
+    pub fn check_shape(&self, n_items: usize) -> Result<(), RtError> {
+        self.check_offsets()?;
+        let max = self
+            .item
+            .par_chunks(1 << 16)
+            .map(|c| c.iter().copied().max().unwrap_or(0))
+            .max();
+        let bad = max
+            .filter(|&m| m as usize >= n_items)
+            .and_then(|_| self.item.iter().position(|&i| i as usize >= n_items));
+        match bad {
+            None => Ok(()),
+            Some(r) => {
+                let attempt = self.offsets.partition_point(|&o| o <= r) - 1;
+                Err(RtError::ItemOutOfRange {
+                    attempt,
+                    position: r - self.offsets[attempt],
+                    item: self.item[r] as usize,
+                    n_items,
+                })
+            }
+        }
+    }
+
+    /// Checks the CSR shape, the item indices (< `n_items`) and that no attempt answers an item
+    /// twice.
+    pub fn validate(&self, n_items: usize) -> Result<(), RtError> {
+        self.check_offsets()?;
         let errors: Vec<Option<RtError>> = blocks(self.n_attempts())
             .into_par_iter()
             .map(|range| {
