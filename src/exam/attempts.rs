@@ -10,6 +10,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
+
+use super::log_slices::{expected_rows, read_parquet_slices};
 use rustc_hash::FxHashMap;
 
 use super::config::ColumnsConfig;
@@ -177,7 +179,7 @@ fn read_with_polars(
     }
     select.push(col(ROW_INDEX));
     let mut b = Builder::new(exam, file, format, diags.limit());
-    b.reserve(expected_rows(path, format));
+    b.reserve(expected_rows(path, format == LogFormat::Parquet));
     let builder = Arc::new(Mutex::new(b));
     let run = match format {
         LogFormat::Parquet => {
@@ -186,7 +188,7 @@ fn read_with_polars(
                 .map_err(|_| polars_err!(ComputeError: "poisoned"));
             b.as_mut()
                 .map_err(|e| polars_err!(ComputeError: "{e}"))
-                .and_then(|b| read_parquet_slices(path, &pairs, b))
+                .and_then(|b| read_parquet_slices(path, &pairs, ROW_INDEX, |df| b.batch(df)))
         }
         LogFormat::Csv => {
             let sink = Arc::clone(&builder);
@@ -237,76 +239,6 @@ fn read_with_polars(
         );
     }
     Some(m)
-}
-
-/// Rows of a Parquet log decoded at a time.
-const PARQUET_SLICE_ROWS: usize = 1 << 18;
-
-/// Reads a Parquet log a slice of rows at a time into `b`, in file order, with the columns
-/// `pairs` (file name, qbank's name) and the row numbers. The streaming engine decoded row groups
-/// ahead of the (single-threaded) builder and held them: at 1,000,000 attempts it peaked at 2 GB
-/// for a 0.6 GB matrix; slice by slice the decoded text is one slice's.
-fn read_parquet_slices(path: &Path, pairs: &[(String, &str)], b: &mut Builder) -> PolarsResult<()> {
-    let open = || std::fs::File::open(path).map_err(|e| polars_err!(ComputeError: "{e}"));
-    let mut first = ParquetReader::new(open()?);
-    let total = first.num_rows()?;
-    let metadata = first.get_metadata()?.clone();
-    let mut columns: Vec<String> = pairs.iter().map(|p| p.0.clone()).collect();
-    columns.dedup();
-    let mut offset = 0;
-    while offset < total {
-        let mut reader = ParquetReader::new(open()?)
-            .with_columns(Some(columns.clone()))
-            .with_slice(Some((offset, PARQUET_SLICE_ROWS)));
-        reader.set_metadata(metadata.clone());
-        let df = reader.finish()?;
-        let n = df.height();
-        if n == 0 {
-            break;
-        }
-        let mut cols = Vec::with_capacity(pairs.len() + 1);
-        for (source, canonical) in pairs {
-            let mut c = df.column(source)?.clone();
-            c.rename((*canonical).into());
-            cols.push(c);
-        }
-        let rows: Vec<u64> = (offset as u64..(offset + n) as u64).collect();
-        cols.push(Column::new(ROW_INDEX.into(), rows));
-        b.batch(&DataFrame::new(n, cols)?)?;
-        offset += n;
-    }
-    Ok(())
-}
-
-/// About how many rows the log has, to size the per-response arrays once (growing them by
-/// doubling held up to three times their size at the end: most of the ingest's peak memory).
-/// Parquet: the row count in the file's metadata. CSV: the file's size over the mean length of
-/// its first lines, plus 2 % (the arrays are trimmed at the end).
-fn expected_rows(path: &Path, format: LogFormat) -> usize {
-    match format {
-        LogFormat::Parquet => std::fs::File::open(path)
-            .ok()
-            .and_then(|f| ParquetReader::new(f).num_rows().ok())
-            .unwrap_or(0),
-        LogFormat::Csv => {
-            use std::io::Read;
-            let Ok(mut f) = std::fs::File::open(path) else {
-                return 0;
-            };
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            let mut head = vec![0u8; 1 << 16];
-            let n = f.read(&mut head).unwrap_or(0);
-            // whole lines after the header
-            let lines = head[..n].iter().filter(|&&b| b == b'\n').count();
-            let first = head[..n].iter().position(|&b| b == b'\n').unwrap_or(n);
-            let last = head[..n].iter().rposition(|&b| b == b'\n').unwrap_or(n);
-            if lines < 2 || last <= first {
-                return 0;
-            }
-            let per_line = (last - first) as f64 / (lines - 1) as f64;
-            (size as f64 / per_line * 1.02) as usize
-        }
-    }
 }
 
 /// The first line of a CSV file that does not parse as a record of the header's width (or is

@@ -14,6 +14,7 @@ pub mod forms;
 pub mod import;
 pub mod item_list;
 pub mod items;
+mod log_slices;
 pub mod overview;
 pub mod param_file_error;
 pub mod param_files;
