@@ -135,38 +135,24 @@ impl Responses {
     /// The persons of group `g` alone, as one group, keeping only the items they saw; returns
     /// the subset and, for each of its items, the item's index here.
     pub fn select_group(&self, g: u16) -> (Responses, Vec<usize>) {
+        let mut out = self.group_persons(g);
         let mut seen = vec![false; self.n_items()];
-        for p in (0..self.n_persons()).filter(|&p| self.group[p] == g) {
-            for &c in self.codes(p) {
-                seen[c as usize / 2] = true;
-            }
+        for &c in &out.codes {
+            seen[c as usize / 2] = true;
         }
         let items: Vec<usize> = (0..self.n_items()).filter(|&i| seen[i]).collect();
         let mut map = vec![u32::MAX; self.n_items()];
         for (k, &i) in items.iter().enumerate() {
             map[i] = k as u32;
         }
-        let mut out = Responses {
-            item_ids: items.iter().map(|&i| self.item_ids[i].clone()).collect(),
-            offsets: vec![0],
-            group_names: vec![self
-                .group_names
-                .get(g as usize)
-                .cloned()
-                .unwrap_or_default()],
-            ..Default::default()
-        };
-        for p in (0..self.n_persons()).filter(|&p| self.group[p] == g) {
-            out.codes.extend(
-                self.codes(p)
-                    .iter()
-                    .map(|&c| 2 * map[(c / 2) as usize] + (c & 1)),
-            );
-            out.offsets.push(out.codes.len() as u64);
-            out.weight.push(self.weight[p]);
-            out.group.push(0);
-            out.person_ids.push(self.person_ids[p].clone());
-        }
+        let ids = items.iter().map(|&i| self.item_ids[i].clone()).collect();
+        out.remap_items(&map, ids);
+        out.group.iter_mut().for_each(|x| *x = 0);
+        out.group_names = vec![self
+            .group_names
+            .get(g as usize)
+            .cloned()
+            .unwrap_or_default()];
         (out, items)
     }
 }

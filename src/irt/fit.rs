@@ -204,8 +204,8 @@ pub fn q3(
     let mut acc = vec![[0.0f64; 6]; n * n];
     // Persons who saw the same items in blocks: a block's sums over persons are its residual
     // matrix's Gram matrix (one dgemm) and column sums, added to every pair of its items.
-    let blocks = data.item_set_blocks(&vec![false; n], 2048, 64);
-    for batch in blocks.chunks(16) {
+    let blocks = data.item_set_blocks(&vec![false; n], super::xpd::BLOCK, super::xpd::MIN_SET);
+    for batch in blocks.chunks(super::xpd::BATCH) {
         let sums: Vec<Option<BlockSums>> = batch
             .par_iter()
             .map(|b| (!b.pooled).then(|| block_sums(data, cal, scores, b)))

@@ -198,9 +198,9 @@ pub fn cross_product_block(data: &Responses, cal: &Calibration) -> Covariance {
     let lat_off = n_items * maxp * maxp;
     // Persons by item set in blocks (scores by one matrix product per block); the blocks' sums
     // added in block order, so the result does not depend on the number of threads.
-    let blocks = data.item_set_blocks(&cal.fixed, 2048, 64);
+    let blocks = data.item_set_blocks(&cal.fixed, super::xpd::BLOCK, super::xpd::MIN_SET);
     let mut acc = vec![0.0; n_items * maxp * maxp + 4 * n_groups];
-    for batch in blocks.chunks(16) {
+    for batch in blocks.chunks(super::xpd::BATCH) {
         let parts: Vec<Vec<f64>> = batch
             .par_iter()
             .map(|b| {

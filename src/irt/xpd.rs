@@ -20,11 +20,11 @@ use super::model::ItemModel;
 use super::se::{person_posterior, Covariance, SeMethod};
 
 /// Persons per block (columns of one matrix product).
-const BLOCK: usize = 2048;
+pub(super) const BLOCK: usize = 2048;
 /// Item sets with fewer persons are pooled with the other rare ones.
-const MIN_SET: usize = 64;
+pub(super) const MIN_SET: usize = 64;
 /// Blocks computed at once before being added to the information (bounds the memory).
-const BATCH: usize = 16;
+pub(super) const BATCH: usize = 16;
 
 /// [`cross_product_information`] inverted (None when it is not positive definite): the full
 /// covariance of the items' free parameters, in the packing order of [`super::em::pack`].
