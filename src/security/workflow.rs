@@ -76,15 +76,21 @@ pub struct ResponseTimes {
     pub fast_correct: Vec<ItemFastCorrect>,
 }
 
-/// The response data of the security stage in bank-item indices.
-struct Prepared {
+/// The calibrated items of the security stage and the matrix's responses to them, read in
+/// bank-item indices one array at a time: the stage holds the response-time arrays only while it
+/// fits the time model, and the 0/1 attempt data only after, so its peak is one of the two
+/// (about 12 bytes a response, not 25).
+struct Prepared<'a> {
+    matrix: &'a crate::matrix::ResponseMatrix,
     bank: ItemBank,
     bank_items: Vec<usize>,
-    data: AttemptData,
-    times: TimeData,
+    /// Per exam item: its bank index, or `u32::MAX` when it has no usable parameters.
+    bank_index: Vec<u32>,
+    /// Attempt `k`'s responses to bank items are `offsets[k]..offsets[k + 1]`.
+    offsets: Vec<usize>,
 }
 
-fn prepare(ds: &Dataset, forms: &CalibratedForms) -> Result<Prepared, SecurityError> {
+fn prepare<'a>(ds: &'a Dataset, forms: &CalibratedForms) -> Result<Prepared<'a>, SecurityError> {
     let m = &ds.matrix;
     let mut bank_index = vec![u32::MAX; m.n_items()];
     let mut bank_items = Vec::new();
@@ -101,69 +107,80 @@ fn prepare(ds: &Dataset, forms: &CalibratedForms) -> Result<Prepared, SecurityEr
         }
     }
     let bank = ItemBank::new(models)?;
-    // Each attempt's responses to bank items, in attempt order: counted, then copied in fixed
-    // blocks of attempts in parallel, each block into its own stretch of the arrays.
-    let n = m.n_attempts();
-    let bank_index = &bank_index;
-    let on_bank = |k: usize| {
-        m.responses(k)
-            .filter(move |r| bank_index[r.item] != u32::MAX)
-    };
     let every_item = bank_index.iter().all(|&j| j != u32::MAX);
-    let counts: Vec<usize> = (0..n)
+    let counts: Vec<usize> = (0..m.n_attempts())
         .into_par_iter()
         .map(|k| {
+            let responses = m.responses(k);
             if every_item {
-                m.responses(k).len()
+                responses.len()
             } else {
-                on_bank(k).count()
+                responses
+                    .filter(|r| bank_index[r.item] != u32::MAX)
+                    .count()
             }
         })
         .collect();
-    let mut offsets = Vec::with_capacity(n + 1);
+    let mut offsets = Vec::with_capacity(counts.len() + 1);
     offsets.push(0);
     for c in &counts {
         offsets.push(offsets[offsets.len() - 1] + c);
     }
-    let total = offsets[n];
-    let mut responses = vec![(0u32, 0u8); total];
-    let mut item = vec![0u32; total];
-    let mut seconds = vec![0f32; total];
-    let starts: Vec<usize> = (0..n).step_by(4096).chain([n]).collect();
-    let (mut r_rest, mut i_rest, mut s_rest) =
-        (&mut responses[..], &mut item[..], &mut seconds[..]);
-    let mut parts = Vec::with_capacity(starts.len());
-    for w in starts.windows(2) {
-        let len = offsets[w[1]] - offsets[w[0]];
-        let (r, rt) = std::mem::take(&mut r_rest).split_at_mut(len);
-        let (i, it) = std::mem::take(&mut i_rest).split_at_mut(len);
-        let (s, st) = std::mem::take(&mut s_rest).split_at_mut(len);
-        parts.push((w[0]..w[1], r, i, s));
-        (r_rest, i_rest, s_rest) = (rt, it, st);
-    }
-    parts
-        .into_par_iter()
-        .for_each(|(attempts, r_out, i_out, s_out)| {
-            let responses = attempts.flat_map(on_bank);
-            for (pos, r) in responses.enumerate() {
-                let j = bank_index[r.item];
-                r_out[pos] = (j, u8::from(r.right));
-                i_out[pos] = j;
-                s_out[pos] = r.seconds;
-            }
-        });
-    let times = TimeData {
-        offsets: offsets.clone(),
-        item,
-        seconds,
-    };
-    let data = AttemptData::new(bank.len(), offsets, responses)?;
     Ok(Prepared {
+        matrix: m,
         bank,
         bank_items,
-        data,
-        times,
+        bank_index,
+        offsets,
     })
+}
+
+impl Prepared<'_> {
+    /// One value per response to a bank item, in attempt order (`value(bank item, response)`):
+    /// filled in fixed blocks of attempts in parallel, each block into its own stretch.
+    fn per_response<T: Copy + Default + Send>(
+        &self,
+        value: impl Fn(u32, &crate::matrix::Response) -> T + Sync,
+    ) -> Vec<T> {
+        let n = self.offsets.len() - 1;
+        let mut out = vec![T::default(); self.offsets[n]];
+        let starts: Vec<usize> = (0..n).step_by(4096).chain([n]).collect();
+        let mut rest = &mut out[..];
+        let mut parts = Vec::with_capacity(starts.len());
+        for w in starts.windows(2) {
+            let len = self.offsets[w[1]] - self.offsets[w[0]];
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            parts.push((w[0]..w[1], part));
+            rest = tail;
+        }
+        parts.into_par_iter().for_each(|(attempts, part)| {
+            let on_bank = attempts
+                .flat_map(|k| self.matrix.responses(k))
+                .filter_map(|r| {
+                    let j = self.bank_index[r.item];
+                    (j != u32::MAX).then(|| value(j, &r))
+                });
+            for (slot, v) in part.iter_mut().zip(on_bank) {
+                *slot = v;
+            }
+        });
+        out
+    }
+
+    /// Item and seconds of every response (the response-time model's data).
+    fn times(&self) -> TimeData {
+        TimeData {
+            offsets: self.offsets.clone(),
+            item: self.per_response(|j, _| j),
+            seconds: self.per_response(|_, r| r.seconds),
+        }
+    }
+
+    /// Item and 0/1 score of every response (person fit, the monitors, preknowledge).
+    fn attempts(&self) -> Result<AttemptData, SecurityError> {
+        let responses = self.per_response(|j, r| (j, u8::from(r.right)));
+        AttemptData::new(self.bank.len(), self.offsets.clone(), responses)
+    }
 }
 
 /// The mixture of the form cohorts' latent densities, weighted by attempts: (mean, SD).
@@ -210,11 +227,17 @@ fn windows(ds: &Dataset, days: u32) -> (Vec<Option<u32>>, Vec<String>) {
     (window, starts)
 }
 
-fn response_times(p: &Prepared, cfg: &SecurityConfig) -> Result<ResponseTimes, String> {
-    let fit = fit_lognormal_rt(&p.times, p.bank.len(), &RtOptions::default())
+fn response_times(
+    p: &Prepared,
+    data: &TimeData,
+    cfg: &SecurityConfig,
+    stage: &dyn Fn(&str),
+) -> Result<ResponseTimes, String> {
+    let fit = fit_lognormal_rt(data, p.bank.len(), &RtOptions::default())
         .map_err(|e| e.to_string())?;
+    stage("security: response-time flags");
     let thresholds = rapid_guess_thresholds(
-        &p.times,
+        data,
         p.bank.len(),
         Some(&fit),
         &RapidGuessOptions {
@@ -224,11 +247,11 @@ fn response_times(p: &Prepared, cfg: &SecurityConfig) -> Result<ResponseTimes, S
         },
     )
     .map_err(|e| e.to_string())?;
-    let rapid = rapid_guess_flags(&p.times, &thresholds).map_err(|e| e.to_string())?;
-    let speed = speed_aberrance(&p.times, &fit, cfg.person_alpha).map_err(|e| e.to_string())?;
-    let correct: Vec<bool> = p.data.responses().iter().map(|r| r.1 == 1).collect();
+    let rapid = rapid_guess_flags(data, &thresholds).map_err(|e| e.to_string())?;
+    let speed = speed_aberrance(data, &fit, cfg.person_alpha).map_err(|e| e.to_string())?;
+    let correct: Vec<bool> = p.per_response(|_, r| r.right);
     let fast_correct = fast_correct_items(
-        &p.times,
+        data,
         &fit,
         &correct,
         &FastCorrectOptions {
@@ -266,21 +289,34 @@ pub fn analyse_with(
     suspected: Option<&[usize]>,
     stage: &dyn Fn(&str),
 ) -> Result<SecurityAnalysis, SecurityError> {
-    stage("security: person fit");
     let p = prepare(ds, forms)?;
     let (prior_mean, prior_sd) = pooled_latent(ds, forms);
 
+    // Response times first: their arrays are dropped before the 0/1 data are read.
+    stage("security: response-time model");
+    let (times, residuals_std) = {
+        let data = p.times();
+        let times = response_times(&p, &data, cfg, stage);
+        let residuals = times
+            .as_ref()
+            .ok()
+            .and_then(|t| standardised_residuals(&data, &t.fit).ok());
+        (times, residuals)
+    };
+
     // Person fit with simulated cutoffs.
+    stage("security: person fit");
+    let data = p.attempts()?;
     let opts = PersonFitOptions {
         alpha: cfg.person_alpha,
         ..PersonFitOptions::default()
     };
-    let weights = U3Weights::from_data(&p.data);
-    let mut person_fit = person_fit_all(&p.bank, &p.data, &opts, Some(&weights))?;
+    let weights = U3Weights::from_data(&data);
+    let mut person_fit = person_fit_all(&p.bank, &data, &opts, Some(&weights))?;
     stage("security: person-fit cutoffs (simulated)");
     let cutoffs = person_fit_cutoffs(
         &p.bank,
-        &p.data,
+        &data,
         &person_fit.fits,
         &opts,
         Some(&weights),
@@ -292,35 +328,27 @@ pub fn analyse_with(
         apply_cutoffs(&mut person_fit, c);
     }
 
-    // Response times.
-    stage("security: response-time model");
-    let times = response_times(&p, cfg);
-    let residuals_std = times
-        .as_ref()
-        .ok()
-        .and_then(|t| standardised_residuals(&p.times, &t.fit).ok());
-
     // Item monitors over the dated attempts.
     stage("security: item monitors");
     let (window, window_starts) = windows(ds, cfg.window_days);
     let drift = if window_starts.is_empty() {
         None
     } else {
-        let dated: Vec<usize> = (0..p.data.len()).filter(|&k| window[k].is_some()).collect();
+        let dated: Vec<usize> = (0..data.len()).filter(|&k| window[k].is_some()).collect();
         // Usually every attempt is dated: then the monitors read the data as it is (a copy of
         // the dated attempts' responses and residuals costs 12 bytes a response otherwise).
         let copy;
-        let (sub, res) = if dated.len() == p.data.len() {
-            (&p.data, residuals_std.as_deref())
+        let (sub, res) = if dated.len() == data.len() {
+            (&data, residuals_std.as_deref())
         } else {
             let mut offsets = vec![0];
             let mut resp = Vec::new();
             let mut res = Vec::new();
             for &k in &dated {
-                resp.extend_from_slice(p.data.attempt(k));
+                resp.extend_from_slice(data.attempt(k));
                 if let Some(r) = &residuals_std {
-                    let off = p.data.offset(k);
-                    res.extend_from_slice(&r[off..off + p.data.attempt(k).len()]);
+                    let off = data.offset(k);
+                    res.extend_from_slice(&r[off..off + data.attempt(k).len()]);
                 }
                 offsets.push(resp.len());
             }
@@ -398,13 +426,14 @@ pub fn analyse_with(
         let known = (opts.theta.method == ThetaMethod::Ml).then_some(theta_all.as_slice());
         Some(preknowledge_lr_all_given(
             &p.bank,
-            &p.data,
+            &data,
             &suspected_bank,
             &popts,
             known,
         )?)
     };
 
+    drop((data, residuals_std));
     let median_log_seconds = median_log_seconds(&p, drift.as_ref(), &window);
     Ok(SecurityAnalysis {
         config: cfg.clone(),
@@ -450,11 +479,11 @@ fn median_log_seconds(
     let mut times: Vec<Vec<Vec<f32>>> = vec![vec![Vec::new(); d.n_windows]; flagged.len()];
     for (k, w) in window.iter().enumerate() {
         let Some(w) = w else { continue };
-        for r in p.times.attempt(k) {
-            let s = p.times.seconds[r];
-            let slot = slot[p.times.item[r] as usize];
-            if slot != usize::MAX && s.is_finite() && s > 0.0 {
-                times[slot][*w as usize].push(s.ln());
+        for r in p.matrix.responses(k) {
+            let j = p.bank_index[r.item];
+            let slot = if j == u32::MAX { usize::MAX } else { slot[j as usize] };
+            if slot != usize::MAX && r.seconds.is_finite() && r.seconds > 0.0 {
+                times[slot][*w as usize].push(r.seconds.ln());
             }
         }
     }
