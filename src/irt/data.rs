@@ -106,6 +106,14 @@ impl Responses {
         }
     }
 
+    /// Forgets every person's responses, keeping the items and the persons (ids, groups,
+    /// weights): for a caller done with the response data, which are 4 bytes a response (the
+    /// run's stages after equating read the matrix instead).
+    pub fn forget_codes(&mut self) {
+        self.codes = Vec::new();
+        self.offsets = vec![0; self.n_persons() + 1];
+    }
+
     /// Renumbers items by `map[old] = new` (all presented items must map) with new ids.
     pub fn remap_items(&mut self, map: &[u32], item_ids: Vec<String>) {
         for c in self.codes.iter_mut() {

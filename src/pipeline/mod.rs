@@ -109,7 +109,7 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
     progress.stage("classical item analysis");
     let items = stages::items(&ds);
     progress.stage("IRT calibration");
-    let calibrated = stages::calibrate_timed(
+    let mut calibrated = stages::calibrate_timed(
         &ds,
         &stages::run_calibration_options(&ds.exam.config.calibration),
         progress,
@@ -146,6 +146,8 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
             progress,
         )
     });
+    // Nothing after this point reads the calibration's copy of the responses.
+    calibrated.result.responses.forget_codes();
     progress.stage("exam security");
     let security = stages::security_timed(&ds, &calibrated.forms, None, progress)?;
     Ok(Run {

@@ -103,19 +103,21 @@ pub(super) fn item_review(
     ));
     // One pass over the responses collects (EAP, right) for every carded item.
     let cards: Vec<&str> = flagged.into_iter().take(MAX_CARDS).collect();
-    let data = &input.calibration.responses;
-    let mut slot = vec![usize::MAX; data.n_items()];
+    // The calibration's persons are the matrix's attempts, in order.
+    let cal = input.calibration;
+    let m = &input.ds.matrix;
+    let mut slot = vec![usize::MAX; m.n_items()];
     for (j, id) in cards.iter().enumerate() {
-        if let Some(k) = data.item_ids.iter().position(|i| i == id) {
-            slot[k] = j;
+        if let Some(k) = cal.responses.item_ids.iter().position(|i| i == id) {
+            slot[cal.exam_items[k]] = j;
         }
     }
     let mut seen: Vec<Vec<(f64, bool)>> = vec![Vec::new(); cards.len()];
-    for (p, score) in scores.iter().enumerate() {
-        for &c in data.codes(p) {
-            let j = slot[c as usize / 2];
+    for (a, score) in scores.iter().enumerate() {
+        for r in m.responses(a) {
+            let j = slot[r.item];
             if j != usize::MAX {
-                seen[j].push((score.eap, c & 1 == 1));
+                seen[j].push((score.eap, r.right));
             }
         }
     }

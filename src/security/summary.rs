@@ -95,7 +95,7 @@ impl SecurityAnalysis {
             }
         }
         let t = self.times.as_ref().ok();
-        let n_resp: usize = t.map_or(0, |t| t.rapid.flags.len());
+        let n_resp: usize = t.map_or(0, |t| t.n_responses);
         let rapid: usize = t.map_or(0, |t| t.rapid.per_item.iter().sum());
         SecuritySummary {
             attempts: pf.fits.len(),

@@ -71,7 +71,11 @@ pub struct ResponseTimes {
     pub fit: RtFit,
     /// NT10 thresholds per bank item (seconds).
     pub thresholds: Vec<Option<f64>>,
+    /// Rapid guesses per item and per attempt (the per-response flags are not kept: a byte a
+    /// response).
     pub rapid: RapidGuessSummary,
+    /// Responses to bank items (the flags' denominator).
+    pub n_responses: usize,
     pub speed: Vec<PersonSpeedFit>,
     pub fast_correct: Vec<ItemFastCorrect>,
 }
@@ -247,7 +251,8 @@ fn response_times(
         },
     )
     .map_err(|e| e.to_string())?;
-    let rapid = rapid_guess_flags(data, &thresholds).map_err(|e| e.to_string())?;
+    let mut rapid = rapid_guess_flags(data, &thresholds).map_err(|e| e.to_string())?;
+    rapid.flags = Vec::new();
     let speed = speed_aberrance(data, &fit, cfg.person_alpha).map_err(|e| e.to_string())?;
     let correct: Vec<bool> = p.per_response(|_, r| r.right);
     let fast_correct = fast_correct_items(
@@ -264,6 +269,7 @@ fn response_times(
         fit,
         thresholds,
         rapid,
+        n_responses: data.n_responses(),
         speed,
         fast_correct,
     })
@@ -304,32 +310,9 @@ pub fn analyse_with(
         (times, residuals)
     };
 
-    // Person fit with simulated cutoffs.
-    stage("security: person fit");
-    let data = p.attempts()?;
-    let opts = PersonFitOptions {
-        alpha: cfg.person_alpha,
-        ..PersonFitOptions::default()
-    };
-    let weights = U3Weights::from_data(&data);
-    let mut person_fit = person_fit_all(&p.bank, &data, &opts, Some(&weights))?;
-    stage("security: person-fit cutoffs (simulated)");
-    let cutoffs = person_fit_cutoffs(
-        &p.bank,
-        &data,
-        &person_fit.fits,
-        &opts,
-        Some(&weights),
-        cfg.cutoff_replications,
-        cfg.seed,
-    )
-    .ok();
-    if let Some(c) = &cutoffs {
-        apply_cutoffs(&mut person_fit, c);
-    }
-
-    // Item monitors over the dated attempts.
+    // Item monitors over the dated attempts (first: the residuals are dropped after them).
     stage("security: item monitors");
+    let data = p.attempts()?;
     let (window, window_starts) = windows(ds, cfg.window_days);
     let drift = if window_starts.is_empty() {
         None
@@ -374,6 +357,31 @@ pub fn analyse_with(
             &dopts,
         )?)
     };
+
+    drop(residuals_std);
+
+    // Person fit with simulated cutoffs.
+    stage("security: person fit");
+    let opts = PersonFitOptions {
+        alpha: cfg.person_alpha,
+        ..PersonFitOptions::default()
+    };
+    let weights = U3Weights::from_data(&data);
+    let mut person_fit = person_fit_all(&p.bank, &data, &opts, Some(&weights))?;
+    stage("security: person-fit cutoffs (simulated)");
+    let cutoffs = person_fit_cutoffs(
+        &p.bank,
+        &data,
+        &person_fit.fits,
+        &opts,
+        Some(&weights),
+        cfg.cutoff_replications,
+        cfg.seed,
+    )
+    .ok();
+    if let Some(c) = &cutoffs {
+        apply_cutoffs(&mut person_fit, c);
+    }
 
     // Suspected items: the file's, else the monitors' flags.
     let mut suspected_bank = vec![false; p.bank.len()];
@@ -433,7 +441,7 @@ pub fn analyse_with(
         )?)
     };
 
-    drop((data, residuals_std));
+    drop(data);
     let median_log_seconds = median_log_seconds(&p, drift.as_ref(), &window);
     Ok(SecurityAnalysis {
         config: cfg.clone(),
