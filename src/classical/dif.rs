@@ -58,24 +58,39 @@ pub(super) fn dif_analysis(
             }
         })
         .collect();
-    // counts[item][(form, raw)] = [ref right, ref wrong, focal right, focal wrong]
-    let mut counts: Vec<BTreeMap<(usize, u32), [f64; 4]>> = vec![BTreeMap::new(); exam.items.len()];
+    // cells[item * n_forms + form][raw] = [ref right, ref wrong, focal right, focal wrong],
+    // allocated when the item is first seen on the form; a cell with no count is no stratum.
+    let n_forms = exam.forms.len();
+    let mut cells: Vec<Vec<[f64; 4]>> = vec![Vec::new(); exam.items.len() * n_forms];
     for a in 0..m.n_attempts() {
         let Some(g) = group[a] else { continue };
+        let (form, score) = (m.form(a), raw[a] as usize);
         for r in m.responses(a) {
-            let cell = counts[r.item]
-                .entry((m.form(a), raw[a]))
-                .or_insert([0.0; 4]);
-            cell[2 * g + (!r.right) as usize] += 1.0;
+            let by_score = &mut cells[r.item * n_forms + form];
+            if by_score.len() <= score {
+                by_score.resize(score + 1, [0.0; 4]);
+            }
+            by_score[score][2 * g + (!r.right) as usize] += 1.0;
         }
     }
     let mut out = Vec::new();
-    for (i, strata) in counts.iter().enumerate() {
+    for i in 0..exam.items.len() {
+        // The strata in (form, raw score) order.
+        let strata: Vec<(usize, &[f64; 4])> = cells[i * n_forms..(i + 1) * n_forms]
+            .iter()
+            .enumerate()
+            .flat_map(|(form, by_score)| {
+                by_score
+                    .iter()
+                    .filter(|c| c.iter().sum::<f64>() > 0.0)
+                    .map(move |c| (form, c))
+            })
+            .collect();
         if strata.is_empty() {
             continue;
         }
-        let n_ref: f64 = strata.values().map(|c| c[0] + c[1]).sum();
-        let n_focal: f64 = strata.values().map(|c| c[2] + c[3]).sum();
+        let n_ref: f64 = strata.iter().map(|(_, c)| c[0] + c[1]).sum();
+        let n_focal: f64 = strata.iter().map(|(_, c)| c[2] + c[3]).sum();
         let item_id = exam.items[i].id.clone();
         if n_ref < min_group || n_focal < min_group {
             out.push(DifResult {
@@ -89,7 +104,7 @@ pub(super) fn dif_analysis(
         }
         let mut merged: Vec<[f64; 4]> = Vec::new();
         let mut pending: Option<(usize, [f64; 4])> = None;
-        for (&(form, _), c) in strata {
+        for (form, c) in strata {
             let mut cell = *c;
             if let Some((pf, p)) = pending.take() {
                 if pf == form {

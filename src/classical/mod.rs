@@ -14,6 +14,8 @@ pub use dif::{default_dif, DifResult, DifSpec};
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::exam::config::FlagsConfig;
 use crate::exam::{Dataset, ItemType};
 use crate::matrix::Role;
@@ -193,123 +195,27 @@ fn median(v: &mut [f32]) -> f64 {
     }
 }
 
-/// Runs the item analysis of a data set.
+/// Runs the item analysis of a data set: each form's pass over its attempts in parallel (the
+/// passes are independent), combined in form order, so the result is the serial one.
 pub fn analyse(ds: &Dataset, dif: Option<&DifSpec>, cfg: &FlagsConfig) -> ItemAnalysis {
     let m = &ds.matrix;
-    let exam = &ds.exam;
-    let n_items = exam.items.len();
+    let n_items = ds.exam.items.len();
     let mut out = ItemAnalysis {
         dif_spec: dif.cloned(),
         ..Default::default()
     };
+    let raw: Vec<u32> = (0..m.n_attempts())
+        .into_par_iter()
+        .map(|a| m.raw_score(a))
+        .collect();
+    let passes: Vec<Option<FormPass>> = (0..ds.exam.forms.len())
+        .into_par_iter()
+        .map(|f| form_pass(ds, &raw, f))
+        .collect();
     let mut pooled: Vec<Option<Acc>> = vec![None; n_items];
-    let raw: Vec<u32> = (0..m.n_attempts()).map(|a| m.raw_score(a)).collect();
-    for (f, form) in exam.forms.iter().enumerate() {
-        let attempts: Vec<usize> = (0..m.n_attempts()).filter(|&a| m.form(a) == f).collect();
-        if attempts.is_empty() {
-            continue;
-        }
-        let k = form.n_scored();
-        let mut counts = vec![0.0; k + 1];
-        for &a in &attempts {
-            counts[(raw[a] as usize).min(k)] += 1.0;
-        }
-        let quint = score_groups(&counts, 5);
-        // Upper and lower 27 %: mid-percentile ranks >= 0.73 and < 0.27.
-        let mut below = 0.0;
-        let n_form: f64 = counts.iter().sum();
-        let ul: Vec<i8> = counts
-            .iter()
-            .map(|&c| {
-                let mid = (below + 0.5 * c) / n_form;
-                below += c;
-                if mid >= 0.73 {
-                    1
-                } else if mid < 0.27 {
-                    -1
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let mut acc: Vec<Option<Acc>> = vec![None; n_items];
-        for fi in &form.items {
-            let mut a = Acc::new();
-            a.scored = fi.scored;
-            a.pretest = !fi.scored;
-            acc[fi.item] = Some(a);
-        }
-        for &att in &attempts {
-            let total = raw[att] as usize;
-            let (q, u) = (quint[total.min(k)], ul[total.min(k)]);
-            for r in m.responses(att) {
-                let Some(a) = acc[r.item].as_mut() else {
-                    continue;
-                };
-                let x = r.right as u8 as f64;
-                let crit = criterion(m.role(f, r.item), total, x);
-                a.n += 1.0;
-                a.answered += !r.omitted() as u8 as f64;
-                a.right += x;
-                a.seconds.push(r.seconds);
-                a.pbis.add(x, crit, 1.0);
-                match u {
-                    1 => a.upper = (a.upper.0 + 1.0, a.upper.1 + x),
-                    -1 => a.lower = (a.lower.0 + 1.0, a.lower.1 + x),
-                    _ => {}
-                }
-                a.n_quintile[q] += 1.0;
-                let item = &exam.items[r.item];
-                for o in 0..16usize {
-                    let chosen = if o == OMIT {
-                        r.omitted()
-                    } else {
-                        o < item.options as usize && r.chosen.contains(o as u8)
-                    };
-                    if o != OMIT && o >= item.options as usize {
-                        continue;
-                    }
-                    let slot = &mut a.option[o];
-                    slot.2.add(chosen as u8 as f64, crit, 1.0);
-                    if chosen {
-                        slot.0 += 1.0;
-                        slot.1[q] += 1.0;
-                    }
-                }
-                if item.item_type == ItemType::Multiple && !r.omitted() {
-                    // Only the chosen set's counts are kept here; its correlation is computed
-                    // below from the item-level moments of "chose this set".
-                    let e = a
-                        .sets
-                        .entry(r.chosen.0)
-                        .or_insert((0.0, [0.0; 5], Moments::default()));
-                    e.0 += 1.0;
-                    e.1[q] += 1.0;
-                }
-            }
-        }
-        // Correlations of the chosen sets need every response of the item: a second look.
-        for &att in &attempts {
-            let total = raw[att] as usize;
-            for r in m.responses(att) {
-                let Some(a) = acc[r.item].as_mut() else {
-                    continue;
-                };
-                if a.sets.is_empty() {
-                    continue;
-                }
-                let x = r.right as u8 as f64;
-                let crit = criterion(m.role(f, r.item), total, x);
-                for (mask, e) in a.sets.iter_mut() {
-                    e.2.add(
-                        (*mask == r.chosen.0 && !r.omitted()) as u8 as f64,
-                        crit,
-                        1.0,
-                    );
-                }
-            }
-        }
-        for (i, a) in acc.iter_mut().enumerate() {
+    for (form, pass) in ds.exam.forms.iter().zip(passes) {
+        let Some(mut pass) = pass else { continue };
+        for (i, a) in pass.acc.iter_mut().enumerate() {
             let Some(a) = a.as_mut() else { continue };
             emit(&mut out, &form.id, ds, i, a);
             match pooled[i].as_mut() {
@@ -317,35 +223,7 @@ pub fn analyse(ds: &Dataset, dif: Option<&DifSpec>, cfg: &FlagsConfig) -> ItemAn
                 None => pooled[i] = Some(a.clone()),
             }
         }
-        // Reliability of the scored items (every attempt on the form presents all of them).
-        let scored: Vec<usize> = form.scored().map(|fi| fi.item).collect();
-        let rows: Vec<Vec<u8>> = attempts
-            .iter()
-            .map(|&att| {
-                let mut row = vec![0u8; scored.len()];
-                for r in m.responses(att).filter(|r| r.right) {
-                    if let Some(j) = scored.iter().position(|&i| i == r.item) {
-                        row[j] = 1;
-                    }
-                }
-                row
-            })
-            .collect();
-        let ts = test_stats(scored.len(), rows.iter().map(|r| (r.as_slice(), 1.0)));
-        out.reliability.push(FormReliability {
-            form_id: form.id.clone(),
-            attempts: ts.n,
-            scored_items: ts.k,
-            mean: ts.mean,
-            sd: ts.sd,
-            kr20: ts.kr20,
-            sem: ts.sem,
-            alpha_if_deleted: scored
-                .iter()
-                .zip(&ts.items)
-                .map(|(&i, s)| (exam.items[i].id.clone(), s.alpha_if_deleted))
-                .collect(),
-        });
+        out.reliability.push(pass.reliability);
     }
     for (i, a) in pooled.iter_mut().enumerate() {
         if let Some(a) = a.as_mut() {
@@ -357,6 +235,160 @@ pub fn analyse(ds: &Dataset, dif: Option<&DifSpec>, cfg: &FlagsConfig) -> ItemAn
     }
     out.flags = flags(&out, ds, cfg);
     out
+}
+
+/// One form's item accumulators (indexed by exam item; None when not on the form) and its
+/// reliability.
+struct FormPass {
+    acc: Vec<Option<Acc>>,
+    reliability: FormReliability,
+}
+
+/// The pass over form `f`'s attempts (None when it has none); `raw` holds every attempt's
+/// scored total.
+fn form_pass(ds: &Dataset, raw: &[u32], f: usize) -> Option<FormPass> {
+    let m = &ds.matrix;
+    let exam = &ds.exam;
+    let n_items = exam.items.len();
+    let form = &exam.forms[f];
+    let attempts: Vec<usize> = (0..m.n_attempts()).filter(|&a| m.form(a) == f).collect();
+    if attempts.is_empty() {
+        return None;
+    }
+    let k = form.n_scored();
+    let mut counts = vec![0.0; k + 1];
+    for &a in &attempts {
+        counts[(raw[a] as usize).min(k)] += 1.0;
+    }
+    let quint = score_groups(&counts, 5);
+    // Upper and lower 27 %: mid-percentile ranks >= 0.73 and < 0.27.
+    let mut below = 0.0;
+    let n_form: f64 = counts.iter().sum();
+    let ul: Vec<i8> = counts
+        .iter()
+        .map(|&c| {
+            let mid = (below + 0.5 * c) / n_form;
+            below += c;
+            if mid >= 0.73 {
+                1
+            } else if mid < 0.27 {
+                -1
+            } else {
+                0
+            }
+        })
+        .collect();
+    let mut acc: Vec<Option<Acc>> = vec![None; n_items];
+    for fi in &form.items {
+        let mut a = Acc::new();
+        a.scored = fi.scored;
+        a.pretest = !fi.scored;
+        acc[fi.item] = Some(a);
+    }
+    for &att in &attempts {
+        let total = raw[att] as usize;
+        let (q, u) = (quint[total.min(k)], ul[total.min(k)]);
+        for r in m.responses(att) {
+            let Some(a) = acc[r.item].as_mut() else {
+                continue;
+            };
+            let x = r.right as u8 as f64;
+            let crit = criterion(m.role(f, r.item), total, x);
+            a.n += 1.0;
+            a.answered += !r.omitted() as u8 as f64;
+            a.right += x;
+            a.seconds.push(r.seconds);
+            a.pbis.add(x, crit, 1.0);
+            match u {
+                1 => a.upper = (a.upper.0 + 1.0, a.upper.1 + x),
+                -1 => a.lower = (a.lower.0 + 1.0, a.lower.1 + x),
+                _ => {}
+            }
+            a.n_quintile[q] += 1.0;
+            let item = &exam.items[r.item];
+            for o in 0..16usize {
+                let chosen = if o == OMIT {
+                    r.omitted()
+                } else {
+                    o < item.options as usize && r.chosen.contains(o as u8)
+                };
+                if o != OMIT && o >= item.options as usize {
+                    continue;
+                }
+                let slot = &mut a.option[o];
+                slot.2.add(chosen as u8 as f64, crit, 1.0);
+                if chosen {
+                    slot.0 += 1.0;
+                    slot.1[q] += 1.0;
+                }
+            }
+            if item.item_type == ItemType::Multiple && !r.omitted() {
+                // Only the chosen set's counts are kept here; its correlation is computed
+                // below from the item-level moments of "chose this set".
+                let e = a
+                    .sets
+                    .entry(r.chosen.0)
+                    .or_insert((0.0, [0.0; 5], Moments::default()));
+                e.0 += 1.0;
+                e.1[q] += 1.0;
+            }
+        }
+    }
+    // Correlations of the chosen sets need every response of the item: a second look.
+    for &att in &attempts {
+        let total = raw[att] as usize;
+        for r in m.responses(att) {
+            let Some(a) = acc[r.item].as_mut() else {
+                continue;
+            };
+            if a.sets.is_empty() {
+                continue;
+            }
+            let x = r.right as u8 as f64;
+            let crit = criterion(m.role(f, r.item), total, x);
+            for (mask, e) in a.sets.iter_mut() {
+                e.2.add(
+                    (*mask == r.chosen.0 && !r.omitted()) as u8 as f64,
+                    crit,
+                    1.0,
+                );
+            }
+        }
+    }
+    // Reliability of the scored items (every attempt on the form presents all of them).
+    let scored: Vec<usize> = form.scored().map(|fi| fi.item).collect();
+    let mut column = vec![usize::MAX; n_items];
+    for (j, &i) in scored.iter().enumerate() {
+        column[i] = j;
+    }
+    let k_scored = scored.len().max(1);
+    let mut rows = vec![0u8; attempts.len() * k_scored];
+    for (row, &att) in rows.chunks_mut(k_scored).zip(&attempts) {
+        for r in m.responses(att).filter(|r| r.right) {
+            if column[r.item] != usize::MAX {
+                row[column[r.item]] = 1;
+            }
+        }
+    }
+    let ts = test_stats(
+        scored.len(),
+        rows.chunks(k_scored).map(|r| (&r[..scored.len()], 1.0)),
+    );
+    let reliability = FormReliability {
+        form_id: form.id.clone(),
+        attempts: ts.n,
+        scored_items: ts.k,
+        mean: ts.mean,
+        sd: ts.sd,
+        kr20: ts.kr20,
+        sem: ts.sem,
+        alpha_if_deleted: scored
+            .iter()
+            .zip(&ts.items)
+            .map(|(&i, s)| (exam.items[i].id.clone(), s.alpha_if_deleted))
+            .collect(),
+    };
+    Some(FormPass { acc, reliability })
 }
 
 /// Turns an accumulator into the item row and its option rows.

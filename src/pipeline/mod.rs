@@ -167,8 +167,23 @@ pub fn run(dir: &Path, opts: &RunOptions, progress: &Progress) -> Result<Run, Er
 
 impl Run {
     /// Writes every output of the run into `out`: the stage tables, the readiness pages asked
-    /// for and the report.
+    /// for and the report. The stage tables, the security tables and the report are independent
+    /// files, written side by side (no file's bytes depend on the order); the first error in that
+    /// order is returned.
     pub fn write(&self, out: &Path, opts: &RunOptions) -> Result<(), WriteError> {
+        let (tables, (security, report)) = rayon::join(
+            || self.write_tables(out, opts),
+            || {
+                rayon::join(
+                    || report::security::write_tables(out, &self.ds, &self.security),
+                    || self.write_report(out, opts),
+                )
+            },
+        );
+        tables.and(security).and(report)
+    }
+
+    fn write_tables(&self, out: &Path, opts: &RunOptions) -> Result<(), WriteError> {
         tables::write_validation(&out.join("validation.csv"), &self.diags)?;
         tables::write_json(&out.join("overview.json"), &self.overview)?;
         report::item_tables::write_item_analysis(out, &self.items)?;
@@ -183,7 +198,10 @@ impl Run {
         if let Some(next) = &self.next_forms {
             report::assembly::write_next_forms(&out.join("next_forms"), next, opts.timings)?;
         }
-        report::security::write_tables(out, &self.ds, &self.security)?;
+        Ok(())
+    }
+
+    fn write_report(&self, out: &Path, opts: &RunOptions) -> Result<(), WriteError> {
         let warnings: Vec<String> = self.diags.iter().map(|d| d.to_string()).collect();
         let input = report::ReportInput {
             ds: &self.ds,
