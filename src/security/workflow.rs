@@ -119,9 +119,7 @@ fn prepare<'a>(ds: &'a Dataset, forms: &CalibratedForms) -> Result<Prepared<'a>,
             if every_item {
                 responses.len()
             } else {
-                responses
-                    .filter(|r| bank_index[r.item] != u32::MAX)
-                    .count()
+                responses.filter(|r| bank_index[r.item] != u32::MAX).count()
             }
         })
         .collect();
@@ -237,8 +235,8 @@ fn response_times(
     cfg: &SecurityConfig,
     stage: &dyn Fn(&str),
 ) -> Result<ResponseTimes, String> {
-    let fit = fit_lognormal_rt(data, p.bank.len(), &RtOptions::default())
-        .map_err(|e| e.to_string())?;
+    let fit =
+        fit_lognormal_rt(data, p.bank.len(), &RtOptions::default()).map_err(|e| e.to_string())?;
     stage("security: response-time flags");
     let thresholds = rapid_guess_thresholds(
         data,
@@ -489,7 +487,11 @@ fn median_log_seconds(
         let Some(w) = w else { continue };
         for r in p.matrix.responses(k) {
             let j = p.bank_index[r.item];
-            let slot = if j == u32::MAX { usize::MAX } else { slot[j as usize] };
+            let slot = if j == u32::MAX {
+                usize::MAX
+            } else {
+                slot[j as usize]
+            };
             if slot != usize::MAX && r.seconds.is_finite() && r.seconds > 0.0 {
                 times[slot][*w as usize].push(r.seconds.ln());
             }
