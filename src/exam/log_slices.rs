@@ -55,28 +55,26 @@ pub(super) fn read_parquet_slices(
 /// Parquet: the row count in the file's metadata. CSV: the file's size over the mean length of
 /// its first lines, plus 2 % (the arrays are trimmed at the end).
 pub(super) fn expected_rows(path: &Path, parquet: bool) -> usize {
-    match parquet {
-        true => std::fs::File::open(path)
+    if parquet {
+        return std::fs::File::open(path)
             .ok()
             .and_then(|f| ParquetReader::new(f).num_rows().ok())
-            .unwrap_or(0),
-        false => {
-            use std::io::Read;
-            let Ok(mut f) = std::fs::File::open(path) else {
-                return 0;
-            };
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            let mut head = vec![0u8; 1 << 16];
-            let n = f.read(&mut head).unwrap_or(0);
-            // whole lines after the header
-            let lines = head[..n].iter().filter(|&&b| b == b'\n').count();
-            let first = head[..n].iter().position(|&b| b == b'\n').unwrap_or(n);
-            let last = head[..n].iter().rposition(|&b| b == b'\n').unwrap_or(n);
-            if lines < 2 || last <= first {
-                return 0;
-            }
-            let per_line = (last - first) as f64 / (lines - 1) as f64;
-            (size as f64 / per_line * 1.02) as usize
-        }
+            .unwrap_or(0);
     }
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = vec![0u8; 1 << 16];
+    let n = f.read(&mut head).unwrap_or(0);
+    // whole lines after the header
+    let lines = head[..n].iter().filter(|&&b| b == b'\n').count();
+    let first = head[..n].iter().position(|&b| b == b'\n').unwrap_or(n);
+    let last = head[..n].iter().rposition(|&b| b == b'\n').unwrap_or(n);
+    if lines < 2 || last <= first {
+        return 0;
+    }
+    let per_line = (last - first) as f64 / (lines - 1) as f64;
+    (size as f64 / per_line * 1.02) as usize
 }

@@ -12,9 +12,10 @@ use crate::exam::dates::{civil_from_days, days_from_iso};
 use crate::exam::security_config::SecurityConfig;
 use crate::exam::Dataset;
 use crate::irt::response_time::{
-    fast_correct_items, fit_lognormal_rt, rapid_guess_flags, rapid_guess_thresholds,
-    speed_aberrance, standardised_residuals, FastCorrectOptions, ItemFastCorrect, PersonSpeedFit,
-    RapidGuessOptions, RapidGuessSummary, RtFit, RtOptions, TimeData, TypicalTime,
+    block_stretches, fast_correct_items, fit_lognormal_rt, rapid_guess_flags,
+    rapid_guess_thresholds, speed_aberrance, standardised_residuals, FastCorrectOptions,
+    ItemFastCorrect, PersonSpeedFit, RapidGuessOptions, RapidGuessSummary, RtFit, RtOptions,
+    TimeData, TypicalTime,
 };
 use crate::irt::CalibratedForms;
 use rayon::prelude::*;
@@ -144,17 +145,8 @@ impl Prepared<'_> {
         &self,
         value: impl Fn(u32, &crate::matrix::Response) -> T + Sync,
     ) -> Vec<T> {
-        let n = self.offsets.len() - 1;
-        let mut out = vec![T::default(); self.offsets[n]];
-        let starts: Vec<usize> = (0..n).step_by(4096).chain([n]).collect();
-        let mut rest = &mut out[..];
-        let mut parts = Vec::with_capacity(starts.len());
-        for w in starts.windows(2) {
-            let len = self.offsets[w[1]] - self.offsets[w[0]];
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut(len);
-            parts.push((w[0]..w[1], part));
-            rest = tail;
-        }
+        let mut out = vec![T::default(); self.offsets[self.offsets.len() - 1]];
+        let parts = block_stretches(&mut out, &self.offsets);
         parts.into_par_iter().for_each(|(attempts, part)| {
             let on_bank = attempts
                 .flat_map(|k| self.matrix.responses(k))

@@ -52,15 +52,7 @@ pub fn residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<Option<f32>>, RtErr
 pub fn standardised_residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<f32>, RtError> {
     check_fit(data, fit)?;
     let mut out = vec![0f32; data.n_responses()];
-    let ranges = blocks(data.n_attempts());
-    let mut parts = Vec::with_capacity(ranges.len());
-    let mut rest = out.as_mut_slice();
-    for range in ranges {
-        let len = data.offsets[range.end] - data.offsets[range.start];
-        let (head, tail) = rest.split_at_mut(len);
-        parts.push((range, head));
-        rest = tail;
-    }
+    let parts = block_stretches(&mut out, &data.offsets);
     parts.into_par_iter().for_each(|(range, out)| {
         let base = data.offsets[range.start];
         let mut raw: Vec<Option<(f32, f64)>> = Vec::new();

@@ -336,6 +336,25 @@ fn blocks(n: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// The fixed attempt blocks of [`blocks`], each with its own stretch of `out` (one value per
+/// response; attempt j's responses are `offsets[j]..offsets[j + 1]`): the blocks fill their
+/// stretches in parallel, so the result does not depend on the number of threads.
+pub(crate) fn block_stretches<'a, T>(
+    out: &'a mut [T],
+    offsets: &[usize],
+) -> Vec<(Range<usize>, &'a mut [T])> {
+    let mut rest = out;
+    blocks(offsets.len().saturating_sub(1))
+        .into_iter()
+        .map(|range| {
+            let len = offsets[range.end] - offsets[range.start];
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            (range, head)
+        })
+        .collect()
+}
+
 /// Element-wise sum of equally long vectors, in their order.
 fn sum_in_order(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
     let mut total = vec![0.0; len];
