@@ -12,10 +12,9 @@ use crate::exam::dates::{civil_from_days, days_from_iso};
 use crate::exam::security_config::SecurityConfig;
 use crate::exam::Dataset;
 use crate::irt::response_time::{
-    block_stretches, fast_correct_items, fit_lognormal_rt, rapid_guess_flags,
-    rapid_guess_thresholds, speed_aberrance, standardised_residuals, FastCorrectOptions,
-    ItemFastCorrect, PersonSpeedFit, RapidGuessOptions, RapidGuessSummary, RtFit, RtOptions,
-    TimeData, TypicalTime,
+    block_stretches, fit_lognormal_rt, rapid_guess_counts, rapid_guess_thresholds, residual_flags,
+    FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions, RapidGuessSummary,
+    RtFit, RtOptions, TimeData, TypicalTime,
 };
 use crate::irt::CalibratedForms;
 use rayon::prelude::*;
@@ -226,7 +225,7 @@ fn response_times(
     data: &TimeData,
     cfg: &SecurityConfig,
     stage: &dyn Fn(&str),
-) -> Result<ResponseTimes, String> {
+) -> Result<(ResponseTimes, Vec<f32>), String> {
     let fit =
         fit_lognormal_rt(data, p.bank.len(), &RtOptions::default()).map_err(|e| e.to_string())?;
     stage("security: response-time flags");
@@ -241,28 +240,30 @@ fn response_times(
         },
     )
     .map_err(|e| e.to_string())?;
-    let mut rapid = rapid_guess_flags(data, &thresholds).map_err(|e| e.to_string())?;
-    rapid.flags = Vec::new();
-    let speed = speed_aberrance(data, &fit, cfg.person_alpha).map_err(|e| e.to_string())?;
+    let rapid = rapid_guess_counts(data, &thresholds).map_err(|e| e.to_string())?;
     let correct: Vec<bool> = p.per_response(|_, r| r.right);
-    let fast_correct = fast_correct_items(
+    let flags = residual_flags(
         data,
         &fit,
         &correct,
+        cfg.person_alpha,
         &FastCorrectOptions {
             z_cut: -cfg.fast_residual,
             alpha_level: cfg.item_false_alarm,
         },
     )
     .map_err(|e| e.to_string())?;
-    Ok(ResponseTimes {
-        fit,
-        thresholds,
-        rapid,
-        n_responses: data.n_responses(),
-        speed,
-        fast_correct,
-    })
+    Ok((
+        ResponseTimes {
+            fit,
+            thresholds,
+            rapid,
+            n_responses: data.n_responses(),
+            speed: flags.speed,
+            fast_correct: flags.fast_correct,
+        },
+        flags.standardised,
+    ))
 }
 
 /// Runs the security stage. `suspected` (exam item indices) replaces the items flagged by the
@@ -290,14 +291,9 @@ pub fn analyse_with(
 
     // Response times first: their arrays are dropped before the 0/1 data are read.
     stage("security: response-time model");
-    let (times, residuals_std) = {
-        let data = p.times();
-        let times = response_times(&p, &data, cfg, stage);
-        let residuals = times
-            .as_ref()
-            .ok()
-            .and_then(|t| standardised_residuals(&data, &t.fit).ok());
-        (times, residuals)
+    let (times, residuals_std) = match response_times(&p, &p.times(), cfg, stage) {
+        Ok((times, residuals)) => (Ok(times), Some(residuals)),
+        Err(e) => (Err(e), None),
     };
 
     // Item monitors over the dated attempts (first: the residuals are dropped after them).

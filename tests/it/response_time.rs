@@ -105,10 +105,13 @@ fn gradient_and_information_by_finite_differences() {
         },
     )
     .expect("fit");
-    assert_eq!(
-        fit.log_likelihood,
-        ll(&data, &params(&fit), fit.sigma_tau),
-        "reported log-likelihood"
+    // The fit's passes run on the 28 item sets' moments; the reported log-likelihood is the
+    // sweep of the responses' at the estimates, up to rounding.
+    let sweep = ll(&data, &params(&fit), fit.sigma_tau);
+    assert!(
+        (fit.log_likelihood - sweep).abs() < 1e-10 * sweep.abs(),
+        "reported log-likelihood {} vs {sweep}",
+        fit.log_likelihood
     );
     let base = params(&fit);
     let h = 1e-5;
@@ -228,6 +231,55 @@ fn identical_whatever_the_thread_count() {
     let one = run(1);
     let three = run(3);
     assert!(one == three, "1 thread and 3 threads differ");
+    // fixed forms: the EM passes run on the item sets' moments
+    let items: Vec<(f64, f64)> = (0..30).map(|i| (3.0 + 0.05 * i as f64, 1.8)).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let tau: Vec<f64> = (0..20_000).map(|_| rng.gen_range(-0.5..0.5)).collect();
+    let forms: Vec<Vec<u32>> = (0..3)
+        .map(|f| (0..12).map(|k| (f * 9 + k) as u32 % 30).collect())
+        .collect();
+    let design: Vec<Vec<u32>> = (0..20_000).map(|j| forms[j % 3].clone()).collect();
+    let fixed = simulate_lognormal(&items, &tau, &design, &mut rng);
+    let fit = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| fit_lognormal_rt(&fixed, 30, &RtOptions::default()).expect("fit"))
+    };
+    assert!(
+        fit(1) == fit(3),
+        "fixed forms: 1 thread and 3 threads differ"
+    );
+}
+
+// property: the one-pass residual_flags returns, bit for bit, what standardised_residuals,
+// speed_aberrance and fast_correct_items return one by one.
+#[test]
+fn residual_flags_equal_the_flags_one_by_one() {
+    let (_, _, mut data) = simulate(41, 3000, 40, 30, 0.35);
+    data.seconds[7] = 0.0;
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let correct: Vec<bool> = (0..data.n_responses()).map(|_| rng.gen_bool(0.7)).collect();
+    let fit = fit_lognormal_rt(&data, 40, &RtOptions::default()).expect("fit");
+    let opts = FastCorrectOptions::default();
+    let all = residual_flags(&data, &fit, &correct, 0.05, &opts).expect("flags");
+    let z = standardised_residuals(&data, &fit).expect("residuals");
+    assert!(
+        all.standardised
+            .iter()
+            .map(|v| v.to_bits())
+            .eq(z.iter().map(|v| v.to_bits())),
+        "standardised residuals"
+    );
+    assert_eq!(
+        all.speed,
+        speed_aberrance(&data, &fit, 0.05).expect("speed")
+    );
+    assert_eq!(
+        all.fast_correct,
+        fast_correct_items(&data, &fit, &correct, &opts).expect("fast")
+    );
 }
 
 // property: zero, negative, NaN and infinite times are skipped and counted, and the fit equals

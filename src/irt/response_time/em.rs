@@ -2,11 +2,12 @@
 
 use rayon::prelude::*;
 
+use super::set_moments::{set_moments, SetMoments};
 use super::*;
 
 /// The usable ln-times (NaN marks a skipped response: internal only).
-struct Prepared {
-    log_t: Vec<f32>,
+pub(super) struct Prepared {
+    pub log_t: Vec<f32>,
     n_item: Vec<usize>,
     skipped_item: Vec<usize>,
     included: Vec<bool>,
@@ -14,7 +15,7 @@ struct Prepared {
     n_on_excluded: usize,
 }
 
-fn prepare(data: &TimeData, n_items: usize, min_n: usize) -> Result<Prepared, RtError> {
+pub(super) fn prepare(data: &TimeData, n_items: usize, min_n: usize) -> Result<Prepared, RtError> {
     data.validate(n_items)?;
     let mut log_t: Vec<f32> = data
         .seconds
@@ -97,22 +98,38 @@ fn attempt_sums(items: &[u32], log_t: &[f32], par: &[[f64; 3]]) -> AttemptSums {
 }
 
 /// Sufficient statistics of one EM pass.
-struct EmPass {
+pub(super) struct EmPass {
     /// per item: sum of u, sum of u^2, sum of posterior variances, with u = y + E(tau | data)
-    su: Vec<f64>,
-    su2: Vec<f64>,
-    sv: Vec<f64>,
+    pub su: Vec<f64>,
+    pub su2: Vec<f64>,
+    pub sv: Vec<f64>,
     /// sum over attempts of E(tau^2 | data) and of E(tau | data)
-    tau2: f64,
-    tau1: f64,
-    n_persons: f64,
-    log_likelihood: f64,
+    pub tau2: f64,
+    pub tau1: f64,
+    pub n_persons: f64,
+    pub log_likelihood: f64,
+}
+
+/// One EM pass: from the item sets' moments when the attempts fall into few sets (see
+/// [`super::set_moments`]), else by a sweep of the responses.
+fn e_step(
+    data: &TimeData,
+    prep: &Prepared,
+    sets: Option<&[SetMoments]>,
+    beta: &[f64],
+    w: &[f64],
+    s: f64,
+) -> EmPass {
+    match sets {
+        Some(sets) => super::set_moments::em_pass(sets, beta, w, s),
+        None => em_pass(data, prep, beta, w, s),
+    }
 }
 
 /// E-step (closed form: the posterior of tau_j is normal with precision 1/s + sum w_i and mean
 /// sum w_i (beta_i - y_ij) / precision) and the sums the M-step needs; also the marginal
 /// log-likelihood, y_j ~ N(beta - 0, D + s 11') with D = diag(1 / w_i) (Sherman-Morrison).
-fn em_pass(data: &TimeData, prep: &Prepared, beta: &[f64], w: &[f64], s: f64) -> EmPass {
+pub(super) fn em_pass(data: &TimeData, prep: &Prepared, beta: &[f64], w: &[f64], s: f64) -> EmPass {
     let n_items = beta.len();
     let ln_2pi = (2.0 * std::f64::consts::PI).ln();
     let par = pack(beta, w);
@@ -234,7 +251,9 @@ pub fn fit_lognormal_rt(
     // the speed variance (one E-pass with w = 1 and s -> 0 gives the item moments).
     let ones = vec![1.0; n_items];
     let zeros = vec![0.0; n_items];
-    let moments = em_pass(data, &prep, &zeros, &ones, 1e-300);
+    let sets = set_moments(data, &prep.log_t);
+    let sets = sets.as_deref();
+    let moments = e_step(data, &prep, sets, &zeros, &ones, 1e-300);
     let mut beta = vec![0.0; n_items];
     let mut w = vec![0.0; n_items];
     let mut var_sum = 0.0;
@@ -258,7 +277,7 @@ pub fn fit_lognormal_rt(
     let mut log_likelihood = f64::NAN;
     while iterations < opts.max_iterations {
         iterations += 1;
-        let pass = em_pass(data, &prep, &beta, &w, s);
+        let pass = e_step(data, &prep, sets, &beta, &w, s);
         log_likelihood = pass.log_likelihood;
         max_change = 0.0f64;
         // PX-EM (Liu, Rubin & Wu 1998): the M-step also fits a speed mean mu, then the model is
@@ -289,7 +308,7 @@ pub fn fit_lognormal_rt(
     }
     if converged {
         // the log-likelihood at the final parameters
-        log_likelihood = em_pass(data, &prep, &beta, &w, s).log_likelihood;
+        log_likelihood = e_step(data, &prep, sets, &beta, &w, s).log_likelihood;
     } else {
         warnings.push(RtWarning::NotConverged {
             iterations,

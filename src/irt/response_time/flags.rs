@@ -1,5 +1,7 @@
 //! Residuals and the flags built on the fitted model: rapid guesses (NT10), aberrant speed, fast-correct items.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -27,21 +29,30 @@ pub fn residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<Option<f32>>, RtErr
         .into_par_iter()
         .map(|range| {
             let mut out = Vec::new();
+            let mut raw = Vec::new();
             for j in range {
-                let tau = fit.persons[j].tau;
-                for r in data.attempt(j) {
-                    let item = &fit.items[data.item[r] as usize];
-                    let z = match (log_time(data.seconds[r]), item.beta, item.alpha, tau) {
-                        (Some(y), Some(b), Some(a), Some(t)) => Some((a * (y - (b - t))) as f32),
-                        _ => None,
-                    };
-                    out.push(z);
-                }
+                attempt_residuals(data, fit, j, &mut raw);
+                out.extend(raw.iter().map(|z| z.map(|(z, _)| z as f32)));
             }
             out
         })
         .collect();
     Ok(parts.into_iter().flatten().collect())
+}
+
+/// One attempt's residuals before standardising: per response, (z_ij, alpha_i) with
+/// z_ij = alpha_i (ln t_ij - (beta_i - tau_j)); None without a usable time, item estimates or
+/// speed estimate.
+fn attempt_residuals(data: &TimeData, fit: &RtFit, j: usize, out: &mut Vec<Option<(f64, f64)>>) {
+    let tau = fit.persons[j].tau;
+    out.clear();
+    out.extend(data.attempt(j).map(|r| {
+        let item = &fit.items[data.item[r] as usize];
+        match (log_time(data.seconds[r]), item.beta, item.alpha, tau) {
+            (Some(y), Some(b), Some(a), Some(t)) => Some((a * (y - (b - t)), a)),
+            _ => None,
+        }
+    }));
 }
 
 /// The residuals of [`residuals`] standardised to N(0, 1) under the model: z_ij / sqrt(1 - h_ij),
@@ -51,33 +62,11 @@ pub fn residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<Option<f32>>, RtErr
 /// attempts in fixed blocks, each writing its own stretch of the output.
 pub fn standardised_residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<f32>, RtError> {
     check_fit(data, fit)?;
-    let mut out = vec![0f32; data.n_responses()];
-    let parts = block_stretches(&mut out, &data.offsets);
-    parts.into_par_iter().for_each(|(range, out)| {
-        let base = data.offsets[range.start];
-        let mut raw: Vec<Option<(f32, f64)>> = Vec::new();
-        for j in range {
-            let tau = fit.persons[j].tau;
-            raw.clear();
-            raw.extend(data.attempt(j).map(|r| {
-                let item = &fit.items[data.item[r] as usize];
-                match (log_time(data.seconds[r]), item.beta, item.alpha, tau) {
-                    (Some(y), Some(b), Some(a), Some(t)) => Some(((a * (y - (b - t))) as f32, a)),
-                    _ => None,
-                }
-            }));
-            let a2: f64 = raw.iter().flatten().map(|&(_, a)| a * a).sum();
-            for (r, z) in data.attempt(j).zip(&raw) {
-                if let Some((z, a)) = *z {
-                    let h = a * a / a2;
-                    if h < 1.0 {
-                        out[r - base] = (z as f64 / (1.0 - h).sqrt()) as f32;
-                    }
-                }
-            }
-        }
-    });
-    Ok(out)
+    let want = Wanted {
+        speed: None,
+        fast: None,
+    };
+    Ok(residual_pass(data, fit, &want, true).standardised)
 }
 
 /// One attempt's speed person-fit.
@@ -105,6 +94,16 @@ pub fn speed_aberrance(
     fit: &RtFit,
     alpha_level: f64,
 ) -> Result<Vec<PersonSpeedFit>, RtError> {
+    check_alpha_level(alpha_level)?;
+    check_fit(data, fit)?;
+    let want = Wanted {
+        speed: Some(alpha_level),
+        fast: None,
+    };
+    Ok(residual_pass(data, fit, &want, false).speed)
+}
+
+fn check_alpha_level(alpha_level: f64) -> Result<(), RtError> {
     if !(alpha_level > 0.0 && alpha_level < 1.0) {
         return Err(RtError::InvalidOption {
             name: "alpha_level",
@@ -112,56 +111,193 @@ pub fn speed_aberrance(
             expected: "a probability in (0, 1)",
         });
     }
-    check_fit(data, fit)?;
-    let parts: Vec<Vec<PersonSpeedFit>> = blocks(data.n_attempts())
-        .into_par_iter()
-        .map(|range| {
-            let mut cache: Vec<Option<ChiSquared>> = Vec::new();
-            let mut out = Vec::with_capacity(range.len());
-            for j in range {
-                let tau = fit.persons[j].tau;
-                let mut n = 0usize;
-                let mut l = 0.0;
-                for r in data.attempt(j) {
-                    let item = &fit.items[data.item[r] as usize];
-                    if let (Some(y), Some(b), Some(a), Some(t)) =
-                        (log_time(data.seconds[r]), item.beta, item.alpha, tau)
-                    {
-                        let z = a * (y - (b - t));
-                        l += z * z;
-                        n += 1;
+    Ok(())
+}
+
+/// The speed fit of one attempt from its residuals; `cache` keeps chi^2(df) per df.
+fn speed_fit(
+    raw: &[Option<(f64, f64)>],
+    alpha_level: f64,
+    cache: &mut Vec<Option<ChiSquared>>,
+) -> PersonSpeedFit {
+    let mut n = 0usize;
+    let mut l = 0.0;
+    for &(z, _) in raw.iter().flatten() {
+        l += z * z;
+        n += 1;
+    }
+    if n < 2 {
+        return PersonSpeedFit {
+            n,
+            chi_square: None,
+            df: n.saturating_sub(1),
+            p_value: None,
+            flagged: false,
+        };
+    }
+    let df = n - 1;
+    if cache.len() <= df {
+        cache.resize(df + 1, None);
+    }
+    if cache[df].is_none() {
+        cache[df] = ChiSquared::new(df as f64).ok();
+    }
+    let p = cache[df].as_ref().map(|d| d.sf(l));
+    PersonSpeedFit {
+        n,
+        chi_square: Some(l),
+        df,
+        p_value: p,
+        flagged: p.is_some_and(|p| p < alpha_level),
+    }
+}
+
+/// What one pass over the residuals computes besides the standardised residuals: the speed
+/// fits at this alpha level, the fast-correct sums with these right/wrong flags and options.
+struct Wanted<'a> {
+    speed: Option<f64>,
+    fast: Option<(&'a [bool], &'a FastCorrectOptions)>,
+}
+
+/// The results of [`residual_pass`].
+struct ResidualPass {
+    standardised: Vec<f32>,
+    speed: Vec<PersonSpeedFit>,
+    /// per item: right responses, fast ones, sum of p, sum of p (1 - p)
+    fast: Vec<f64>,
+}
+
+/// One block of attempts of [`residual_pass`]: its speed fits and fast-correct sums; its
+/// standardised residuals into `standardised` (its stretch of the output) when given.
+fn residual_block(
+    data: &TimeData,
+    fit: &RtFit,
+    want: &Wanted,
+    range: Range<usize>,
+    mut standardised: Option<&mut [f32]>,
+) -> (Vec<PersonSpeedFit>, Vec<f64>) {
+    let n_items = fit.items.len();
+    let base = data.offsets[range.start];
+    let mut raw = Vec::new();
+    let mut cache = Vec::new();
+    let mut speed = Vec::with_capacity(if want.speed.is_some() { range.len() } else { 0 });
+    let mut fast = vec![0.0; if want.fast.is_some() { 4 * n_items } else { 0 }];
+    // Phi(z_cut / sqrt(1 - h)) per item for the last W seen with it: attempts on one form share W
+    // bit for bit, so most responses reuse the value (the same number either way).
+    let mut last_p: Vec<(u64, f64)> = vec![(u64::MAX, 0.0); n_items];
+    for j in range {
+        attempt_residuals(data, fit, j, &mut raw);
+        let a2: f64 = raw.iter().flatten().map(|&(_, a)| a * a).sum();
+        if let Some(out) = standardised.as_deref_mut() {
+            for (r, z) in data.attempt(j).zip(&raw) {
+                if let Some((z, a)) = *z {
+                    let h = a * a / a2;
+                    if h < 1.0 {
+                        out[r - base] = ((z as f32) as f64 / (1.0 - h).sqrt()) as f32;
                     }
                 }
-                if n < 2 {
-                    out.push(PersonSpeedFit {
-                        n,
-                        chi_square: None,
-                        df: n.saturating_sub(1),
-                        p_value: None,
-                        flagged: false,
-                    });
+            }
+        }
+        if let Some(alpha_level) = want.speed {
+            speed.push(speed_fit(&raw, alpha_level, &mut cache));
+        }
+        if let Some((correct, opts)) = want.fast {
+            for (r, z) in data.attempt(j).zip(&raw) {
+                let Some((z, a)) = *z else { continue };
+                if !correct[r] {
                     continue;
                 }
-                let df = n - 1;
-                if cache.len() <= df {
-                    cache.resize(df + 1, None);
+                let i = data.item[r] as usize;
+                let p = if last_p[i].0 == a2.to_bits() {
+                    last_p[i].1
+                } else {
+                    let h = (a * a / a2).min(1.0 - 1e-12);
+                    let p = phi(opts.z_cut / (1.0 - h).sqrt());
+                    last_p[i] = (a2.to_bits(), p);
+                    p
+                };
+                fast[4 * i] += 1.0;
+                if z < opts.z_cut {
+                    fast[4 * i + 1] += 1.0;
                 }
-                if cache[df].is_none() {
-                    cache[df] = ChiSquared::new(df as f64).ok();
-                }
-                let p = cache[df].as_ref().map(|d| d.sf(l));
-                out.push(PersonSpeedFit {
-                    n,
-                    chi_square: Some(l),
-                    df,
-                    p_value: p,
-                    flagged: p.is_some_and(|p| p < alpha_level),
-                });
+                fast[4 * i + 2] += p;
+                fast[4 * i + 3] += p * (1.0 - p);
             }
-            out
-        })
-        .collect();
-    Ok(parts.into_iter().flatten().collect())
+        }
+    }
+    (speed, fast)
+}
+
+/// One pass over the residuals in fixed blocks of attempts (one ln per response), computing what
+/// `want` asks and, with `standardised`, the standardised residuals; block results are combined
+/// in block order, so they do not depend on the number of threads.
+fn residual_pass(data: &TimeData, fit: &RtFit, want: &Wanted, standardised: bool) -> ResidualPass {
+    let mut out = vec![0f32; if standardised { data.n_responses() } else { 0 }];
+    let parts: Vec<(Vec<PersonSpeedFit>, Vec<f64>)> = if standardised {
+        block_stretches(&mut out, &data.offsets)
+            .into_par_iter()
+            .map(|(range, part)| residual_block(data, fit, want, range, Some(part)))
+            .collect()
+    } else {
+        blocks(data.n_attempts())
+            .into_par_iter()
+            .map(|range| residual_block(data, fit, want, range, None))
+            .collect()
+    };
+    let n_fast = if want.fast.is_some() {
+        4 * fit.items.len()
+    } else {
+        0
+    };
+    let mut speed = Vec::with_capacity(if want.speed.is_some() {
+        data.n_attempts()
+    } else {
+        0
+    });
+    let mut fast = Vec::with_capacity(parts.len());
+    for (s, f) in parts {
+        speed.extend(s);
+        fast.push(f);
+    }
+    ResidualPass {
+        standardised: out,
+        speed,
+        fast: sum_in_order(fast, n_fast),
+    }
+}
+
+/// Everything the security stage reads from the log-time residuals, from one pass over the
+/// responses: the standardised residuals ([`standardised_residuals`]), the speed fits
+/// ([`speed_aberrance`] at `alpha_level`) and the fast-correct items ([`fast_correct_items`]),
+/// each identical to what its own function returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResidualFlags {
+    pub standardised: Vec<f32>,
+    pub speed: Vec<PersonSpeedFit>,
+    pub fast_correct: Vec<ItemFastCorrect>,
+}
+
+/// [`standardised_residuals`], [`speed_aberrance`] and [`fast_correct_items`] in one pass.
+pub fn residual_flags(
+    data: &TimeData,
+    fit: &RtFit,
+    correct: &[bool],
+    alpha_level: f64,
+    opts: &FastCorrectOptions,
+) -> Result<ResidualFlags, RtError> {
+    check_alpha_level(alpha_level)?;
+    check_fast_correct(data, correct, opts)?;
+    check_fit(data, fit)?;
+    let want = Wanted {
+        speed: Some(alpha_level),
+        fast: Some((correct, opts)),
+    };
+    let pass = residual_pass(data, fit, &want, true);
+    Ok(ResidualFlags {
+        standardised: pass.standardised,
+        speed: pass.speed,
+        fast_correct: fast_correct_from_sums(&pass.fast, opts),
+    })
 }
 
 /// Options of [`fast_correct_items`].
@@ -216,6 +352,21 @@ pub fn fast_correct_items(
     correct: &[bool],
     opts: &FastCorrectOptions,
 ) -> Result<Vec<ItemFastCorrect>, RtError> {
+    check_fast_correct(data, correct, opts)?;
+    check_fit(data, fit)?;
+    let want = Wanted {
+        speed: None,
+        fast: Some((correct, opts)),
+    };
+    let pass = residual_pass(data, fit, &want, false);
+    Ok(fast_correct_from_sums(&pass.fast, opts))
+}
+
+fn check_fast_correct(
+    data: &TimeData,
+    correct: &[bool],
+    opts: &FastCorrectOptions,
+) -> Result<(), RtError> {
     if correct.len() != data.n_responses() {
         return Err(RtError::Mismatch {
             what: "correct",
@@ -237,58 +388,12 @@ pub fn fast_correct_items(
             expected: "a finite z value",
         });
     }
-    check_fit(data, fit)?;
-    let n_items = fit.items.len();
-    // per item: n_correct, n_fast, sum p, sum p(1 - p)
-    let parts: Vec<Vec<f64>> = blocks(data.n_attempts())
-        .into_par_iter()
-        .map(|range| {
-            let mut acc = vec![0.0; 4 * n_items];
-            // Phi(z_cut / sqrt(1 - h)) per item for the last W seen with it: attempts on one form
-            // share W bit for bit, so most responses reuse the value (the same number either way).
-            let mut last_p: Vec<(u64, f64)> = vec![(u64::MAX, 0.0); n_items];
-            for j in range {
-                let tau = fit.persons[j].tau;
-                let Some(t) = tau else { continue };
-                let mut w_sum = 0.0;
-                for r in data.attempt(j) {
-                    let item = &fit.items[data.item[r] as usize];
-                    if let (Some(_), Some(a)) = (log_time(data.seconds[r]), item.alpha) {
-                        w_sum += a * a;
-                    }
-                }
-                for r in data.attempt(j) {
-                    if !correct[r] {
-                        continue;
-                    }
-                    let i = data.item[r] as usize;
-                    let item = &fit.items[i];
-                    if let (Some(y), Some(b), Some(a)) =
-                        (log_time(data.seconds[r]), item.beta, item.alpha)
-                    {
-                        let z = a * (y - (b - t));
-                        let p = if last_p[i].0 == w_sum.to_bits() {
-                            last_p[i].1
-                        } else {
-                            let h = (a * a / w_sum).min(1.0 - 1e-12);
-                            let p = phi(opts.z_cut / (1.0 - h).sqrt());
-                            last_p[i] = (w_sum.to_bits(), p);
-                            p
-                        };
-                        acc[4 * i] += 1.0;
-                        if z < opts.z_cut {
-                            acc[4 * i + 1] += 1.0;
-                        }
-                        acc[4 * i + 2] += p;
-                        acc[4 * i + 3] += p * (1.0 - p);
-                    }
-                }
-            }
-            acc
-        })
-        .collect();
-    let total = sum_in_order(parts, 4 * n_items);
-    Ok((0..n_items)
+    Ok(())
+}
+
+/// The items' fast-correct statistics from the pass's per-item sums.
+fn fast_correct_from_sums(total: &[f64], opts: &FastCorrectOptions) -> Vec<ItemFastCorrect> {
+    (0..total.len() / 4)
         .map(|i| {
             let n = total[4 * i];
             let k = total[4 * i + 1];
@@ -317,7 +422,7 @@ pub fn fast_correct_items(
                 flagged: p < opts.alpha_level,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// The "typical" time of an item that the normative threshold is a fraction of.
@@ -484,6 +589,23 @@ pub fn rapid_guess_flags(
     data: &TimeData,
     thresholds: &[Option<f64>],
 ) -> Result<RapidGuessSummary, RtError> {
+    rapid_guesses(data, thresholds, true)
+}
+
+/// [`rapid_guess_flags`] without the per-response flags (`flags` is empty): the counts per item
+/// and per attempt and the response-time effort, without a byte per response.
+pub fn rapid_guess_counts(
+    data: &TimeData,
+    thresholds: &[Option<f64>],
+) -> Result<RapidGuessSummary, RtError> {
+    rapid_guesses(data, thresholds, false)
+}
+
+fn rapid_guesses(
+    data: &TimeData,
+    thresholds: &[Option<f64>],
+    keep_flags: bool,
+) -> Result<RapidGuessSummary, RtError> {
     let n_items = thresholds.len();
     data.check_shape(n_items)?;
     type Block = (Vec<bool>, Vec<usize>, Vec<usize>, Vec<Option<f64>>);
@@ -511,7 +633,9 @@ pub fn rapid_guess_flags(
                         k += 1;
                         per_item[i] += 1;
                     }
-                    flags.push(flag);
+                    if keep_flags {
+                        flags.push(flag);
+                    }
                 }
                 per_person.push(k);
                 rte.push((n > 0).then(|| 1.0 - k as f64 / n as f64));
@@ -520,7 +644,7 @@ pub fn rapid_guess_flags(
         })
         .collect();
     let mut out = RapidGuessSummary {
-        flags: Vec::with_capacity(data.n_responses()),
+        flags: Vec::with_capacity(if keep_flags { data.n_responses() } else { 0 }),
         per_item: vec![0; n_items],
         per_person: Vec::with_capacity(data.n_attempts()),
         response_time_effort: Vec::with_capacity(data.n_attempts()),
