@@ -201,12 +201,23 @@ impl AttemptData {
     /// Proportion right per item over every attempt that saw it, and the number of attempts that
     /// saw it (an item nobody saw has p = NaN-free 0.5 and n = 0).
     pub fn item_p_values(&self) -> (Vec<f64>, Vec<u64>) {
-        let mut right = vec![0u64; self.n_items];
-        let mut n = vec![0u64; self.n_items];
-        for &(i, x) in &self.responses {
-            n[i as usize] += 1;
-            right[i as usize] += x as u64;
-        }
+        // Integer counts: the chunks' sums do not depend on their order.
+        let zero = || (vec![0u64; self.n_items], vec![0u64; self.n_items]);
+        let (right, n) = self
+            .responses
+            .par_chunks(1 << 16)
+            .fold(zero, |(mut right, mut n), chunk| {
+                for &(i, x) in chunk {
+                    n[i as usize] += 1;
+                    right[i as usize] += x as u64;
+                }
+                (right, n)
+            })
+            .reduce(zero, |(mut r1, mut n1), (r2, n2)| {
+                r1.iter_mut().zip(r2).for_each(|(a, b)| *a += b);
+                n1.iter_mut().zip(n2).for_each(|(a, b)| *a += b);
+                (r1, n1)
+            });
         let p = right
             .iter()
             .zip(&n)

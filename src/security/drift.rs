@@ -262,73 +262,82 @@ fn fixed(v: f64) -> i64 {
     (v * FIXED + 0.5) as i64
 }
 
-/// Per (item, window) sums for one statistic: observed count, expected and variance (fixed
-/// point).
-struct Sums {
-    obs: Vec<u64>,
-    exp: Vec<i64>,
-    var: Vec<i64>,
+/// One statistic's sums in one (item, window) cell: observed count, expected and variance
+/// (fixed point).
+#[derive(Debug, Clone, Copy, Default)]
+struct Stat {
+    obs: u64,
+    exp: i64,
+    var: i64,
 }
 
-impl Sums {
-    fn new(cells: usize) -> Sums {
-        Sums {
-            obs: vec![0; cells],
-            exp: vec![0; cells],
-            var: vec![0; cells],
-        }
-    }
-
+impl Stat {
     #[inline]
-    fn add(&mut self, cell: usize, y: u8, p: f64) {
-        self.obs[cell] += y as u64;
-        self.exp[cell] += fixed(p);
-        self.var[cell] += fixed(p * (1.0 - p));
+    fn add(&mut self, y: u8, p: f64) {
+        self.obs += y as u64;
+        self.exp += fixed(p);
+        self.var += fixed(p * (1.0 - p));
     }
 
-    fn merge(&mut self, other: &Sums) {
-        for (a, b) in self.obs.iter_mut().zip(&other.obs) {
-            *a += b;
-        }
-        for (a, b) in self.exp.iter_mut().zip(&other.exp) {
-            *a += b;
-        }
-        for (a, b) in self.var.iter_mut().zip(&other.var) {
-            *a += b;
-        }
+    fn merge(&mut self, other: &Stat) {
+        self.obs += other.obs;
+        self.exp += other.exp;
+        self.var += other.var;
     }
 }
 
-/// Per (item, window): response count and the sums of each statistic.
+/// One (item, window) cell: its response count and the sums of each statistic, side by side (a
+/// response updates one cache line, not seven arrays).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    n: u64,
+    right: Stat,
+    fast: Stat,
+}
+
+/// Per (item, window) cells (item-major), with the scratch of the posterior predictive.
 struct Acc {
-    n: Vec<u64>,
-    right: Sums,
-    fast: Option<Sums>,
+    cells: Vec<Cell>,
     post: Vec<f64>,
     pi: Vec<f64>,
 }
 
 impl Acc {
-    fn new(cells: usize, with_fast: bool) -> Acc {
+    fn new(cells: usize) -> Acc {
         Acc {
-            n: vec![0; cells],
-            right: Sums::new(cells),
-            fast: with_fast.then(|| Sums::new(cells)),
+            cells: vec![Cell::default(); cells],
             post: Vec::new(),
             pi: Vec::new(),
         }
     }
 
     fn merge(mut self, other: Acc) -> Acc {
-        for (a, b) in self.n.iter_mut().zip(&other.n) {
-            *a += b;
-        }
-        self.right.merge(&other.right);
-        if let (Some(a), Some(b)) = (self.fast.as_mut(), other.fast.as_ref()) {
-            a.merge(b);
+        for (a, b) in self.cells.iter_mut().zip(&other.cells) {
+            a.n += b.n;
+            a.right.merge(&b.right);
+            a.fast.merge(&b.fast);
         }
         self
     }
+}
+
+/// The attempts grouped by the items they saw (attempts on one form together, in attempt
+/// order within a group): taken in this order, the grid tables of one form's items stay in the
+/// cache. The cells hold integer sums, so the order does not change the results.
+fn by_item_set(data: &AttemptData) -> Vec<u32> {
+    let key = |k: usize| {
+        // FNV-1a over the item indices: equal sets in equal order get equal keys (a collision
+        // only mixes two groups).
+        data.attempt(k)
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &(i, _)| {
+                (h ^ i as u64).wrapping_mul(0x0100_0000_01b3)
+            })
+    };
+    let keys: Vec<u64> = (0..data.len()).into_par_iter().map(key).collect();
+    let mut order: Vec<u32> = (0..data.len() as u32).collect();
+    order.par_sort_unstable_by_key(|&k| (keys[k as usize], k));
+    order
 }
 
 /// Maximum-likelihood change point of a step from mean 0 to a positive mean in the used z.
@@ -415,49 +424,49 @@ pub fn item_drift_over_time(
 
     let pred = Predictive::new(bank, opts.prior_mean, opts.prior_sd, opts.quad_points);
     let cells = bank.len() * n_windows;
-    let with_fast = fast.is_some();
-    let acc = (0..data.len())
+    let acc = by_item_set(data)
         .into_par_iter()
         .with_min_len(4096)
         .fold(
-            || Acc::new(cells, with_fast),
+            || Acc::new(cells),
             |mut acc, k| {
+                let k = k as usize;
                 let resp = data.attempt(k);
                 let w = windows[k] as usize;
                 let mut pi = std::mem::take(&mut acc.pi);
                 pred.attempt(resp, &mut acc.post, &mut pi);
                 let off = data.offset(k);
                 for (pos, (&(i, x), &p)) in resp.iter().zip(&pi).enumerate() {
-                    let cell = i as usize * n_windows + w;
-                    acc.n[cell] += 1;
-                    acc.right.add(cell, x, p);
-                    if let (Some((res, thr, q_fast)), Some(f)) = (fast, acc.fast.as_mut()) {
+                    let cell = &mut acc.cells[i as usize * n_windows + w];
+                    cell.n += 1;
+                    cell.right.add(x, p);
+                    if let Some((res, thr, q_fast)) = fast {
                         let is_fast = (res[off + pos] as f64) < -thr;
-                        f.add(cell, u8::from(x == 1 && is_fast), p * q_fast);
+                        cell.fast.add(u8::from(x == 1 && is_fast), p * q_fast);
                     }
                 }
                 acc.pi = pi;
                 acc
             },
         )
-        .reduce(|| Acc::new(cells, with_fast), Acc::merge);
+        .reduce(|| Acc::new(cells), Acc::merge);
 
     let proportion_correct = monitor(
         DriftStatistic::ProportionCorrect,
-        &acc.n,
-        &acc.right,
+        &acc.cells,
+        |c| &c.right,
         bank.len(),
         n_windows,
         h,
         opts,
     );
-    let right_and_fast = acc.fast.as_ref().map(|f| {
+    let right_and_fast = fast.map(|_| {
         monitor(
             DriftStatistic::RightAndFast {
                 threshold: opts.fast_threshold,
             },
-            &acc.n,
-            f,
+            &acc.cells,
+            |c| &c.fast,
             bank.len(),
             n_windows,
             h,
@@ -477,8 +486,8 @@ pub fn item_drift_over_time(
 
 fn monitor(
     statistic: DriftStatistic,
-    counts: &[u64],
-    sums: &Sums,
+    cells: &[Cell],
+    stat: impl Fn(&Cell) -> &Stat,
     n_items: usize,
     n_windows: usize,
     h: f64,
@@ -494,12 +503,13 @@ fn monitor(
         let mut max_cusum: f64 = 0.0;
         let mut n_item = 0;
         for w in 0..n_windows {
-            let cell = item * n_windows + w;
-            let n = counts[cell];
+            let cell = &cells[item * n_windows + w];
+            let n = cell.n;
             n_item += n;
-            let obs = sums.obs[cell] as f64;
-            let exp = sums.exp[cell] as f64 / FIXED;
-            let var = sums.var[cell] as f64 / FIXED;
+            let sums = stat(cell);
+            let obs = sums.obs as f64;
+            let exp = sums.exp as f64 / FIXED;
+            let var = sums.var as f64 / FIXED;
             let z = if n as usize >= opts.min_responses.max(1) && var > 1e-9 {
                 Some((obs - exp) / var.sqrt())
             } else {

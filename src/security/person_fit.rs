@@ -79,6 +79,8 @@ pub struct PersonFit {
     /// The estimate is a bound: the estimating equation does not hold there, so treat lz* with
     /// care.
     pub theta_at_bound: bool,
+    /// ln L(theta) of the attempt's responses at the estimated theta.
+    pub log_likelihood: f64,
     /// lz at the estimated theta and its lower-tail N(0,1) p-value (conservative).
     pub lz: f64,
     pub p_lz: f64,
@@ -200,24 +202,21 @@ pub fn lz_star_at(
 /// U3 of one attempt (van der Flier 1982).
 pub fn u3(weights: &U3Weights, responses: &[(u32, u8)]) -> Result<f64, SecurityError> {
     check_single(responses, weights.log_odds.len())?;
-    let mut buf = Vec::with_capacity(responses.len());
-    u3_with(weights, responses, &mut buf).map_err(SecurityError::from)
+    u3_with(weights, responses, &mut Vec::new()).map_err(SecurityError::from)
 }
 
 pub(crate) fn u3_with(
     weights: &U3Weights,
     responses: &[(u32, u8)],
-    buf: &mut Vec<u32>,
+    bits: &mut Vec<u64>,
 ) -> Result<f64, NoValue> {
     let n = responses.len();
     if n == 0 {
         return Err(NoValue::NoResponses);
     }
-    buf.clear();
     let mut r = 0usize;
     let mut observed = 0.0;
     for &(i, x) in responses {
-        buf.push(weights.rank[i as usize]);
         if x == 1 {
             r += 1;
             observed += weights.log_odds[i as usize];
@@ -229,13 +228,29 @@ pub(crate) fn u3_with(
     if r == n {
         return Err(NoValue::AllRight { n_items: n });
     }
-    // The attempt's items in decreasing log-odds: sort their global ranks (integers).
-    buf.sort_unstable();
-    let max: f64 = buf[..r].iter().map(|&k| weights.by_rank[k as usize]).sum();
-    let min: f64 = buf[n - r..]
-        .iter()
-        .map(|&k| weights.by_rank[k as usize])
-        .sum();
+    // The attempt's items in decreasing log-odds: their global ranks marked in a bit set, read
+    // back in increasing order (a sort of distinct integers).
+    bits.resize(weights.by_rank.len().div_ceil(64), 0);
+    for &(i, _) in responses {
+        let k = weights.rank[i as usize] as usize;
+        bits[k >> 6] |= 1 << (k & 63);
+    }
+    let (mut max, mut min) = (0.0, 0.0);
+    let mut position = 0;
+    for (w, word) in bits.iter_mut().enumerate() {
+        let mut b = std::mem::take(word);
+        while b != 0 {
+            let k = (w << 6) | b.trailing_zeros() as usize;
+            b &= b - 1;
+            if position < r {
+                max += weights.by_rank[k];
+            }
+            if position >= n - r {
+                min += weights.by_rank[k];
+            }
+            position += 1;
+        }
+    }
     let range = max - min;
     if range <= 1e-12 * (1.0 + max.abs()) {
         return Err(NoValue::U3Undefined);
@@ -256,6 +271,8 @@ struct FitSums {
     info: f64,
     /// sum P'' r = J.
     j: f64,
+    /// ln L = sum x ln P + (1 - x) ln Q.
+    ln_l: f64,
 }
 
 fn fit_sums(bank: &ItemBank, responses: &[(u32, u8)], theta: f64) -> FitSums {
@@ -271,6 +288,7 @@ fn fit_sums(bank: &ItemBank, responses: &[(u32, u8)], theta: f64) -> FitSums {
         s.dp_w += e.dp * w;
         s.info += e.dp * r;
         s.j += e.d2p * r;
+        s.ln_l += if x == 1 { e.p.ln() } else { e.q.ln() };
     }
     s
 }
@@ -306,7 +324,7 @@ impl FitSums {
 #[derive(Default)]
 struct Work {
     theta: ThetaWork,
-    buf: Vec<u32>,
+    bits: Vec<u64>,
 }
 
 fn fit_one(
@@ -334,7 +352,7 @@ fn fit_one(
     let lz_star = s.lz_star(opts.theta.method, est.theta)?;
     let p_lz_star = normal_cdf(lz_star);
     let u3 = match weights {
-        Some(w) => u3_with(w, resp, &mut work.buf).ok(),
+        Some(w) => u3_with(w, resp, &mut work.bits).ok(),
         None => None,
     };
     let flagged_calibrated = opts.lz_star_cutoff.map(|c| lz_star <= c);
@@ -348,6 +366,7 @@ fn fit_one(
         theta: est.theta,
         theta_se: standard_error(opts.theta.method, s.info),
         theta_at_bound: est.at_bound,
+        log_likelihood: s.ln_l,
         lz,
         p_lz: normal_cdf(lz),
         lz_star,

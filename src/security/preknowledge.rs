@@ -207,7 +207,7 @@ fn test_one(
     grid: &ThetaGrid,
     tables: Option<&GridTables>,
     pred_tables: Option<&GridTables>,
-    known_all: Option<f64>,
+    known_all: Option<(f64, f64)>,
     work: &mut Work,
 ) -> Result<PreknowledgeTest, NoValue> {
     super::data::scorable(resp)?;
@@ -248,7 +248,7 @@ fn test_one(
                 t.add_loglik(i as usize, x, on);
             }
             let all = match known_all {
-                Some(theta) => RawEstimate {
+                Some((theta, _)) => RawEstimate {
                     theta,
                     at_bound: false,
                     iterations: 0,
@@ -275,7 +275,10 @@ fn test_one(
                 .ok_or(NoValue::NoResponses)?,
         ),
     };
-    let ll_all = loglik(items, resp, all.theta);
+    let ll_all = match known_all {
+        Some((_, ll)) if tables.is_some() => ll,
+        _ => loglik(items, resp, all.theta),
+    };
     let ll_c = loglik(items, &work.c, est_c.theta);
     let ll_n = loglik(items, &work.n, est_n.theta);
     // theta_hat maximises lnL_C + lnL_N over the same interval, so L >= 0 up to rounding.
@@ -371,15 +374,17 @@ const KNOWN_MARGIN: f64 = 0.5;
 
 /// [`preknowledge_lr_all`] with each attempt's bounded ML theta on all its items already
 /// estimated (person fit with ML does that, on wider bounds, with the same solver and the same
-/// grid points): a known theta at least 0.5 inside this test's bounds is that attempt's theta_hat
-/// (the same root, to the solver's 1e-10), which saves one of its three estimates. `theta_all`
-/// has one entry per attempt; None (or a theta near the bounds) means estimate it here.
+/// grid points), with ln L at it: a known theta at least 0.5 inside this test's bounds is that
+/// attempt's theta_hat (the same root, to the solver's 1e-10) and its ln L the test's
+/// ln L(theta_hat; x), which saves one of its three estimates and one of its three likelihoods.
+/// `theta_all` has one (theta, ln L) entry per attempt; None (or a theta near the bounds) means
+/// estimate it here.
 pub fn preknowledge_lr_all_given(
     bank: &ItemBank,
     data: &AttemptData,
     suspected: &[bool],
     opts: &PreknowledgeOptions,
-    theta_all: Option<&[Option<f64>]>,
+    theta_all: Option<&[Option<(f64, f64)>]>,
 ) -> Result<PreknowledgeReport, SecurityError> {
     let topts = validate(opts)?;
     if let Some(t) = theta_all {
@@ -394,7 +399,7 @@ pub fn preknowledge_lr_all_given(
     let known = |k: usize| {
         theta_all
             .and_then(|t| t[k])
-            .filter(|&t| t > opts.lower + KNOWN_MARGIN && t < opts.upper - KNOWN_MARGIN)
+            .filter(|&(t, _)| t > opts.lower + KNOWN_MARGIN && t < opts.upper - KNOWN_MARGIN)
     };
     check_suspected(bank, suspected)?;
     super::data::check_against(bank, data)?;

@@ -405,16 +405,16 @@ pub fn analyse_with(
             prior_sd,
             ..PreknowledgeOptions::default()
         };
-        // Person fit's ML thetas on all items are the test's theta_hat (see
-        // preknowledge_lr_all_given).
-        let theta_all: Vec<Option<f64>> = person_fit
+        // Person fit's ML thetas on all items, with ln L at them, are the test's theta_hat and
+        // ln L(theta_hat) (see preknowledge_lr_all_given).
+        let theta_all: Vec<Option<(f64, f64)>> = person_fit
             .fits
             .iter()
             .map(|f| {
                 f.as_ref()
                     .ok()
                     .filter(|f| !f.theta_at_bound)
-                    .map(|f| f.theta)
+                    .map(|f| (f.theta, f.log_likelihood))
             })
             .collect();
         let known = (opts.theta.method == ThetaMethod::Ml).then_some(theta_all.as_slice());
@@ -470,38 +470,53 @@ fn median_log_seconds(
     for (s, &j) in flagged.iter().enumerate() {
         slot[j] = s;
     }
-    let mut times: Vec<Vec<Vec<f32>>> = vec![vec![Vec::new(); d.n_windows]; flagged.len()];
-    for (k, w) in window.iter().enumerate() {
-        let Some(w) = w else { continue };
-        for r in p.matrix.responses(k) {
-            let j = p.bank_index[r.item];
-            let slot = if j == u32::MAX {
-                usize::MAX
-            } else {
-                slot[j as usize]
-            };
-            if slot != usize::MAX && r.seconds.is_finite() && r.seconds > 0.0 {
-                times[slot][*w as usize].push(r.seconds.ln());
-            }
-        }
-    }
-    for (slot, &j) in flagged.iter().enumerate() {
-        let medians = times[slot]
-            .iter_mut()
-            .map(|v| {
-                if v.is_empty() {
-                    return f64::NAN;
-                }
-                v.sort_unstable_by(f32::total_cmp);
-                let n = v.len();
-                if n % 2 == 1 {
-                    v[n / 2] as f64
+    // Gathered in parallel (a median does not depend on the order of its values).
+    let empty = || vec![vec![Vec::<f32>::new(); d.n_windows]; flagged.len()];
+    let mut times = (0..window.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .fold(empty, |mut times, k| {
+            let Some(w) = window[k] else { return times };
+            for r in p.matrix.responses(k) {
+                let j = p.bank_index[r.item];
+                let slot = if j == u32::MAX {
+                    usize::MAX
                 } else {
-                    0.5 * (v[n / 2 - 1] as f64 + v[n / 2] as f64)
+                    slot[j as usize]
+                };
+                if slot != usize::MAX && r.seconds.is_finite() && r.seconds > 0.0 {
+                    times[slot][w as usize].push(r.seconds.ln());
                 }
-            })
-            .collect();
-        out[j] = Some(medians);
+            }
+            times
+        })
+        .reduce(empty, |mut a, b| {
+            for (x, y) in a.iter_mut().flatten().zip(b.into_iter().flatten()) {
+                x.extend(y);
+            }
+            a
+        });
+    let medians: Vec<Vec<f64>> = times
+        .par_iter_mut()
+        .map(|item| {
+            item.iter_mut()
+                .map(|v| {
+                    if v.is_empty() {
+                        return f64::NAN;
+                    }
+                    v.sort_unstable_by(f32::total_cmp);
+                    let n = v.len();
+                    if n % 2 == 1 {
+                        v[n / 2] as f64
+                    } else {
+                        0.5 * (v[n / 2 - 1] as f64 + v[n / 2] as f64)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for (&j, m) in flagged.iter().zip(medians) {
+        out[j] = Some(m);
     }
     out
 }
