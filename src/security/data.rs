@@ -200,6 +200,49 @@ impl AttemptData {
 
     /// Proportion right per item over every attempt that saw it, and the number of attempts that
     /// saw it (an item nobody saw has p = NaN-free 0.5 and n = 0).
+    /// The attempts grouped by the items they saw (attempts on one form together, in attempt
+    /// order within a group): taken in this order, a pass keeps the grid tables of one form's
+    /// items in the cache instead of all the bank's.
+    pub(crate) fn by_item_set(&self) -> Vec<u32> {
+        let key = |k: usize| {
+            // FNV-1a over the item indices: equal sets in equal order get equal keys (a
+            // collision only mixes two groups).
+            self.attempt(k)
+                .iter()
+                .fold(0xcbf2_9ce4_8422_2325u64, |h, &(i, _)| {
+                    (h ^ i as u64).wrapping_mul(0x0100_0000_01b3)
+                })
+        };
+        let keys: Vec<u64> = (0..self.len()).into_par_iter().map(key).collect();
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.par_sort_unstable_by_key(|&k| (keys[k as usize], k));
+        order
+    }
+
+    /// `f(scratch, k)` of every attempt k, computed in parallel in the order of
+    /// [`Self::by_item_set`] (each thread with its own scratch from `init`) and returned in
+    /// attempt order: the same values as a pass in attempt order.
+    pub(crate) fn map_by_item_set<T: Send + Sync, S>(
+        &self,
+        init: impl Fn() -> S + Sync + Send,
+        f: impl Fn(&mut S, usize) -> T + Sync + Send,
+    ) -> Vec<T> {
+        let slots: Vec<std::sync::OnceLock<T>> = (0..self.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        self.by_item_set()
+            .into_par_iter()
+            .with_min_len(1024)
+            .for_each_init(init, |scratch, k| {
+                let k = k as usize;
+                let _ = slots[k].set(f(scratch, k));
+            });
+        slots
+            .into_iter()
+            .map(|v| v.into_inner().expect("every attempt is computed once"))
+            .collect()
+    }
+
     pub fn item_p_values(&self) -> (Vec<f64>, Vec<u64>) {
         // Integer counts: the chunks' sums do not depend on their order.
         let zero = || (vec![0u64; self.n_items], vec![0u64; self.n_items]);

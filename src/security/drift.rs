@@ -321,25 +321,6 @@ impl Acc {
     }
 }
 
-/// The attempts grouped by the items they saw (attempts on one form together, in attempt
-/// order within a group): taken in this order, the grid tables of one form's items stay in the
-/// cache. The cells hold integer sums, so the order does not change the results.
-fn by_item_set(data: &AttemptData) -> Vec<u32> {
-    let key = |k: usize| {
-        // FNV-1a over the item indices: equal sets in equal order get equal keys (a collision
-        // only mixes two groups).
-        data.attempt(k)
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, &(i, _)| {
-                (h ^ i as u64).wrapping_mul(0x0100_0000_01b3)
-            })
-    };
-    let keys: Vec<u64> = (0..data.len()).into_par_iter().map(key).collect();
-    let mut order: Vec<u32> = (0..data.len() as u32).collect();
-    order.par_sort_unstable_by_key(|&k| (keys[k as usize], k));
-    order
-}
-
 /// Maximum-likelihood change point of a step from mean 0 to a positive mean in the used z.
 fn change_point(ws: &[WindowStat]) -> Option<usize> {
     let mut best: Option<(f64, usize)> = None;
@@ -424,7 +405,8 @@ pub fn item_drift_over_time(
 
     let pred = Predictive::new(bank, opts.prior_mean, opts.prior_sd, opts.quad_points);
     let cells = bank.len() * n_windows;
-    let acc = by_item_set(data)
+    let acc = data
+        .by_item_set()
         .into_par_iter()
         .with_min_len(4096)
         .fold(

@@ -31,7 +31,6 @@
 //! construction (`flagged_calibrated`: lz* <= cutoff; `flagged_u3`: U3 >= cutoff). U3 has no
 //! closed-form null distribution, so it is flagged only this way.
 
-use rayon::prelude::*;
 
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
@@ -451,20 +450,17 @@ pub fn person_fit_all(
     check_weights(bank, u3_weights)?;
     let grid = opts.theta.start_grid();
     let tables = GridTables::new(bank.items(), grid.clone(), false);
-    let fits: Vec<Result<PersonFit, NoValue>> = (0..data.len())
-        .into_par_iter()
-        .map_init(Work::default, |work, k| {
-            fit_one(
-                bank,
-                data.attempt(k),
-                opts,
-                &grid,
-                Some(&tables),
-                u3_weights,
-                work,
-            )
-        })
-        .collect();
+    let fits = data.map_by_item_set(Work::default, |work, k| {
+        fit_one(
+            bank,
+            data.attempt(k),
+            opts,
+            &grid,
+            Some(&tables),
+            u3_weights,
+            work,
+        )
+    });
     Ok(summarise(fits, opts))
 }
 

@@ -24,7 +24,6 @@
 //! An all-wrong C sub-pattern is the least extreme outcome: p = 1. `p_value_method` says which
 //! was used. An attempt that is all right or all wrong overall has no value.
 
-use rayon::prelude::*;
 
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
@@ -406,9 +405,8 @@ pub fn preknowledge_lr_all_given(
     let grid = topts.start_grid();
     let tables = GridTables::new(bank.items(), grid.clone(), false);
     let pred_tables = GridTables::new(bank.items(), prediction_grid(opts), false);
-    let tests: Vec<Result<PreknowledgeTest, NoValue>> = (0..data.len())
-        .into_par_iter()
-        .map_init(Work::default, |work, k| {
+    let tests: Vec<Result<PreknowledgeTest, NoValue>> =
+        data.map_by_item_set(Work::default, |work, k| {
             test_one(
                 bank,
                 data.attempt(k),
@@ -421,8 +419,7 @@ pub fn preknowledge_lr_all_given(
                 known(k),
                 work,
             )
-        })
-        .collect();
+        });
     let n_tested = tests.iter().filter(|t| t.is_ok()).count();
     let n_flagged = tests
         .iter()
