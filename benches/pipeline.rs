@@ -11,7 +11,7 @@
 //! benchmark (with the Python peers) in one go.
 
 mod common;
-use common::{median, peak_rss_mib, run_process, try_process};
+use common::{data, data_parquet_only, median, peak_rss_mib, run_process, try_process};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,6 @@ use std::time::Instant;
 use qbank::irt::workflow::{calibrate_dataset, CalibrateOptions};
 use qbank::irt::{ModelKind, Priors};
 use qbank::pipeline::stages;
-use qbank::simulate::{simulate, AttemptsFormat, SimConfig};
 
 struct Row {
     kind: &'static str,
@@ -32,66 +31,6 @@ struct Row {
     runs: usize,
     peak_mib: f64,
     note: String,
-}
-
-/// Simulates (once) the data set of `n` attempts; returns its CSV and Parquet folders.
-fn data(n: usize) -> (PathBuf, PathBuf) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    let csv = root.join(format!("attempts-{n}"));
-    let pq = root.join(format!("attempts-{n}-parquet"));
-    let stamp = pq.join(".complete-v1");
-    if stamp.exists() {
-        return (csv, pq);
-    }
-    let _ = std::fs::remove_dir_all(&csv);
-    let _ = std::fs::remove_dir_all(&pq);
-    let t = Instant::now();
-    let cfg = SimConfig::program(n, 8);
-    simulate(&cfg, &csv).expect("simulation");
-    std::fs::create_dir_all(&pq).unwrap();
-    for f in ["items.csv", "forms.csv", "candidates.csv"] {
-        std::fs::copy(csv.join(f), pq.join(f)).unwrap();
-    }
-    let toml = std::fs::read_to_string(csv.join("qbank.toml")).unwrap();
-    std::fs::write(
-        pq.join("qbank.toml"),
-        toml + "\n[files]\nattempts = \"attempts.parquet\"\n",
-    )
-    .unwrap();
-    run_process(
-        Command::new(env!("CARGO_BIN_EXE_qbank"))
-            .arg("convert")
-            .arg(csv.join("attempts.csv"))
-            .arg(pq.join("attempts.parquet")),
-    );
-    std::fs::write(&stamp, "").unwrap();
-    eprintln!(
-        "simulated {n} attempts in {:.0} s",
-        t.elapsed().as_secs_f64()
-    );
-    (csv, pq)
-}
-
-/// Simulates (once) the data set of `n` attempts straight to Parquet (no CSV).
-fn data_parquet_only(n: usize) -> PathBuf {
-    let pq = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("target/bench-data/attempts-{n}-parquet"));
-    let stamp = pq.join(".complete-v1");
-    if !stamp.exists() {
-        let _ = std::fs::remove_dir_all(&pq);
-        let t = Instant::now();
-        let cfg = SimConfig {
-            attempts_format: AttemptsFormat::Parquet,
-            ..SimConfig::program(n, 8)
-        };
-        simulate(&cfg, &pq).expect("simulation");
-        std::fs::write(&stamp, "").unwrap();
-        eprintln!(
-            "simulated {n} attempts to Parquet in {:.0} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
-    pq
 }
 
 /// One whole `qbank run` on 10,000,000 attempts (Parquet), as far as the machine takes it.

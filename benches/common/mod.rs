@@ -1,7 +1,11 @@
 //! Shared by the benchmarks.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
+
+use qbank::simulate::{simulate, AttemptsFormat, SimConfig};
 
 /// Peak resident memory of this process so far (VmHWM), in MiB.
 pub fn peak_rss_mib() -> f64 {
@@ -83,4 +87,64 @@ pub fn try_process(cmd: &mut std::process::Command) -> (f64, f64, Result<(), Str
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// Simulates (once) the data set of `n` attempts; returns its CSV and Parquet folders.
+pub fn data(n: usize) -> (PathBuf, PathBuf) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let csv = root.join(format!("attempts-{n}"));
+    let pq = root.join(format!("attempts-{n}-parquet"));
+    let stamp = pq.join(".complete-v1");
+    if stamp.exists() {
+        return (csv, pq);
+    }
+    let _ = std::fs::remove_dir_all(&csv);
+    let _ = std::fs::remove_dir_all(&pq);
+    let t = Instant::now();
+    let cfg = SimConfig::program(n, 8);
+    simulate(&cfg, &csv).expect("simulation");
+    std::fs::create_dir_all(&pq).unwrap();
+    for f in ["items.csv", "forms.csv", "candidates.csv"] {
+        std::fs::copy(csv.join(f), pq.join(f)).unwrap();
+    }
+    let toml = std::fs::read_to_string(csv.join("qbank.toml")).unwrap();
+    std::fs::write(
+        pq.join("qbank.toml"),
+        toml + "\n[files]\nattempts = \"attempts.parquet\"\n",
+    )
+    .unwrap();
+    run_process(
+        Command::new(env!("CARGO_BIN_EXE_qbank"))
+            .arg("convert")
+            .arg(csv.join("attempts.csv"))
+            .arg(pq.join("attempts.parquet")),
+    );
+    std::fs::write(&stamp, "").unwrap();
+    eprintln!(
+        "simulated {n} attempts in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    (csv, pq)
+}
+
+/// Simulates (once) the data set of `n` attempts straight to Parquet (no CSV).
+pub fn data_parquet_only(n: usize) -> PathBuf {
+    let pq = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/bench-data/attempts-{n}-parquet"));
+    let stamp = pq.join(".complete-v1");
+    if !stamp.exists() {
+        let _ = std::fs::remove_dir_all(&pq);
+        let t = Instant::now();
+        let cfg = SimConfig {
+            attempts_format: AttemptsFormat::Parquet,
+            ..SimConfig::program(n, 8)
+        };
+        simulate(&cfg, &pq).expect("simulation");
+        std::fs::write(&stamp, "").unwrap();
+        eprintln!(
+            "simulated {n} attempts to Parquet in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    pq
 }

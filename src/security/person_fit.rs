@@ -31,7 +31,6 @@
 //! construction (`flagged_calibrated`: lz* <= cutoff; `flagged_u3`: U3 >= cutoff). U3 has no
 //! closed-form null distribution, so it is flagged only this way.
 
-
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
 use super::model::ItemBank;

@@ -24,7 +24,6 @@
 //! An all-wrong C sub-pattern is the least extreme outcome: p = 1. `p_value_method` says which
 //! was used. An attempt that is all right or all wrong overall has no value.
 
-
 use super::data::{check_single, AttemptData};
 use super::error::{check_open, NoValue, SecurityError};
 use super::model::ItemBank;

@@ -12,9 +12,9 @@ use crate::exam::dates::{civil_from_days, days_from_iso};
 use crate::exam::security_config::SecurityConfig;
 use crate::exam::Dataset;
 use crate::irt::response_time::{
-    block_stretches, fit_lognormal_rt, rapid_guess_counts, rapid_guess_thresholds, residual_flags,
-    FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions, RapidGuessSummary,
-    RtFit, RtOptions, TimeData, TypicalTime,
+    block_stretches, fit_lognormal_rt, rapid_guess_thresholds, residual_flags, FastCorrectOptions,
+    ItemFastCorrect, PersonSpeedFit, RapidGuessOptions, RapidGuessSummary, RtFit, RtOptions,
+    TimeData, TypicalTime,
 };
 use crate::irt::CalibratedForms;
 use rayon::prelude::*;
@@ -144,28 +144,42 @@ impl Prepared<'_> {
         &self,
         value: impl Fn(u32, &crate::matrix::Response) -> T + Sync,
     ) -> Vec<T> {
-        let mut out = vec![T::default(); self.offsets[self.offsets.len() - 1]];
-        let parts = block_stretches(&mut out, &self.offsets);
-        parts.into_par_iter().for_each(|(attempts, part)| {
+        self.per_response_pair(|j, r| (value(j, r), ())).0
+    }
+
+    /// Two values per response to a bank item, into two arrays, in one pass over the matrix.
+    fn per_response_pair<A: Copy + Default + Send, B: Copy + Default + Send>(
+        &self,
+        value: impl Fn(u32, &crate::matrix::Response) -> (A, B) + Sync,
+    ) -> (Vec<A>, Vec<B>) {
+        let n = self.offsets[self.offsets.len() - 1];
+        let (mut a, mut b) = (vec![A::default(); n], vec![B::default(); n]);
+        let parts: Vec<_> = block_stretches(&mut a, &self.offsets)
+            .into_iter()
+            .zip(block_stretches(&mut b, &self.offsets))
+            .collect();
+        parts.into_par_iter().for_each(|((attempts, a), (_, b))| {
             let on_bank = attempts
                 .flat_map(|k| self.matrix.responses(k))
                 .filter_map(|r| {
                     let j = self.bank_index[r.item];
                     (j != u32::MAX).then(|| value(j, &r))
                 });
-            for (slot, v) in part.iter_mut().zip(on_bank) {
-                *slot = v;
+            for ((x, y), (u, v)) in a.iter_mut().zip(b.iter_mut()).zip(on_bank) {
+                *x = u;
+                *y = v;
             }
         });
-        out
+        (a, b)
     }
 
     /// Item and seconds of every response (the response-time model's data).
     fn times(&self) -> TimeData {
+        let (item, seconds) = self.per_response_pair(|j, r| (j, r.seconds));
         TimeData {
             offsets: self.offsets.clone(),
-            item: self.per_response(|j, _| j),
-            seconds: self.per_response(|_, r| r.seconds),
+            item,
+            seconds,
         }
     }
 
@@ -240,12 +254,12 @@ fn response_times(
         },
     )
     .map_err(|e| e.to_string())?;
-    let rapid = rapid_guess_counts(data, &thresholds).map_err(|e| e.to_string())?;
     let correct: Vec<bool> = p.per_response(|_, r| r.right);
     let flags = residual_flags(
         data,
         &fit,
         &correct,
+        &thresholds,
         cfg.person_alpha,
         &FastCorrectOptions {
             z_cut: -cfg.fast_residual,
@@ -257,7 +271,7 @@ fn response_times(
         ResponseTimes {
             fit,
             thresholds,
-            rapid,
+            rapid: flags.rapid,
             n_responses: data.n_responses(),
             speed: flags.speed,
             fast_correct: flags.fast_correct,

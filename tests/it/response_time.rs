@@ -254,7 +254,7 @@ fn identical_whatever_the_thread_count() {
 }
 
 // property: the one-pass residual_flags returns, bit for bit, what standardised_residuals,
-// speed_aberrance and fast_correct_items return one by one.
+// speed_aberrance, fast_correct_items and rapid_guess_flags return one by one.
 #[test]
 fn residual_flags_equal_the_flags_one_by_one() {
     let (_, _, mut data) = simulate(41, 3000, 40, 30, 0.35);
@@ -263,7 +263,9 @@ fn residual_flags_equal_the_flags_one_by_one() {
     let correct: Vec<bool> = (0..data.n_responses()).map(|_| rng.gen_bool(0.7)).collect();
     let fit = fit_lognormal_rt(&data, 40, &RtOptions::default()).expect("fit");
     let opts = FastCorrectOptions::default();
-    let all = residual_flags(&data, &fit, &correct, 0.05, &opts).expect("flags");
+    let thresholds =
+        rapid_guess_thresholds(&data, 40, Some(&fit), &RapidGuessOptions::default()).unwrap();
+    let all = residual_flags(&data, &fit, &correct, &thresholds, 0.05, &opts).expect("flags");
     let z = standardised_residuals(&data, &fit).expect("residuals");
     assert!(
         all.standardised
@@ -280,6 +282,11 @@ fn residual_flags_equal_the_flags_one_by_one() {
         all.fast_correct,
         fast_correct_items(&data, &fit, &correct, &opts).expect("fast")
     );
+    let rapid = rapid_guess_flags(&data, &thresholds).expect("rapid");
+    assert!(all.rapid.flags.is_empty());
+    assert_eq!(all.rapid.per_item, rapid.per_item);
+    assert_eq!(all.rapid.per_person, rapid.per_person);
+    assert_eq!(all.rapid.response_time_effort, rapid.response_time_effort);
 }
 
 // property: zero, negative, NaN and infinite times are skipped and counted, and the fit equals

@@ -65,6 +65,7 @@ pub fn standardised_residuals(data: &TimeData, fit: &RtFit) -> Result<Vec<f32>, 
     let want = Wanted {
         speed: None,
         fast: None,
+        rapid: None,
     };
     Ok(residual_pass(data, fit, &want, true).standardised)
 }
@@ -99,6 +100,7 @@ pub fn speed_aberrance(
     let want = Wanted {
         speed: Some(alpha_level),
         fast: None,
+        rapid: None,
     };
     Ok(residual_pass(data, fit, &want, false).speed)
 }
@@ -157,6 +159,8 @@ fn speed_fit(
 struct Wanted<'a> {
     speed: Option<f64>,
     fast: Option<(&'a [bool], &'a FastCorrectOptions)>,
+    /// rapid guesses (counts only) with these thresholds
+    rapid: Option<&'a [Option<f64>]>,
 }
 
 /// The results of [`residual_pass`].
@@ -165,6 +169,14 @@ struct ResidualPass {
     speed: Vec<PersonSpeedFit>,
     /// per item: right responses, fast ones, sum of p, sum of p (1 - p)
     fast: Vec<f64>,
+    rapid: Option<RapidGuessSummary>,
+}
+
+/// One block's results of [`residual_pass`].
+struct ResidualBlock {
+    speed: Vec<PersonSpeedFit>,
+    fast: Vec<f64>,
+    rapid: Option<RapidBlock>,
 }
 
 /// One block of attempts of [`residual_pass`]: its speed fits and fast-correct sums; its
@@ -175,9 +187,10 @@ fn residual_block(
     want: &Wanted,
     range: Range<usize>,
     mut standardised: Option<&mut [f32]>,
-) -> (Vec<PersonSpeedFit>, Vec<f64>) {
+) -> ResidualBlock {
     let n_items = fit.items.len();
     let base = data.offsets[range.start];
+    let mut rapid = want.rapid.map(|t| RapidBlock::new(t.len(), range.len()));
     let mut raw = Vec::new();
     let mut cache = Vec::new();
     let mut speed = Vec::with_capacity(if want.speed.is_some() { range.len() } else { 0 });
@@ -186,6 +199,9 @@ fn residual_block(
     // bit for bit, so most responses reuse the value (the same number either way).
     let mut last_p: Vec<(u64, f64)> = vec![(u64::MAX, 0.0); n_items];
     for j in range {
+        if let (Some(block), Some(t)) = (rapid.as_mut(), want.rapid) {
+            block.add_attempt(data, t, j, false);
+        }
         attempt_residuals(data, fit, j, &mut raw);
         let a2: f64 = raw.iter().flatten().map(|&(_, a)| a * a).sum();
         if let Some(out) = standardised.as_deref_mut() {
@@ -225,7 +241,7 @@ fn residual_block(
             }
         }
     }
-    (speed, fast)
+    ResidualBlock { speed, fast, rapid }
 }
 
 /// One pass over the residuals in fixed blocks of attempts (one ln per response), computing what
@@ -233,7 +249,7 @@ fn residual_block(
 /// in block order, so they do not depend on the number of threads.
 fn residual_pass(data: &TimeData, fit: &RtFit, want: &Wanted, standardised: bool) -> ResidualPass {
     let mut out = vec![0f32; if standardised { data.n_responses() } else { 0 }];
-    let parts: Vec<(Vec<PersonSpeedFit>, Vec<f64>)> = if standardised {
+    let parts: Vec<ResidualBlock> = if standardised {
         block_stretches(&mut out, &data.offsets)
             .into_par_iter()
             .map(|(range, part)| residual_block(data, fit, want, range, Some(part)))
@@ -255,48 +271,61 @@ fn residual_pass(data: &TimeData, fit: &RtFit, want: &Wanted, standardised: bool
         0
     });
     let mut fast = Vec::with_capacity(parts.len());
-    for (s, f) in parts {
-        speed.extend(s);
-        fast.push(f);
+    let mut rapid = Vec::new();
+    for b in parts {
+        speed.extend(b.speed);
+        fast.push(b.fast);
+        rapid.extend(b.rapid);
     }
     ResidualPass {
         standardised: out,
         speed,
         fast: sum_in_order(fast, n_fast),
+        rapid: want
+            .rapid
+            .map(|t| RapidBlock::gather(rapid, data, t.len(), false)),
     }
 }
 
-/// Everything the security stage reads from the log-time residuals, from one pass over the
-/// responses: the standardised residuals ([`standardised_residuals`]), the speed fits
-/// ([`speed_aberrance`] at `alpha_level`) and the fast-correct items ([`fast_correct_items`]),
-/// each identical to what its own function returns.
+/// Everything the security stage reads from the response times and the fitted model, from one
+/// pass over the responses: the standardised residuals ([`standardised_residuals`]), the speed
+/// fits ([`speed_aberrance`] at `alpha_level`), the fast-correct items ([`fast_correct_items`])
+/// and the rapid guesses ([`rapid_guess_flags`] without its per-response flags), each identical
+/// to what its own function returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResidualFlags {
     pub standardised: Vec<f32>,
     pub speed: Vec<PersonSpeedFit>,
     pub fast_correct: Vec<ItemFastCorrect>,
+    /// `flags` is empty (a byte a response): the counts and effort only.
+    pub rapid: RapidGuessSummary,
 }
 
-/// [`standardised_residuals`], [`speed_aberrance`] and [`fast_correct_items`] in one pass.
+/// [`standardised_residuals`], [`speed_aberrance`], [`fast_correct_items`] and the rapid-guess
+/// counts of [`rapid_guess_flags`] with `thresholds`, in one pass.
 pub fn residual_flags(
     data: &TimeData,
     fit: &RtFit,
     correct: &[bool],
+    thresholds: &[Option<f64>],
     alpha_level: f64,
     opts: &FastCorrectOptions,
 ) -> Result<ResidualFlags, RtError> {
     check_alpha_level(alpha_level)?;
     check_fast_correct(data, correct, opts)?;
     check_fit(data, fit)?;
+    data.check_shape(thresholds.len())?;
     let want = Wanted {
         speed: Some(alpha_level),
         fast: Some((correct, opts)),
+        rapid: Some(thresholds),
     };
     let pass = residual_pass(data, fit, &want, true);
     Ok(ResidualFlags {
         standardised: pass.standardised,
         speed: pass.speed,
         fast_correct: fast_correct_from_sums(&pass.fast, opts),
+        rapid: pass.rapid.expect("rapid guesses were asked for"),
     })
 }
 
@@ -357,6 +386,7 @@ pub fn fast_correct_items(
     let want = Wanted {
         speed: None,
         fast: Some((correct, opts)),
+        rapid: None,
     };
     let pass = residual_pass(data, fit, &want, false);
     Ok(fast_correct_from_sums(&pass.fast, opts))
@@ -589,75 +619,87 @@ pub fn rapid_guess_flags(
     data: &TimeData,
     thresholds: &[Option<f64>],
 ) -> Result<RapidGuessSummary, RtError> {
-    rapid_guesses(data, thresholds, true)
-}
-
-/// [`rapid_guess_flags`] without the per-response flags (`flags` is empty): the counts per item
-/// and per attempt and the response-time effort, without a byte per response.
-pub fn rapid_guess_counts(
-    data: &TimeData,
-    thresholds: &[Option<f64>],
-) -> Result<RapidGuessSummary, RtError> {
-    rapid_guesses(data, thresholds, false)
-}
-
-fn rapid_guesses(
-    data: &TimeData,
-    thresholds: &[Option<f64>],
-    keep_flags: bool,
-) -> Result<RapidGuessSummary, RtError> {
-    let n_items = thresholds.len();
-    data.check_shape(n_items)?;
-    type Block = (Vec<bool>, Vec<usize>, Vec<usize>, Vec<Option<f64>>);
-    let parts: Vec<Block> = blocks(data.n_attempts())
+    data.check_shape(thresholds.len())?;
+    let parts: Vec<RapidBlock> = blocks(data.n_attempts())
         .into_par_iter()
         .map(|range| {
-            let mut flags = Vec::new();
-            let mut per_item = vec![0usize; n_items];
-            let mut per_person = Vec::with_capacity(range.len());
-            let mut rte = Vec::with_capacity(range.len());
+            let mut block = RapidBlock::new(thresholds.len(), range.len());
             for j in range {
-                let mut n = 0usize;
-                let mut k = 0usize;
-                for r in data.attempt(j) {
-                    let i = data.item[r] as usize;
-                    let s = data.seconds[r];
-                    let flag = match (log_time(s), thresholds[i]) {
-                        (Some(_), Some(th)) => {
-                            n += 1;
-                            (s as f64) < th
-                        }
-                        _ => false,
-                    };
-                    if flag {
-                        k += 1;
-                        per_item[i] += 1;
-                    }
-                    if keep_flags {
-                        flags.push(flag);
-                    }
-                }
-                per_person.push(k);
-                rte.push((n > 0).then(|| 1.0 - k as f64 / n as f64));
+                block.add_attempt(data, thresholds, j, true);
             }
-            (flags, per_item, per_person, rte)
+            block
         })
         .collect();
-    let mut out = RapidGuessSummary {
-        flags: Vec::with_capacity(if keep_flags { data.n_responses() } else { 0 }),
-        per_item: vec![0; n_items],
-        per_person: Vec::with_capacity(data.n_attempts()),
-        response_time_effort: Vec::with_capacity(data.n_attempts()),
-    };
-    for (f, pi, pp, rte) in parts {
-        out.flags.extend(f);
-        for (t, v) in out.per_item.iter_mut().zip(pi) {
-            *t += v;
+    Ok(RapidBlock::gather(parts, data, thresholds.len(), true))
+}
+
+/// One block of attempts' rapid guesses: per-response flags (when kept), per-item counts,
+/// per-attempt counts and response-time effort.
+struct RapidBlock {
+    flags: Vec<bool>,
+    per_item: Vec<usize>,
+    per_person: Vec<usize>,
+    rte: Vec<Option<f64>>,
+}
+
+impl RapidBlock {
+    fn new(n_items: usize, n_attempts: usize) -> RapidBlock {
+        RapidBlock {
+            flags: Vec::new(),
+            per_item: vec![0; n_items],
+            per_person: Vec::with_capacity(n_attempts),
+            rte: Vec::with_capacity(n_attempts),
         }
-        out.per_person.extend(pp);
-        out.response_time_effort.extend(rte);
     }
-    Ok(out)
+
+    fn add_attempt(&mut self, data: &TimeData, thresholds: &[Option<f64>], j: usize, keep: bool) {
+        let mut n = 0usize;
+        let mut k = 0usize;
+        for r in data.attempt(j) {
+            let i = data.item[r] as usize;
+            let s = data.seconds[r];
+            let flag = match (log_time(s), thresholds[i]) {
+                (Some(_), Some(th)) => {
+                    n += 1;
+                    (s as f64) < th
+                }
+                _ => false,
+            };
+            if flag {
+                k += 1;
+                self.per_item[i] += 1;
+            }
+            if keep {
+                self.flags.push(flag);
+            }
+        }
+        self.per_person.push(k);
+        self.rte.push((n > 0).then(|| 1.0 - k as f64 / n as f64));
+    }
+
+    /// The blocks' results in block order.
+    fn gather(
+        parts: Vec<RapidBlock>,
+        data: &TimeData,
+        n_items: usize,
+        keep: bool,
+    ) -> RapidGuessSummary {
+        let mut out = RapidGuessSummary {
+            flags: Vec::with_capacity(if keep { data.n_responses() } else { 0 }),
+            per_item: vec![0; n_items],
+            per_person: Vec::with_capacity(data.n_attempts()),
+            response_time_effort: Vec::with_capacity(data.n_attempts()),
+        };
+        for b in parts {
+            out.flags.extend(b.flags);
+            for (t, v) in out.per_item.iter_mut().zip(b.per_item) {
+                *t += v;
+            }
+            out.per_person.extend(b.per_person);
+            out.response_time_effort.extend(b.rte);
+        }
+        out
+    }
 }
 
 /// Simulates response times from the lognormal model: attempt j answers the items in

@@ -36,10 +36,10 @@ mod set_moments;
 
 pub use em::{fit_lognormal_rt, marginal_log_likelihood};
 pub use flags::{
-    fast_correct_items, rapid_guess_counts, rapid_guess_flags, rapid_guess_thresholds,
-    residual_flags, residuals, simulate_lognormal, speed_aberrance, standardised_residuals,
-    FastCorrectOptions, ItemFastCorrect, PersonSpeedFit, RapidGuessOptions, RapidGuessSummary,
-    ResidualFlags, TypicalTime,
+    fast_correct_items, rapid_guess_flags, rapid_guess_thresholds, residual_flags, residuals,
+    simulate_lognormal, speed_aberrance, standardised_residuals, FastCorrectOptions,
+    ItemFastCorrect, PersonSpeedFit, RapidGuessOptions, RapidGuessSummary, ResidualFlags,
+    TypicalTime,
 };
 
 use rayon::prelude::*;
