@@ -200,46 +200,58 @@ impl AttemptData {
 
     /// Proportion right per item over every attempt that saw it, and the number of attempts that
     /// saw it (an item nobody saw has p = NaN-free 0.5 and n = 0).
+    /// A key per attempt for grouping attempts by the items they saw: FNV-1a over the item
+    /// indices (equal sets in equal order get equal keys; a collision only mixes two groups).
+    fn item_set_keys(&self) -> Vec<u64> {
+        (0..self.len())
+            .into_par_iter()
+            .map(|k| {
+                self.attempt(k)
+                    .iter()
+                    .fold(0xcbf2_9ce4_8422_2325u64, |h, &(i, _)| {
+                        (h ^ i as u64).wrapping_mul(0x0100_0000_01b3)
+                    })
+            })
+            .collect()
+    }
+
     /// The attempts grouped by the items they saw (attempts on one form together, in attempt
     /// order within a group): taken in this order, a pass keeps the grid tables of one form's
     /// items in the cache instead of all the bank's.
     pub(crate) fn by_item_set(&self) -> Vec<u32> {
-        let key = |k: usize| {
-            // FNV-1a over the item indices: equal sets in equal order get equal keys (a
-            // collision only mixes two groups).
-            self.attempt(k)
-                .iter()
-                .fold(0xcbf2_9ce4_8422_2325u64, |h, &(i, _)| {
-                    (h ^ i as u64).wrapping_mul(0x0100_0000_01b3)
-                })
-        };
-        let keys: Vec<u64> = (0..self.len()).into_par_iter().map(key).collect();
+        let keys = self.item_set_keys();
         let mut order: Vec<u32> = (0..self.len() as u32).collect();
         order.par_sort_unstable_by_key(|&k| (keys[k as usize], k));
         order
     }
 
-    /// `f(scratch, k)` of every attempt k, computed in parallel in the order of
-    /// [`Self::by_item_set`] (each thread with its own scratch from `init`) and returned in
-    /// attempt order: the same values as a pass in attempt order.
-    pub(crate) fn map_by_item_set<T: Send + Sync, S>(
+    /// `f(scratch, k)` of every attempt k, in attempt order: computed in parallel over fixed
+    /// blocks of 16,384 attempts, each block's attempts taken grouped by item set (as
+    /// [`Self::by_item_set`], for the cache) and put back in order; each thread has its own
+    /// scratch from `init`. The same values as a pass in attempt order.
+    pub(crate) fn map_by_item_set<T: Send, S>(
         &self,
         init: impl Fn() -> S + Sync + Send,
         f: impl Fn(&mut S, usize) -> T + Sync + Send,
     ) -> Vec<T> {
-        let slots: Vec<std::sync::OnceLock<T>> = (0..self.len())
-            .map(|_| std::sync::OnceLock::new())
-            .collect();
-        self.by_item_set()
+        const BLOCK: usize = 1 << 14;
+        let keys = self.item_set_keys();
+        (0..self.len().div_ceil(BLOCK))
             .into_par_iter()
-            .with_min_len(1024)
-            .for_each_init(init, |scratch, k| {
-                let k = k as usize;
-                let _ = slots[k].set(f(scratch, k));
-            });
-        slots
-            .into_iter()
-            .map(|v| v.into_inner().expect("every attempt is computed once"))
+            .map_init(init, |scratch, b| {
+                let start = b * BLOCK;
+                let end = (start + BLOCK).min(self.len());
+                let mut order: Vec<usize> = (start..end).collect();
+                order.sort_unstable_by_key(|&k| (keys[k], k));
+                let mut out: Vec<Option<T>> = (start..end).map(|_| None).collect();
+                for k in order {
+                    out[k - start] = Some(f(scratch, k));
+                }
+                out.into_iter()
+                    .map(|v| v.expect("every attempt of the block is computed"))
+                    .collect::<Vec<T>>()
+            })
+            .flatten_iter()
             .collect()
     }
 

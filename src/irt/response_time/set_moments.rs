@@ -186,9 +186,9 @@ pub(super) fn em_pass(sets: &[SetMoments], beta: &[f64], w: &[f64], s: f64) -> E
         pass.n_persons += n;
         pass.log_likelihood += -0.5 * (n * (len as f64 * ln_2pi + log_det) + wrr - c * sum_a2);
         pass.tau1 += sum_m;
-        for a in 0..len {
-            let i = set.items[a] as usize;
-            let sum_y_m = (big_b * set.sum[a] - cw[a]) * v;
+        for (a, (&i, &cw_a)) in set.items.iter().zip(&cw).enumerate() {
+            let i = i as usize;
+            let sum_y_m = (big_b * set.sum[a] - cw_a) * v;
             pass.su[i] += set.sum[a] + sum_m;
             pass.su2[i] += set.c(a, a) + 2.0 * sum_y_m + sum_m2;
             pass.sv[i] += n * v;
