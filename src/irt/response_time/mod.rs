@@ -21,7 +21,8 @@
 //! with 30 items a bias of 1.7 %, as large as the standard error of alpha with 1,500 responses per
 //! item. Marginalising tau under a normal population removes that incidental-parameter bias; the
 //! E-step is closed form (normal prior, normal likelihood), so an EM iteration costs one pass over
-//! the responses, like a joint-ML sweep. The estimates of beta and alpha stay consistent when the
+//! the responses, like a joint-ML sweep, and with few distinct item sets (fixed forms) one pass
+//! over the sets' moments of the ln-times, gathered once (`set_moments`). The estimates of beta and alpha stay consistent when the
 //! speed distribution is not normal (Gaussian quasi-likelihood of a linear mixed model).
 //!
 //! Identification: E(tau) = 0 in the population (the MML counterpart of mean(tau) = 0).
