@@ -36,6 +36,9 @@ pub(crate) fn check_against(bank: &ItemBank, data: &AttemptData) -> Result<(), S
 }
 
 /// Validated responses of many attempts: attempt `k` is `responses[offsets[k]..offsets[k + 1]]`.
+/// Attempts per block of [`AttemptData::by_item_set`].
+const ITEM_SET_BLOCK: usize = 1 << 14;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptData {
     n_items: usize,
@@ -198,8 +201,6 @@ impl AttemptData {
         &self.offsets
     }
 
-    /// Proportion right per item over every attempt that saw it, and the number of attempts that
-    /// saw it (an item nobody saw has p = NaN-free 0.5 and n = 0).
     /// A key per attempt for grouping attempts by the items they saw: FNV-1a over the item
     /// indices (equal sets in equal order get equal keys; a collision only mixes two groups).
     fn item_set_keys(&self) -> Vec<u64> {
@@ -215,37 +216,36 @@ impl AttemptData {
             .collect()
     }
 
-    /// The attempts grouped by the items they saw (attempts on one form together, in attempt
-    /// order within a group): taken in this order, a pass keeps the grid tables of one form's
-    /// items in the cache instead of all the bank's.
+    /// The attempts grouped by the items they saw within fixed blocks of [`ITEM_SET_BLOCK`]
+    /// attempts (in a block, attempts on one form together, in attempt order within a group):
+    /// taken in this order, a pass keeps the grid tables of one form's items in the cache instead
+    /// of all the bank's.
     pub(crate) fn by_item_set(&self) -> Vec<u32> {
         let keys = self.item_set_keys();
         let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.par_sort_unstable_by_key(|&k| (keys[k as usize], k));
+        order
+            .par_chunks_mut(ITEM_SET_BLOCK)
+            .for_each(|block| block.sort_unstable_by_key(|&k| (keys[k as usize], k)));
         order
     }
 
-    /// `f(scratch, k)` of every attempt k, in attempt order: computed in parallel over fixed
-    /// blocks of 16,384 attempts, each block's attempts taken grouped by item set (as
-    /// [`Self::by_item_set`], for the cache) and put back in order; each thread has its own
-    /// scratch from `init`. The same values as a pass in attempt order.
+    /// `f(scratch, k)` of every attempt k, in attempt order: computed in parallel over the blocks
+    /// of [`Self::by_item_set`], each block's attempts taken in its order (for the cache) and put
+    /// back in attempt order; each thread has its own scratch from `init`. The same values as a
+    /// pass in attempt order.
     pub(crate) fn map_by_item_set<T: Send, S>(
         &self,
         init: impl Fn() -> S + Sync + Send,
         f: impl Fn(&mut S, usize) -> T + Sync + Send,
     ) -> Vec<T> {
-        const BLOCK: usize = 1 << 14;
-        let keys = self.item_set_keys();
-        (0..self.len().div_ceil(BLOCK))
-            .into_par_iter()
-            .map_init(init, |scratch, b| {
-                let start = b * BLOCK;
-                let end = (start + BLOCK).min(self.len());
-                let mut order: Vec<usize> = (start..end).collect();
-                order.sort_unstable_by_key(|&k| (keys[k], k));
-                let mut out: Vec<Option<T>> = (start..end).map(|_| None).collect();
-                for k in order {
-                    out[k - start] = Some(f(scratch, k));
+        self.by_item_set()
+            .par_chunks(ITEM_SET_BLOCK)
+            .enumerate()
+            .map_init(init, |scratch, (b, order)| {
+                let start = b * ITEM_SET_BLOCK;
+                let mut out: Vec<Option<T>> = (0..order.len()).map(|_| None).collect();
+                for &k in order {
+                    out[k as usize - start] = Some(f(scratch, k as usize));
                 }
                 out.into_iter()
                     .map(|v| v.expect("every attempt of the block is computed"))
@@ -255,6 +255,8 @@ impl AttemptData {
             .collect()
     }
 
+    /// Proportion right per item over every attempt that saw it, and the number of attempts that
+    /// saw it (an item nobody saw has p = NaN-free 0.5 and n = 0).
     pub fn item_p_values(&self) -> (Vec<f64>, Vec<u64>) {
         // Integer counts: the chunks' sums do not depend on their order.
         let zero = || (vec![0u64; self.n_items], vec![0u64; self.n_items]);

@@ -190,7 +190,9 @@ fn residual_block(
 ) -> ResidualBlock {
     let n_items = fit.items.len();
     let base = data.offsets[range.start];
-    let mut rapid = want.rapid.map(|t| RapidBlock::new(t.len(), range.len()));
+    let mut rapid = want
+        .rapid
+        .map(|t| RapidBlock::new(t.len(), range.len(), false));
     let mut raw = Vec::new();
     let mut cache = Vec::new();
     let mut speed = Vec::with_capacity(if want.speed.is_some() { range.len() } else { 0 });
@@ -200,7 +202,7 @@ fn residual_block(
     let mut last_p: Vec<(u64, f64)> = vec![(u64::MAX, 0.0); n_items];
     for j in range {
         if let (Some(block), Some(t)) = (rapid.as_mut(), want.rapid) {
-            block.add_attempt(data, t, j, false);
+            block.add_attempt(data, t, j);
         }
         attempt_residuals(data, fit, j, &mut raw);
         let a2: f64 = raw.iter().flatten().map(|&(_, a)| a * a).sum();
@@ -281,9 +283,7 @@ fn residual_pass(data: &TimeData, fit: &RtFit, want: &Wanted, standardised: bool
         standardised: out,
         speed,
         fast: sum_in_order(fast, n_fast),
-        rapid: want
-            .rapid
-            .map(|t| RapidBlock::gather(rapid, data, t.len(), false)),
+        rapid: want.rapid.map(|t| RapidBlock::gather(rapid, data, t.len())),
     }
 }
 
@@ -623,19 +623,20 @@ pub fn rapid_guess_flags(
     let parts: Vec<RapidBlock> = blocks(data.n_attempts())
         .into_par_iter()
         .map(|range| {
-            let mut block = RapidBlock::new(thresholds.len(), range.len());
+            let mut block = RapidBlock::new(thresholds.len(), range.len(), true);
             for j in range {
-                block.add_attempt(data, thresholds, j, true);
+                block.add_attempt(data, thresholds, j);
             }
             block
         })
         .collect();
-    Ok(RapidBlock::gather(parts, data, thresholds.len(), true))
+    Ok(RapidBlock::gather(parts, data, thresholds.len()))
 }
 
 /// One block of attempts' rapid guesses: per-response flags (when kept), per-item counts,
 /// per-attempt counts and response-time effort.
 struct RapidBlock {
+    keep_flags: bool,
     flags: Vec<bool>,
     per_item: Vec<usize>,
     per_person: Vec<usize>,
@@ -643,8 +644,9 @@ struct RapidBlock {
 }
 
 impl RapidBlock {
-    fn new(n_items: usize, n_attempts: usize) -> RapidBlock {
+    fn new(n_items: usize, n_attempts: usize, keep_flags: bool) -> RapidBlock {
         RapidBlock {
+            keep_flags,
             flags: Vec::new(),
             per_item: vec![0; n_items],
             per_person: Vec::with_capacity(n_attempts),
@@ -652,7 +654,7 @@ impl RapidBlock {
         }
     }
 
-    fn add_attempt(&mut self, data: &TimeData, thresholds: &[Option<f64>], j: usize, keep: bool) {
+    fn add_attempt(&mut self, data: &TimeData, thresholds: &[Option<f64>], j: usize) {
         let mut n = 0usize;
         let mut k = 0usize;
         for r in data.attempt(j) {
@@ -669,7 +671,7 @@ impl RapidBlock {
                 k += 1;
                 self.per_item[i] += 1;
             }
-            if keep {
+            if self.keep_flags {
                 self.flags.push(flag);
             }
         }
@@ -678,14 +680,9 @@ impl RapidBlock {
     }
 
     /// The blocks' results in block order.
-    fn gather(
-        parts: Vec<RapidBlock>,
-        data: &TimeData,
-        n_items: usize,
-        keep: bool,
-    ) -> RapidGuessSummary {
+    fn gather(parts: Vec<RapidBlock>, data: &TimeData, n_items: usize) -> RapidGuessSummary {
         let mut out = RapidGuessSummary {
-            flags: Vec::with_capacity(if keep { data.n_responses() } else { 0 }),
+            flags: Vec::with_capacity(parts.iter().map(|b| b.flags.len()).sum()),
             per_item: vec![0; n_items],
             per_person: Vec::with_capacity(data.n_attempts()),
             response_time_effort: Vec::with_capacity(data.n_attempts()),

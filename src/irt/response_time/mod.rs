@@ -22,8 +22,9 @@
 //! item. Marginalising tau under a normal population removes that incidental-parameter bias; the
 //! E-step is closed form (normal prior, normal likelihood), so an EM iteration costs one pass over
 //! the responses, like a joint-ML sweep, and with few distinct item sets (fixed forms) one pass
-//! over the sets' moments of the ln-times, gathered once (`set_moments`). The estimates of beta and alpha stay consistent when the
-//! speed distribution is not normal (Gaussian quasi-likelihood of a linear mixed model).
+//! over the sets' moments of the ln-times, gathered once (`set_moments`). The estimates of beta
+//! and alpha stay consistent when the speed distribution is not normal (Gaussian
+//! quasi-likelihood of a linear mixed model).
 //!
 //! Identification: E(tau) = 0 in the population (the MML counterpart of mean(tau) = 0).
 //! Response times that are zero, negative, NaN or infinite are skipped and counted.
